@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import { EnvReader } from './env.js';
+
+export const SOURCE_TABLES = ['zones', 'passengers', 'drivers', 'driver_locations', 'bookings', 'payments', 'ratings'] as const;
+export type SourceTable = (typeof SOURCE_TABLES)[number];
+
+export type OffsetReset = 'earliest' | 'latest';
+
+export interface WorkerConfig {
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    groupId: string;
+    topicPrefix: string;
+    /** Captured tables consumed; topics are `<prefix>.public.<table>`. */
+    tables: SourceTable[];
+    /** Where to start when reporting_db holds no offset for a partition, per table. */
+    offsetReset: Record<SourceTable, OffsetReset>;
+    ssl: boolean;
+    sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+    dlqTopic: string;
+    partitionsConsumedConcurrently: number;
+    sessionTimeoutMs: number;
+  };
+  registry: { url: string; username?: string; password?: string; unknownSchemaRetries: number };
+  elasticsearch: {
+    node: string;
+    username?: string;
+    password?: string;
+    apiKey?: string;
+    caFile?: string;
+    /** Prepended to every index name; tests use a random one. */
+    indexPrefix: string;
+    bulkMaxDocs: number;
+    bulkMaxBytes: number;
+    requestTimeoutMs: number;
+  };
+  reporting: { host: string; port: number; database: string; user: string; password: string; poolSize: number };
+  pipeline: {
+    /** Max batches processed at once across partitions (p-queue concurrency). */
+    maxInFlightBatches: number;
+    retryInitialMs: number;
+    retryMaxMs: number;
+    shutdownTimeoutMs: number;
+  };
+  metricsPort: number;
+  logLevel: string;
+}
+
+/** Reads and validates the whole configuration once; throws a ConfigError listing every bad value. */
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const r = new EnvReader(env);
+  const tables = r.list('KAFKA_TABLES', [...SOURCE_TABLES]).filter((t) => {
+    if ((SOURCE_TABLES as readonly string[]).includes(t)) return true;
+    r.fail(`KAFKA_TABLES contains ${JSON.stringify(t)}: expected tables from ${SOURCE_TABLES.join(', ')}`);
+    return false;
+  }) as SourceTable[];
+
+  const defaultReset = r.oneOf('KAFKA_OFFSET_RESET', ['earliest', 'latest'] as const, 'earliest');
+  const offsetReset = Object.fromEntries(SOURCE_TABLES.map((t) => [t, defaultReset])) as Record<SourceTable, OffsetReset>;
+  // e.g. KAFKA_OFFSET_RESET_OVERRIDES=driver_locations:latest,bookings:earliest
+  for (const item of r.list('KAFKA_OFFSET_RESET_OVERRIDES', [])) {
+    const [table, policy] = item.split(':');
+    if (!table || !(SOURCE_TABLES as readonly string[]).includes(table) || (policy !== 'earliest' && policy !== 'latest')) {
+      r.fail(`KAFKA_OFFSET_RESET_OVERRIDES item ${JSON.stringify(item)}: expected <table>:earliest|latest`);
+      continue;
+    }
+    offsetReset[table as SourceTable] = policy;
+  }
+
+  const saslMechanism = r.optional('KAFKA_SASL_MECHANISM');
+  let sasl: WorkerConfig['kafka']['sasl'];
+  if (saslMechanism) {
+    const mechanism = saslMechanism.toLowerCase();
+    const username = r.optional('KAFKA_SASL_USERNAME');
+    const password = r.optional('KAFKA_SASL_PASSWORD');
+    if (mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
+      r.fail(`KAFKA_SASL_MECHANISM=${JSON.stringify(saslMechanism)}: expected plain, scram-sha-256 or scram-sha-512`);
+    } else if (!username || !password) {
+      r.fail('KAFKA_SASL_MECHANISM is set: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required');
+    } else {
+      sasl = { mechanism, username, password };
+    }
+  }
+
+  const caFile = r.optional('ES_TLS_CA_FILE');
+  if (caFile) {
+    try {
+      readFileSync(caFile);
+    } catch {
+      r.fail(`ES_TLS_CA_FILE=${JSON.stringify(caFile)}: file is not readable`);
+    }
+  }
+  const esUser = r.optional('ES_USERNAME');
+  const esPassword = r.optional('ES_PASSWORD');
+  if ((esUser === undefined) !== (esPassword === undefined)) r.fail('ES_USERNAME and ES_PASSWORD must be set together');
+
+  const brokers = r.list('KAFKA_BROKERS', ['localhost:9092']);
+  for (const b of brokers) if (!/^[^:\s]+:\d{1,5}$/.test(b)) r.fail(`KAFKA_BROKERS item ${JSON.stringify(b)}: expected host:port`);
+
+  const config: WorkerConfig = {
+    kafka: {
+      brokers,
+      clientId: r.str('KAFKA_CLIENT_ID', 'ride-cdc'),
+      groupId: r.str('KAFKA_GROUP_ID', 'ride-cdc-worker'),
+      topicPrefix: r.str('KAFKA_TOPIC_PREFIX', 'ride'),
+      tables,
+      offsetReset,
+      ssl: r.bool('KAFKA_SSL', false),
+      sasl,
+      dlqTopic: r.str('DLQ_TOPIC', 'ride-cdc.dlq'),
+      partitionsConsumedConcurrently: r.int('KAFKA_PARTITIONS_CONCURRENCY', 4, 1, 256),
+      sessionTimeoutMs: r.int('KAFKA_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000),
+    },
+    registry: {
+      url: r.url('SCHEMA_REGISTRY_URL', 'http://localhost:18081/apis/ccompat/v7'),
+      username: r.optional('SCHEMA_REGISTRY_USERNAME'),
+      password: r.optional('SCHEMA_REGISTRY_PASSWORD'),
+      unknownSchemaRetries: r.int('SCHEMA_UNKNOWN_RETRIES', 5, 0, 100),
+    },
+    elasticsearch: {
+      node: r.url('ES_NODE', 'http://localhost:9200'),
+      username: esUser,
+      password: esPassword,
+      apiKey: r.optional('ES_API_KEY'),
+      caFile,
+      indexPrefix: r.str('ES_INDEX_PREFIX', ''),
+      bulkMaxDocs: r.int('ES_BULK_MAX_DOCS', 2000, 1, 100_000),
+      bulkMaxBytes: r.int('ES_BULK_MAX_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+      requestTimeoutMs: r.int('ES_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
+    },
+    reporting: {
+      host: r.str('REPORTING_PGHOST', 'localhost'),
+      port: r.int('REPORTING_PGPORT', 5433, 1, 65535),
+      database: r.str('REPORTING_PGDB', 'reporting_db'),
+      user: r.str('REPORTING_PGUSER', 'user'),
+      password: r.str('REPORTING_PGPASSWORD', 'password'),
+      poolSize: r.int('REPORTING_PG_POOL_SIZE', 8, 1, 100),
+    },
+    pipeline: {
+      maxInFlightBatches: r.int('MAX_IN_FLIGHT_BATCHES', 4, 1, 256),
+      retryInitialMs: r.int('RETRY_INITIAL_MS', 200, 1, 60_000),
+      retryMaxMs: r.int('RETRY_MAX_MS', 30_000, 1, 600_000),
+      shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 30_000, 1000, 600_000),
+    },
+    metricsPort: r.int('METRICS_PORT', 9464, 0, 65535),
+    logLevel: r.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, 'info'),
+  };
+  r.done();
+  return config;
+}
+
+export function topicFor(prefix: string, table: string): string {
+  return `${prefix}.public.${table}`;
+}
+
+/** Inverse of topicFor; null for topics that are not captured tables (e.g. heartbeats). */
+export function tableOfTopic(prefix: string, topic: string): string | null {
+  const head = `${prefix}.public.`;
+  return topic.startsWith(head) ? topic.slice(head.length) : null;
+}
