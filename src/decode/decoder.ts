@@ -1,0 +1,55 @@
+import type { Row } from './change-event.js';
+import { fromEnvelope, fromHeartbeat, type DecodedMessage, type MessageMeta } from './envelope.js';
+import { normalise } from './logical-types.js';
+import type { SchemaSource } from './schema-source.js';
+import { unframe } from './wire-format.js';
+import { PoisonMessageError, RideCdcError } from '../shared/errors.js';
+import { tableOfTopic } from '../config/worker-config.js';
+
+export interface RawMessage extends MessageMeta {
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+/**
+ * Kafka message → DecodedMessage. Only I/O is the schema lookup (cached by id). Errors:
+ * PoisonMessageError (dead-letter it), UnknownSchemaError (retry, then dead-letter),
+ * TransientError (registry down: back off and pause).
+ */
+export class Decoder {
+  constructor(
+    private readonly schemas: SchemaSource,
+    private readonly topicPrefix: string,
+  ) {}
+
+  async decode(msg: RawMessage): Promise<DecodedMessage> {
+    const table = tableOfTopic(this.topicPrefix, msg.topic);
+    const key = msg.key ? await this.decodeRecord(msg.key, 'key') : null;
+    if (table === null) {
+      if (msg.topic.startsWith('__debezium-heartbeat')) return fromHeartbeat(msg.value ? await this.decodeRecord(msg.value, 'value') : null);
+      throw new PoisonMessageError('unexpected-topic', `topic ${msg.topic} is not a captured table of prefix ${this.topicPrefix}`);
+    }
+    if (msg.value === null) return { kind: 'tombstone', key };
+    const value = await this.decodeRecord(msg.value, 'value');
+    return fromEnvelope(value, key, table, msg);
+  }
+
+  private async decodeRecord(buf: Buffer, part: 'key' | 'value'): Promise<Row> {
+    const { schemaId, payload } = unframe(buf);
+    const schema = await this.schemas.resolve(schemaId);
+    let decoded: unknown;
+    try {
+      decoded = schema.decode(payload);
+    } catch (err) {
+      throw new PoisonMessageError('avro-decode-failed', `${part} does not decode with schema id ${schemaId}: ${(err as Error).message}`, err);
+    }
+    try {
+      const row = normalise(schema.raw, decoded);
+      if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new Error('not a record');
+      return row as Row;
+    } catch (err) {
+      if (err instanceof RideCdcError) throw err;
+      throw new PoisonMessageError('logical-type', `${part} with schema id ${schemaId}: ${(err as Error).message}`, err);
+    }
+  }
+}

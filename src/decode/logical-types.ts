@@ -1,0 +1,179 @@
+import { UNCHANGED, type Value } from './change-event.js';
+
+/**
+ * Normalises values decoded by avsc from Debezium's Avro into the ChangeEvent value conventions
+ * (see change-event.ts). Pure: it walks the writer schema (raw JSON, because avsc drops the
+ * `connect.name` attributes that identify logical types) next to the value.
+ */
+
+export const TOAST_PLACEHOLDER = '__debezium_unavailable_value';
+const TOAST_BYTES = Buffer.from(TOAST_PLACEHOLDER, 'utf8');
+const TOAST_BASE64 = TOAST_BYTES.toString('base64');
+
+type Schema = string | Schema[] | { type: Schema; [k: string]: unknown };
+export type AvroSchema = Schema;
+
+/** Unscaled big-endian two's-complement integer + scale → exact decimal string. */
+export function decimalFromBytes(bytes: Uint8Array, scale: number): string {
+  let n = 0n;
+  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  if (bytes.length > 0 && (bytes[0]! & 0x80) !== 0) n -= 1n << BigInt(bytes.length * 8);
+  return formatScaled(n, scale);
+}
+
+export function formatScaled(unscaled: bigint, scale: number): string {
+  const neg = unscaled < 0n;
+  const digits = (neg ? -unscaled : unscaled).toString();
+  if (scale <= 0) return (neg ? '-' : '') + digits + '0'.repeat(-scale);
+  const padded = digits.padStart(scale + 1, '0');
+  return `${neg ? '-' : ''}${padded.slice(0, -scale)}.${padded.slice(-scale)}`;
+}
+
+function pad(n: number, w = 2): string {
+  return String(n).padStart(w, '0');
+}
+
+/** Epoch microseconds → ISO-8601 UTC with 6 fractional digits. BigInt keeps sub-ms precision exact. */
+export function isoFromMicros(micros: bigint): string {
+  const ms = micros / 1000n - (micros % 1000n < 0n ? 1n : 0n);
+  const subMs = Number(micros - ms * 1000n);
+  const d = new Date(Number(ms));
+  if (Number.isNaN(d.getTime())) throw new RangeError(`timestamp out of range: ${micros}µs`);
+  const base = d.toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+  return `${base.slice(0, 23)}${pad(subMs, 3)}Z`;
+}
+
+/** Debezium ZonedTimestamp strings carry an offset and 0–9 fraction digits; output UTC with 6. */
+export function normaliseZonedTimestamp(s: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/.exec(s);
+  if (!m) throw new RangeError(`not a ZonedTimestamp: ${JSON.stringify(s)}`);
+  const frac = (m[3] ?? '').padEnd(6, '0').slice(0, 6);
+  const whole = Date.parse(`${m[1]}T${m[2]}${m[4] === 'Z' ? 'Z' : m[4]}`);
+  if (Number.isNaN(whole)) throw new RangeError(`not a ZonedTimestamp: ${JSON.stringify(s)}`);
+  return isoFromMicros(BigInt(whole) * 1000n + BigInt(frac));
+}
+
+function timeOfDayFromMicros(micros: bigint): string {
+  const total = Number(micros / 1_000_000n);
+  const frac = Number(micros % 1_000_000n);
+  return `${pad(Math.floor(total / 3600))}:${pad(Math.floor(total / 60) % 60)}:${pad(total % 60)}.${pad(frac, 6)}`;
+}
+
+function dateFromDays(days: number): string {
+  return new Date(days * 86_400_000).toISOString().slice(0, 10);
+}
+
+function toBigInt(v: unknown): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return BigInt(Math.trunc(v));
+  throw new TypeError(`expected an integer, got ${typeof v}`);
+}
+
+function isToastPlaceholder(v: unknown): boolean {
+  if (v === TOAST_PLACEHOLDER) return true;
+  if (Buffer.isBuffer(v)) return v.equals(TOAST_BYTES);
+  // Array columns carry the placeholder as their only element.
+  return Array.isArray(v) && v.length === 1 && (v[0] === TOAST_PLACEHOLDER || v[0] === TOAST_BASE64);
+}
+
+function scaleOf(schema: Record<string, unknown>): number {
+  const params = schema['connect.parameters'] as Record<string, string> | undefined;
+  const raw = schema.scale ?? params?.scale ?? 0;
+  return Number(raw);
+}
+
+/**
+ * Normalise one value against its writer schema. Throws on a value that contradicts its schema's
+ * logical type (the caller turns that into a poison-message error).
+ */
+export function normalise(schema: Schema, value: unknown): Value {
+  if (value === null || value === undefined) return null;
+  if (isToastPlaceholder(value)) return UNCHANGED;
+  if (Array.isArray(schema)) return normaliseUnion(schema, value);
+  if (typeof schema === 'string') return primitive(value);
+
+  const connectName = (schema['connect.name'] as string | undefined) ?? '';
+  switch (connectName) {
+    case 'org.apache.kafka.connect.data.Decimal':
+      return decimalFromBytes(value as Uint8Array, scaleOf(schema));
+    case 'io.debezium.data.VariableScaleDecimal': {
+      const v = value as { scale: number; value: Uint8Array };
+      return decimalFromBytes(v.value, v.scale);
+    }
+    case 'io.debezium.time.Date':
+    case 'org.apache.kafka.connect.data.Date':
+      return dateFromDays(Number(value));
+    case 'io.debezium.time.Time':
+    case 'org.apache.kafka.connect.data.Time':
+      return timeOfDayFromMicros(toBigInt(value) * 1000n);
+    case 'io.debezium.time.MicroTime':
+      return timeOfDayFromMicros(toBigInt(value));
+    case 'io.debezium.time.NanoTime':
+      return timeOfDayFromMicros(toBigInt(value) / 1000n);
+    case 'io.debezium.time.Timestamp':
+    case 'org.apache.kafka.connect.data.Timestamp':
+      return isoFromMicros(toBigInt(value instanceof Date ? value.getTime() : value) * 1000n);
+    case 'io.debezium.time.MicroTimestamp':
+      return isoFromMicros(toBigInt(value));
+    case 'io.debezium.time.NanoTimestamp':
+      return isoFromMicros(toBigInt(value) / 1000n);
+    case 'io.debezium.time.ZonedTimestamp':
+      return normaliseZonedTimestamp(String(value));
+    case 'io.debezium.time.ZonedTime':
+    case 'io.debezium.time.Interval':
+    case 'io.debezium.data.Uuid':
+    case 'io.debezium.data.Enum':
+    case 'io.debezium.data.EnumSet':
+    case 'io.debezium.data.Xml':
+    case 'io.debezium.data.Ltree':
+      return String(value);
+    case 'io.debezium.time.MicroDuration':
+      return Number(value);
+    case 'io.debezium.data.Json':
+      return JSON.parse(String(value)) as Value;
+    case 'io.debezium.data.geometry.Point': {
+      const p = value as { x: number; y: number };
+      return { lon: p.x, lat: p.y };
+    }
+    case 'io.debezium.data.geometry.Geometry':
+    case 'io.debezium.data.geometry.Geography': {
+      const g = value as { wkb: Uint8Array; srid: number | null };
+      return { wkbHex: Buffer.from(g.wkb).toString('hex'), srid: g.srid ?? null };
+    }
+    default:
+      break;
+  }
+
+  const type = schema.type;
+  if (type === 'record') {
+    const out: Record<string, Value> = {};
+    const fields = (schema.fields as { name: string; type: Schema }[]) ?? [];
+    const rec = value as Record<string, unknown>;
+    for (const f of fields) out[f.name] = normalise(f.type, rec[f.name]);
+    return out;
+  }
+  if (type === 'array') return (value as unknown[]).map((v) => normalise(schema.items as Schema, v));
+  if (type === 'map') {
+    const out: Record<string, Value> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = normalise(schema.values as Schema, v);
+    return out;
+  }
+  if (type === 'enum') return String(value);
+  if (typeof type === 'object') return normalise(type, value); // {type: {...}} nesting
+  return primitive(value);
+}
+
+function normaliseUnion(branches: Schema[], value: unknown): Value {
+  const nonNull = branches.filter((b) => b !== 'null');
+  if (nonNull.length === 1) return normalise(nonNull[0]!, value);
+  // avsc wraps multi-branch unions as { branchName: value }.
+  const [name, inner] = Object.entries(value as Record<string, unknown>)[0] ?? [];
+  const branch = nonNull.find((b) => typeof b === 'string' ? b === name : (b as { name?: string; type: Schema }).name === name || (b as { type: Schema }).type === name);
+  return branch === undefined ? primitive(inner) : normalise(branch, inner);
+}
+
+function primitive(value: unknown): Value {
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (typeof value === 'bigint') return value.toString();
+  return value as Value;
+}
