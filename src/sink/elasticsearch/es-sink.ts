@@ -1,0 +1,187 @@
+import type { Client } from '@elastic/elasticsearch';
+import { FAMILY, type DeleteByField, type DriverDelete, type DriverPatch, type EsIntent, type Origin, type TimeSeriesDoc } from '../../project/intents.js';
+import { dayOf } from '../../project/row.js';
+import { mergeDriverDoc, type DriverDoc } from '../../project/drivers/merge-latest.js';
+import { TransientError } from '../../shared/errors.js';
+import type { Metrics } from '../../observe/metrics.js';
+import { runBulk, type BulkOp, type BulkRunner, type ItemResult } from './bulk.js';
+
+export interface Rejection {
+  origin: Origin;
+  reason: string;
+}
+
+export interface EsWriteResult {
+  /** Documents Elasticsearch will never accept (mapping errors): their source events are dead-lettered. */
+  rejected: Rejection[];
+}
+
+const MAX_OCC_ROUNDS = 20;
+
+/**
+ * Writes a batch of intents. Idempotent: re-running the same intents after a failure or a crash
+ * converges to the same documents (deterministic ids, per-part LSN guards), which is what lets the
+ * pipeline commit offsets only after this returns. Throws TransientError when Elasticsearch is
+ * unavailable or answers 429/5xx; the caller backs off and re-runs the whole batch.
+ */
+export class ElasticsearchSink {
+  private readonly runner: BulkRunner;
+
+  constructor(
+    private readonly client: Client,
+    private readonly prefix: string,
+    bulk: { maxDocs: number; maxBytes: number },
+    private readonly metrics: Metrics,
+  ) {
+    this.runner = {
+      client,
+      ...bulk,
+      observe: (s) => metrics.sinkSeconds.observe({ sink: 'elasticsearch', operation: 'bulk' }, s),
+    };
+  }
+
+  async write(intents: readonly EsIntent[]): Promise<EsWriteResult> {
+    const rejected: Rejection[] = [];
+    const series = intents.filter((i): i is TimeSeriesDoc => i.kind === 'timeseries-doc');
+    const drivers = intents.filter((i): i is DriverPatch | DriverDelete => i.kind === 'driver-patch' || i.kind === 'driver-delete');
+    const deletes = intents.filter((i): i is DeleteByField => i.kind === 'delete-by-field');
+    // Deletes last: a replayed batch that created and then deleted a booking's events ends deleted.
+    await this.writeSeries(series, rejected);
+    await this.writeDrivers(drivers, rejected);
+    await this.deleteByField(deletes);
+    return { rejected };
+  }
+
+  private index(family: string, timestamp?: string): string {
+    return timestamp ? `${this.prefix}${family}-${dayOf(timestamp)}` : `${this.prefix}${family}`;
+  }
+
+  private async writeSeries(docs: readonly TimeSeriesDoc[], rejected: Rejection[]): Promise<void> {
+    if (docs.length === 0) return;
+    const ops = docs.map((d): BulkOp<TimeSeriesDoc> => {
+      const meta = { _index: this.index(d.family, d.timestamp), _id: d.id };
+      return d.mode === 'create'
+        ? { action: { create: meta }, body: d.doc, tag: d }
+        : { action: { update: meta }, body: { doc: d.doc, doc_as_upsert: true }, tag: d };
+    });
+    const results = await runBulk(this.runner, ops);
+    this.account(results, rejected, (r) => {
+      // A create that hits an existing id is a replay of an event already written.
+      if (r.outcome === 'conflict' && r.tag.mode === 'create') {
+        this.metrics.versionConflicts.inc({ index_family: r.tag.family });
+        return true;
+      }
+      return false;
+    });
+  }
+
+  /** Read–merge–write under optimistic concurrency, so instances on different partitions never lose each other's parts. */
+  private async writeDrivers(ops: readonly (DriverPatch | DriverDelete)[], rejected: Rejection[]): Promise<void> {
+    if (ops.length === 0) return;
+    const byDriver = new Map<string, (DriverPatch | DriverDelete)[]>();
+    for (const op of ops) {
+      const list = byDriver.get(op.driverId) ?? [];
+      list.push(op);
+      byDriver.set(op.driverId, list);
+    }
+    const index = this.index(FAMILY.driverLatest);
+    let pending = [...byDriver.keys()];
+    for (let round = 1; pending.length > 0; round++) {
+      if (round > MAX_OCC_ROUNDS) throw new TransientError(`driver documents still contended after ${MAX_OCC_ROUNDS} rounds: ${pending.slice(0, 5).join(', ')}`);
+      const current = await this.mget(index, pending);
+      const bulk: BulkOp<string>[] = [];
+      for (const id of pending) {
+        const cur = current.get(id);
+        const merged = mergeDriverDoc(cur?.doc ?? null, byDriver.get(id)!);
+        if (round === 1 && merged.stale > 0) this.metrics.versionConflicts.inc({ index_family: FAMILY.driverLatest }, merged.stale);
+        if (!merged.changed) continue;
+        const guard = cur ? { if_seq_no: cur.seqNo, if_primary_term: cur.primaryTerm } : {};
+        if (merged.doc === null) {
+          if (cur) bulk.push({ action: { delete: { _index: index, _id: id, ...guard } }, tag: id });
+        } else if (cur) {
+          bulk.push({ action: { index: { _index: index, _id: id, ...guard } }, body: merged.doc, tag: id });
+        } else {
+          bulk.push({ action: { create: { _index: index, _id: id } }, body: merged.doc, tag: id });
+        }
+      }
+      const results = await runBulk(this.runner, bulk);
+      pending = [];
+      for (const r of results) {
+        if (r.outcome === 'conflict') pending.push(r.tag); // someone else wrote it: re-read and merge again
+        else if (r.outcome === 'rejected') {
+          for (const op of byDriver.get(r.tag)!) rejected.push({ origin: op.origin, reason: r.error ?? `status ${r.status}` });
+          this.metrics.sinkFailures.inc({ sink: 'elasticsearch', kind: 'rejected' });
+        } else if (r.outcome === 'retriable') {
+          this.metrics.sinkFailures.inc({ sink: 'elasticsearch', kind: 'retriable' });
+          throw new TransientError(`elasticsearch refused driver ${r.tag} with ${r.status}: ${r.error}`);
+        } else {
+          this.metrics.docsWritten.inc({ index_family: FAMILY.driverLatest, action: 'write' });
+        }
+      }
+    }
+  }
+
+  private async mget(index: string, ids: string[]): Promise<Map<string, { doc: DriverDoc; seqNo: number; primaryTerm: number }>> {
+    const started = performance.now();
+    let res;
+    try {
+      res = await this.client.mget<DriverDoc>({ index, ids, realtime: true });
+    } catch (err) {
+      throw new TransientError(`elasticsearch mget failed: ${(err as Error).message}`, err);
+    } finally {
+      this.metrics.sinkSeconds.observe({ sink: 'elasticsearch', operation: 'mget' }, (performance.now() - started) / 1000);
+    }
+    const out = new Map<string, { doc: DriverDoc; seqNo: number; primaryTerm: number }>();
+    for (const d of res.docs) {
+      if ('found' in d && d.found && d._source) out.set(d._id, { doc: d._source, seqNo: d._seq_no!, primaryTerm: d._primary_term! });
+    }
+    return out;
+  }
+
+  private async deleteByField(deletes: readonly DeleteByField[]): Promise<void> {
+    if (deletes.length === 0) return;
+    const families = [...new Set(deletes.map((d) => d.family))];
+    try {
+      // Documents written moments ago are not searchable before a refresh; deletes are rare, so pay for one.
+      await this.client.indices.refresh({ index: families.map((f) => `${this.prefix}${f}-*`), allow_no_indices: true, ignore_unavailable: true });
+      const ops: BulkOp<string>[] = [];
+      for (const d of deletes) {
+        const res = await this.client.search({
+          index: `${this.prefix}${d.family}-*`,
+          allow_no_indices: true,
+          ignore_unavailable: true,
+          size: 1000,
+          _source: false,
+          query: { term: { [d.field]: d.value } },
+        });
+        for (const hit of res.hits.hits) ops.push({ action: { delete: { _index: hit._index, _id: hit._id! } }, tag: d.family });
+      }
+      const results = await runBulk(this.runner, ops);
+      this.account(results, [], (r) => r.outcome === 'not_found');
+    } catch (err) {
+      if (err instanceof TransientError) throw err;
+      throw new TransientError(`elasticsearch delete-by-field failed: ${(err as Error).message}`, err);
+    }
+  }
+
+  private account<T extends { family: string; origin: Origin } | string>(
+    results: ItemResult<T>[],
+    rejected: Rejection[],
+    expected: (r: ItemResult<T>) => boolean,
+  ): void {
+    let retriable: ItemResult<T> | undefined;
+    for (const r of results) {
+      const family = typeof r.tag === 'string' ? r.tag : r.tag.family;
+      if (r.outcome === 'ok') this.metrics.docsWritten.inc({ index_family: family, action: 'write' });
+      else if (expected(r)) continue;
+      else if (r.outcome === 'retriable' || r.outcome === 'conflict') {
+        this.metrics.sinkFailures.inc({ sink: 'elasticsearch', kind: 'retriable' });
+        retriable ??= r;
+      } else if (typeof r.tag !== 'string') {
+        this.metrics.sinkFailures.inc({ sink: 'elasticsearch', kind: 'rejected' });
+        rejected.push({ origin: r.tag.origin, reason: r.error ?? `status ${r.status}` });
+      }
+    }
+    if (retriable) throw new TransientError(`elasticsearch answered ${retriable.status}: ${retriable.error}`);
+  }
+}
