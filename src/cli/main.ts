@@ -9,6 +9,9 @@ const modules = [
   './commands/generate.js',
   './commands/migrate.js',
   './commands/connector.js',
+  './commands/worker.js',
+  './commands/tail.js',
+  './commands/es.js',
 ];
 
 const program = new Command('ride-cdc')

@@ -1,0 +1,145 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import PQueue from 'p-queue';
+import { topicFor, type WorkerConfig } from '../config/worker-config.js';
+import type { OffsetStore } from '../source/offset-store.js';
+import { errorMessage } from '../shared/errors.js';
+import { processBatch, type BatchDeps } from './batch-processor.js';
+import type { Health } from '../observe/health.js';
+
+type Deps = Omit<BatchDeps, 'onBlocked' | 'onRecovered' | 'signal'>;
+
+const key = (topic: string, partition: number) => `${topic}:${partition}`;
+
+/**
+ * Owns the kafkajs consumer: subscriptions with per-table reset policy, positions from
+ * reporting_db on every (re)join, batches through a bounded queue, pause/resume on sink trouble.
+ */
+export class ConsumerRunner {
+  private consumer?: Consumer;
+  private readonly queue: PQueue;
+  /** Stored next offset per partition, as last loaded or committed by this instance. */
+  private readonly positions = new Map<string, string | null>();
+  private readonly paused = new Set<string>();
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly cfg: WorkerConfig,
+    private readonly deps: Deps,
+    private readonly offsets: OffsetStore,
+    private readonly health: Health,
+  ) {
+    this.queue = new PQueue({ concurrency: cfg.pipeline.maxInFlightBatches });
+    const track = () => deps.metrics.inFlight.set(this.queue.size + this.queue.pending);
+    this.queue.on('add', track);
+    this.queue.on('next', track);
+  }
+
+  async start(): Promise<void> {
+    const k = this.cfg.kafka;
+    const consumer = this.kafka.consumer({
+      groupId: k.groupId,
+      sessionTimeout: k.sessionTimeoutMs,
+      heartbeatInterval: 3000,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      void this.onAssigned(e.payload.memberAssignment).catch((err: unknown) => {
+        this.deps.logger.error({ err: errorMessage(err) }, 'could not load stored positions after join');
+        this.health.setFailing('reporting_db', true);
+      });
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      this.deps.logger.error({ err: errorMessage(e.payload.error), restart: e.payload.restart }, 'consumer crashed');
+      this.health.setJoined(false);
+    });
+    consumer.on(consumer.events.DISCONNECT, () => this.health.setJoined(false));
+    await consumer.connect();
+    for (const table of k.tables) {
+      await consumer.subscribe({ topics: [topicFor(k.topicPrefix, table)], fromBeginning: k.offsetReset[table] === 'earliest' });
+    }
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: k.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.queue.add(() => this.onBatch(payload)),
+    });
+  }
+
+  /** Seeks every assigned partition to the position committed with the data in reporting_db. */
+  private async onAssigned(assignment: Record<string, number[]>): Promise<void> {
+    this.positions.clear();
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      const stored = await this.offsets.load(topic, partitions);
+      for (const p of partitions) {
+        const next = stored.get(p) ?? null;
+        this.positions.set(key(topic, p), next);
+        if (next !== null) this.consumer!.seek({ topic, partition: p, offset: next });
+      }
+    }
+    this.health.setJoined(true);
+    this.health.setFailing('reporting_db', false);
+    this.deps.logger.info({ assignment }, 'partitions assigned; positions loaded from reporting_db');
+  }
+
+  private async onBatch({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (batch.isEmpty() || !isRunning() || isStale()) return;
+    const k = key(batch.topic, batch.partition);
+    // Keep the group session alive while a sink outage holds this batch in backoff.
+    const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
+    try {
+      const outcome = await processBatch(
+        {
+          ...this.deps,
+          signal: this.abort.signal,
+          onBlocked: async (stage, topic, partition) => this.block(stage, topic, partition),
+          onRecovered: async (stage, topic, partition) => this.unblock(stage, topic, partition),
+        },
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          messages: batch.messages.map((m) => ({ offset: m.offset, key: m.key, value: m.value, headers: m.headers })),
+          highWatermark: batch.highWatermark,
+          expectedNext: this.positions.get(k) ?? null,
+        },
+      );
+      if (outcome.fenced) {
+        const stored = (await this.offsets.load(batch.topic, [batch.partition])).get(batch.partition) ?? null;
+        this.positions.set(k, stored);
+        if (stored !== null) this.consumer!.seek({ topic: batch.topic, partition: batch.partition, offset: stored });
+        return;
+      }
+      this.positions.set(k, outcome.next);
+      if (outcome.next !== null) resolveOffset((BigInt(outcome.next) - 1n).toString());
+      this.health.progress();
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  private block(stage: string, topic: string, partition: number): void {
+    this.health.setFailing(stage, true);
+    this.paused.add(key(topic, partition));
+    this.consumer?.pause([{ topic, partitions: [partition] }]);
+    this.deps.metrics.pausedPartitions.set(this.paused.size);
+  }
+
+  private unblock(stage: string, topic: string, partition: number): void {
+    this.health.setFailing(stage, false);
+    this.paused.delete(key(topic, partition));
+    this.consumer?.resume([{ topic, partitions: [partition] }]);
+    this.deps.metrics.pausedPartitions.set(this.paused.size);
+  }
+
+  /**
+   * Soft stop: no new fetches, the running batches finish and commit (kafkajs waits for them).
+   * `hard` also aborts batches stuck in backoff; they commit nothing and are replayed later.
+   */
+  async stop(hard = false): Promise<void> {
+    if (hard) this.abort.abort();
+    await this.consumer?.stop();
+    await this.queue.onIdle();
+    await this.consumer?.disconnect();
+  }
+}
