@@ -1,0 +1,116 @@
+/**
+ * compose one-shot: registers connectors/ride-hailing-postgres.json with Kafka Connect.
+ *
+ * The file may be either `{ "name": ..., "config": {...} }` (the POST /connectors shape) or a flat
+ * config object (then the file name is the connector name). String values may hold `${NAME}` or
+ * `${NAME:-default}` placeholders, filled from this process's environment; Kafka Connect's own
+ * config-provider references (`${env:NAME}`, `${file:...}`) are lowercase-prefixed and left alone.
+ * An unresolved placeholder fails the job before anything is sent.
+ *
+ * PUT /connectors/<name>/config creates or updates, so re-running is safe. The job then waits,
+ * bounded by CONNECTOR_WAIT_SECONDS, for the connector and every task to be RUNNING.
+ * Runs with `node --import tsx` inside the ride-cdc image; only Node built-ins are used.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const PLACEHOLDER = /\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g;
+
+export interface ConnectorRequest {
+  name: string;
+  config: Record<string, unknown>;
+}
+
+/** Fills placeholders in every string value; returns the names that had no value and no default. */
+export function fillPlaceholders<T>(value: T, env: Record<string, string | undefined>): { value: T; missing: string[] } {
+  const missing = new Set<string>();
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') {
+      return v.replace(PLACEHOLDER, (whole, name: string, fallback: string | undefined) => {
+        const got = env[name];
+        if (got !== undefined && got !== '') return got;
+        if (fallback !== undefined) return fallback;
+        missing.add(name);
+        return whole;
+      });
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return { value: walk(value) as T, missing: [...missing].sort() };
+}
+
+/** Accepts both connector file shapes and returns the name and the config to PUT. */
+export function toConnectorRequest(parsed: unknown, fileName: string): ConnectorRequest {
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error(`${fileName}: expected a JSON object`);
+  }
+  const obj = parsed as Record<string, unknown>;
+  if (obj.config !== null && typeof obj.config === 'object' && !Array.isArray(obj.config)) {
+    const config = obj.config as Record<string, unknown>;
+    const name = typeof obj.name === 'string' ? obj.name : typeof config.name === 'string' ? config.name : basename(fileName, '.json');
+    return { name, config: { ...config, name } };
+  }
+  const name = typeof obj.name === 'string' ? obj.name : basename(fileName, '.json');
+  return { name, config: { ...obj, name } };
+}
+
+interface ConnectorStatus {
+  connector?: { state?: string; trace?: string };
+  tasks?: { id: number; state?: string; trace?: string }[];
+}
+
+async function main(): Promise<void> {
+  const connectUrl = (process.env.CONNECT_URL ?? 'http://localhost:8083').replace(/\/$/, '');
+  const file = process.env.CONNECTOR_FILE ?? 'connectors/ride-hailing-postgres.json';
+  const waitSeconds = Number(process.env.CONNECTOR_WAIT_SECONDS ?? 180);
+
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  const { value, missing } = fillPlaceholders(raw, process.env);
+  if (missing.length > 0) {
+    throw new Error(`${file}: no value for placeholder(s) ${missing.join(', ')}; set them in the connector-init environment`);
+  }
+  const { name, config } = toConnectorRequest(value, file);
+  if (typeof config['connector.class'] !== 'string') throw new Error(`${file}: config has no connector.class`);
+
+  const put = await fetch(`${connectUrl}/connectors/${encodeURIComponent(name)}/config`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify(config),
+    signal: AbortSignal.timeout(30_000),
+  });
+  if (!put.ok) throw new Error(`PUT ${name}: HTTP ${put.status} ${await put.text()}`);
+  console.log(`connector ${name}: ${put.status === 201 ? 'created' : 'updated'}`);
+
+  const deadline = Date.now() + waitSeconds * 1000;
+  let last = 'no status yet';
+  while (Date.now() < deadline) {
+    const res = await fetch(`${connectUrl}/connectors/${encodeURIComponent(name)}/status`, { signal: AbortSignal.timeout(10_000) }).catch(
+      (err: Error) => err,
+    );
+    if (res instanceof Response && res.ok) {
+      const s = (await res.json()) as ConnectorStatus;
+      const tasks = s.tasks ?? [];
+      const failed = [s.connector, ...tasks].find((x) => x?.state === 'FAILED');
+      if (failed) throw new Error(`connector ${name} FAILED:\n${failed.trace ?? '(no trace)'}`);
+      last = `connector ${s.connector?.state}, tasks [${tasks.map((t) => `${t.id}:${t.state}`).join(', ')}]`;
+      if (s.connector?.state === 'RUNNING' && tasks.length > 0 && tasks.every((t) => t.state === 'RUNNING')) {
+        console.log(`connector ${name}: ${last}`);
+        return;
+      }
+    } else {
+      last = res instanceof Response ? `HTTP ${res.status}` : res.message;
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  throw new Error(`connector ${name} not RUNNING after ${waitSeconds}s (${last})`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: Error) => {
+    console.error(`register-connector: ${err.message}`);
+    process.exit(1);
+  });
+}
