@@ -1,0 +1,79 @@
+import { isZero } from '../../shared/decimal.js';
+import { type MetricPart, type MetricSource, partsReading, type SourceRow } from './catalog.js';
+import type { StateOf } from './state.js';
+import { bucketStart, type Granularity } from './time.js';
+
+/**
+ * What one source row, as it is NOW, adds to the mart. Pure: the mart is the sum of
+ * contributions(row) over the current source rows, so the change an event makes is
+ * contributions(new row) − contributions(previous row) (delta.ts).
+ */
+
+/** Gauges have no time bucket: they live in mart.metric_gauge under granularity CURRENT. */
+export type BucketGranularity = Granularity | 'CURRENT';
+
+/** Additive part of a metric row: numerator += num, denominator += den. */
+export interface AdditiveContribution {
+  readonly kind: 'add';
+  readonly metric: string;
+  readonly granularity: BucketGranularity;
+  /** UTC bucket start "YYYY-MM-DDTHH:MM:00.000Z"; null for gauges. */
+  readonly bucketStart: string | null;
+  readonly dimension: string;
+  /** Exact decimals (canonical strings). */
+  readonly num: string;
+  readonly den: string;
+}
+
+/** One reference to a distinct member of a bucket: the member counts once while its references > 0. */
+export interface MemberContribution {
+  readonly kind: 'member';
+  readonly metric: string;
+  readonly granularity: Granularity;
+  readonly bucketStart: string;
+  readonly dimension: string;
+  /** Which side of the metric the distinct count feeds. */
+  readonly part: MetricPart;
+  readonly member: string;
+  /** Number of references (a signed change once it is a delta). */
+  readonly ref: number;
+}
+
+export type Contribution = AdditiveContribution | MemberContribution;
+
+/**
+ * Contributions of one row state of `source`; [] for null (row absent or deleted). Throws
+ * RangeError on a malformed timestamp or decimal (the caller dead-letters the event).
+ */
+export function contributions<T extends MetricSource>(source: T, state: StateOf[T] | null): Contribution[] {
+  if (state === null) return [];
+  const r = state as unknown as SourceRow;
+  const out: Contribution[] = [];
+  for (const { metric, part } of partsReading(source)) {
+    if (!part.where.ts(r)) continue;
+    const dims = part.dimensions.map((d) => d.ts(r)).filter((d): d is string => d !== null);
+    const num = part.numerator.kind === 'amount' ? part.numerator.ts(r) : '0';
+    const den = part.denominator.kind === 'amount' ? part.denominator.ts(r) : '0';
+    const distinctSide = part.numerator.kind === 'distinct' ? part.numerator : part.denominator.kind === 'distinct' ? part.denominator : null;
+    const distinctPart: MetricPart = part.numerator.kind === 'distinct' ? 'numerator' : 'denominator';
+    const member = distinctSide ? distinctSide.ts(r) : null;
+    const additive = !(isZero(num) && isZero(den));
+
+    if (part.time === null) {
+      if (!additive) continue;
+      for (const dimension of dims) out.push({ kind: 'add', metric: metric.name, granularity: 'CURRENT', bucketStart: null, dimension, num, den });
+      continue;
+    }
+    const at = r[part.time] as string;
+    for (const granularity of metric.granularities) {
+      const start = bucketStart(at, granularity);
+      for (const dimension of dims) {
+        if (additive) out.push({ kind: 'add', metric: metric.name, granularity, bucketStart: start, dimension, num, den });
+        if (member !== null) {
+          out.push({ kind: 'member', metric: metric.name, granularity, bucketStart: start, dimension, part: distinctPart, member, ref: 1 });
+        }
+      }
+    }
+  }
+  return out;
+}
