@@ -3,9 +3,10 @@
  *
  * The file may be either `{ "name": ..., "config": {...} }` (the POST /connectors shape) or a flat
  * config object (then the file name is the connector name). String values may hold `${NAME}` or
- * `${NAME:-default}` placeholders, filled from this process's environment; Kafka Connect's own
- * config-provider references (`${env:NAME}`, `${file:...}`) are lowercase-prefixed and left alone.
- * An unresolved placeholder fails the job before anything is sent.
+ * `${NAME:-default}` placeholders, filled from this process's environment; an unresolved one fails
+ * the job before anything is sent. `${env:NAME}` (Kafka Connect's EnvVarConfigProvider syntax) is
+ * filled too when NAME is set here, as the native stack's registration does, and otherwise left
+ * for Connect to resolve from its own environment. Other providers (`${file:...}`) are untouched.
  *
  * PUT /connectors/<name>/config creates or updates, so re-running is safe. The job then waits,
  * bounded by CONNECTOR_WAIT_SECONDS, for the connector and every task to be RUNNING.
@@ -15,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const PLACEHOLDER = /\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g;
+const PLACEHOLDER = /\$\{(env:)?([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g;
 
 export interface ConnectorRequest {
   name: string;
@@ -27,11 +28,11 @@ export function fillPlaceholders<T>(value: T, env: Record<string, string | undef
   const missing = new Set<string>();
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') {
-      return v.replace(PLACEHOLDER, (whole, name: string, fallback: string | undefined) => {
+      return v.replace(PLACEHOLDER, (whole, provider: string | undefined, name: string, fallback: string | undefined) => {
         const got = env[name];
         if (got !== undefined && got !== '') return got;
         if (fallback !== undefined) return fallback;
-        missing.add(name);
+        if (!provider) missing.add(name);
         return whole;
       });
     }
