@@ -28,7 +28,9 @@ interface ImportResult {
 async function main(): Promise<void> {
   const url = (process.env.KIBANA_URL ?? 'http://localhost:5601').replace(/\/$/, '');
   const dir = process.env.KIBANA_DIR ?? 'kibana';
-  const auth = Buffer.from(`${process.env.KIBANA_USERNAME ?? 'elastic'}:${process.env.KIBANA_PASSWORD ?? ''}`).toString('base64');
+  const auth = Buffer.from(
+    `${process.env.KIBANA_USERNAME ?? 'elastic'}:${process.env.KIBANA_PASSWORD ?? ''}`,
+  ).toString('base64');
 
   const files = ndjsonFiles(dir);
   if (files.length === 0) {
@@ -48,7 +50,9 @@ async function main(): Promise<void> {
     const body = (await res.json().catch(() => ({}))) as ImportResult;
     if (!res.ok || body.success === false) {
       failed++;
-      const detail = (body.errors ?? []).map((e) => `${e.type}/${e.id}: ${e.error.type} ${e.error.message ?? ''}`).join('; ');
+      const detail = (body.errors ?? [])
+        .map((e) => `${e.type}/${e.id}: ${e.error.type} ${e.error.message ?? ''}`)
+        .join('; ');
       console.error(`kibana-import: ${name}: HTTP ${res.status} ${detail || JSON.stringify(body)}`);
     } else {
       console.log(`kibana-import: ${name}: ${body.successCount ?? 0} objects`);

@@ -24,20 +24,27 @@ export interface ConnectorRequest {
 }
 
 /** Fills placeholders in every string value; returns the names that had no value and no default. */
-export function fillPlaceholders<T>(value: T, env: Record<string, string | undefined>): { value: T; missing: string[] } {
+export function fillPlaceholders<T>(
+  value: T,
+  env: Record<string, string | undefined>,
+): { value: T; missing: string[] } {
   const missing = new Set<string>();
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') {
-      return v.replace(PLACEHOLDER, (whole, provider: string | undefined, name: string, fallback: string | undefined) => {
-        const got = env[name];
-        if (got !== undefined && got !== '') return got;
-        if (fallback !== undefined) return fallback;
-        if (!provider) missing.add(name);
-        return whole;
-      });
+      return v.replace(
+        PLACEHOLDER,
+        (whole, provider: string | undefined, name: string, fallback: string | undefined) => {
+          const got = env[name];
+          if (got !== undefined && got !== '') return got;
+          if (fallback !== undefined) return fallback;
+          if (!provider) missing.add(name);
+          return whole;
+        },
+      );
     }
     if (Array.isArray(v)) return v.map(walk);
-    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    if (v !== null && typeof v === 'object')
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
     return v;
   };
   return { value: walk(value) as T, missing: [...missing].sort() };
@@ -51,7 +58,12 @@ export function toConnectorRequest(parsed: unknown, fileName: string): Connector
   const obj = parsed as Record<string, unknown>;
   if (obj.config !== null && typeof obj.config === 'object' && !Array.isArray(obj.config)) {
     const config = obj.config as Record<string, unknown>;
-    const name = typeof obj.name === 'string' ? obj.name : typeof config.name === 'string' ? config.name : basename(fileName, '.json');
+    const name =
+      typeof obj.name === 'string'
+        ? obj.name
+        : typeof config.name === 'string'
+          ? config.name
+          : basename(fileName, '.json');
     return { name, config: { ...config, name } };
   }
   const name = typeof obj.name === 'string' ? obj.name : basename(fileName, '.json');
@@ -71,10 +83,13 @@ async function main(): Promise<void> {
   const raw = JSON.parse(readFileSync(file, 'utf8')) as unknown;
   const { value, missing } = fillPlaceholders(raw, process.env);
   if (missing.length > 0) {
-    throw new Error(`${file}: no value for placeholder(s) ${missing.join(', ')}; set them in the connector-init environment`);
+    throw new Error(
+      `${file}: no value for placeholder(s) ${missing.join(', ')}; set them in the connector-init environment`,
+    );
   }
   const { name, config } = toConnectorRequest(value, file);
-  if (typeof config['connector.class'] !== 'string') throw new Error(`${file}: config has no connector.class`);
+  if (typeof config['connector.class'] !== 'string')
+    throw new Error(`${file}: config has no connector.class`);
 
   const put = await fetch(`${connectUrl}/connectors/${encodeURIComponent(name)}/config`, {
     method: 'PUT',
@@ -88,9 +103,9 @@ async function main(): Promise<void> {
   const deadline = Date.now() + waitSeconds * 1000;
   let last = 'no status yet';
   while (Date.now() < deadline) {
-    const res = await fetch(`${connectUrl}/connectors/${encodeURIComponent(name)}/status`, { signal: AbortSignal.timeout(10_000) }).catch(
-      (err: Error) => err,
-    );
+    const res = await fetch(`${connectUrl}/connectors/${encodeURIComponent(name)}/status`, {
+      signal: AbortSignal.timeout(10_000),
+    }).catch((err: Error) => err);
     if (res instanceof Response && res.ok) {
       const s = (await res.json()) as ConnectorStatus;
       const tasks = s.tasks ?? [];
