@@ -1,0 +1,72 @@
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { ensureArtifacts } from '../artifacts.js';
+import { type StackConfig, paths } from '../config.js';
+import { httpGet } from '../health.js';
+import { APICURIO_VERSION } from '../versions.js';
+import { javaBin } from './kafka.js';
+import type { Component } from './types.js';
+
+export function registryUrl(cfg: StackConfig): string {
+  return `http://127.0.0.1:${cfg.ports.registry}`;
+}
+/** The Confluent-compatible API the worker's @kafkajs/confluent-schema-registry client talks to. */
+export function ccompatUrl(cfg: StackConfig): string {
+  return `${registryUrl(cfg)}/apis/ccompat/v7`;
+}
+
+export function registryComponent(cfg: StackConfig): Component {
+  const p = paths(cfg);
+  const home = resolve(p.dist, 'apicurio');
+  const dataDir = resolve(p.data, 'registry');
+  const jar = resolve(home, `apicurio-registry-app-${APICURIO_VERSION}-runner.jar`);
+
+  return {
+    name: 'registry',
+    port: cfg.ports.registry,
+    dependsOn: [],
+    stopSignal: 'SIGTERM',
+    async prepare() {
+      await ensureArtifacts(cfg);
+      await mkdir(dataDir, { recursive: true });
+    },
+    startSpec() {
+      const props: Record<string, string> = {
+        'quarkus.http.port': String(cfg.ports.registry),
+        'quarkus.http.host': '127.0.0.1',
+        // H2 on disk instead of the default in-memory database: schema ids must survive a
+        // registry restart, since the messages already in Kafka carry them.
+        'apicurio.storage.kind': 'sql',
+        'apicurio.storage.sql.kind': 'h2',
+        'apicurio.datasource.url': `jdbc:h2:file:${dataDir}/registry;DB_CLOSE_ON_EXIT=FALSE`,
+        'apicurio.datasource.username': 'sa',
+        'apicurio.datasource.password': 'sa',
+        // Tests clean up the subjects they create.
+        'apicurio.rest.deletion.group.enabled': 'true',
+        'apicurio.rest.deletion.artifact.enabled': 'true',
+        'apicurio.rest.deletion.artifact-version.enabled': 'true',
+        'quarkus.log.console.color': 'false',
+      };
+      return {
+        command: javaBin(cfg),
+        args: [
+          '-Xms128m',
+          `-Xmx${cfg.heap.registry}`,
+          '-XX:+UseSerialGC',
+          ...Object.entries(props).map(([k, v]) => `-D${k}=${v}`),
+          '-jar',
+          jar,
+        ],
+        cwd: home,
+        logFile: p.log('registry'),
+        pidFile: p.pid('registry'),
+        match: jar,
+      };
+    },
+    async probe() {
+      await httpGet(`${registryUrl(cfg)}/health/ready`);
+      const subjects = JSON.parse(await httpGet(`${ccompatUrl(cfg)}/subjects`)) as string[];
+      return `${subjects.length} subject(s)`;
+    },
+  };
+}

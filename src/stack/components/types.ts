@@ -1,0 +1,26 @@
+import type { StackConfig } from '../config.js';
+import type { Probe } from '../health.js';
+import type { StartSpec } from '../processes.js';
+
+export type ComponentName = 'postgres-source' | 'postgres-reporting' | 'kafka' | 'registry' | 'connect' | 'elasticsearch';
+
+/**
+ * One service of the stack. `prepare` and `afterHealthy` are idempotent: `up` runs them on every
+ * start (they skip work that is already done), so a half-finished previous `up` heals itself.
+ */
+export interface Component {
+  name: ComponentName;
+  port: number;
+  /** Components that must be healthy before this one starts. */
+  dependsOn: ComponentName[];
+  /** Resolves artifacts, writes configuration, initialises data dirs. Blocking, bounded. */
+  prepare(): Promise<void>;
+  startSpec(): StartSpec;
+  probe: Probe;
+  /** PostgreSQL wants SIGINT (fast shutdown); SIGTERM would wait for every client to leave. */
+  stopSignal: NodeJS.Signals;
+  /** Runs once the probe passes: databases, schema. */
+  afterHealthy?(): Promise<void>;
+}
+
+export type ComponentFactory = (cfg: StackConfig) => Component;

@@ -1,0 +1,78 @@
+import { resolve } from 'node:path';
+import { EnvReader } from '../config/env.js';
+
+/**
+ * Everything the native stack needs to know, read once from the environment. The port variables
+ * are the same names the worker, compose/ and the README use, so one env file drives all of them.
+ */
+export interface StackConfig {
+  /** Data, logs, pid files, generated poms and unpacked distributions (git-ignored). */
+  dir: string;
+  repoRoot: string;
+  ports: {
+    sourcePg: number;
+    reportingPg: number;
+    kafka: number;
+    kafkaController: number;
+    registry: number;
+    connect: number;
+    es: number;
+  };
+  pg: { user: string; password: string; sourceDb: string; reportingDb: string };
+  /** Unprivileged account for PostgreSQL and Elasticsearch when we run as root (both refuse root). */
+  serviceUser: string;
+  javaHome: string;
+  heap: { kafka: string; connect: string; registry: string; es: string };
+  /** Upper bound for one component to become healthy after start. */
+  startTimeoutMs: number;
+  stopTimeoutMs: number;
+}
+
+const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
+
+export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
+  const r = new EnvReader(env);
+  const port = (name: string, fallback: number) => r.int(name, fallback, 1, 65535);
+  const cfg: StackConfig = {
+    dir: resolve(REPO_ROOT, r.str('STACK_DIR', '.stack')),
+    repoRoot: REPO_ROOT,
+    ports: {
+      sourcePg: port('SOURCE_PGPORT', 5432),
+      reportingPg: port('REPORTING_PGPORT', 5433),
+      kafka: port('KAFKA_PORT', 9092),
+      kafkaController: port('KAFKA_CONTROLLER_PORT', 9093),
+      registry: port('REGISTRY_PORT', 18081),
+      connect: port('CONNECT_PORT', 8083),
+      es: port('ES_PORT', 9200),
+    },
+    pg: {
+      user: r.str('STACK_PGUSER', 'user'),
+      password: r.str('STACK_PGPASSWORD', 'password'),
+      sourceDb: r.str('SOURCE_PGDATABASE', 'ride_hailing_db'),
+      reportingDb: r.str('REPORTING_PGDATABASE', 'reporting_db'),
+    },
+    serviceUser: r.str('STACK_SERVICE_USER', 'ridecdc'),
+    javaHome: r.str('JAVA_HOME', '/usr/lib/jvm/java-17-openjdk-amd64'),
+    heap: {
+      kafka: r.str('STACK_KAFKA_HEAP', '512m'),
+      connect: r.str('STACK_CONNECT_HEAP', '768m'),
+      registry: r.str('STACK_REGISTRY_HEAP', '512m'),
+      es: r.str('STACK_ES_HEAP', '1g'),
+    },
+    startTimeoutMs: r.int('STACK_START_TIMEOUT_MS', 240_000, 1000),
+    stopTimeoutMs: r.int('STACK_STOP_TIMEOUT_MS', 30_000, 1000),
+  };
+  r.done();
+  return cfg;
+}
+
+export const paths = (cfg: StackConfig) => ({
+  logs: resolve(cfg.dir, 'logs'),
+  run: resolve(cfg.dir, 'run'),
+  data: resolve(cfg.dir, 'data'),
+  dist: resolve(cfg.dir, 'dist'),
+  maven: resolve(cfg.dir, 'maven'),
+  conf: resolve(cfg.dir, 'conf'),
+  log: (component: string) => resolve(cfg.dir, 'logs', `${component}.log`),
+  pid: (component: string) => resolve(cfg.dir, 'run', `${component}.pid`),
+});

@@ -1,0 +1,81 @@
+/**
+ * Every artifact of the native stack, as Maven coordinates. Maven resolves and caches them in
+ * ~/.m2, so there is no download URL anywhere in this project.
+ *
+ * Why these versions:
+ * - Debezium 3.4.3.Final is built and tested against Kafka 4.1.1 (its parent pom's version.kafka),
+ *   so broker, Connect runtime and connector come from one tested pairing. All target Java 17.
+ * - Apicurio Registry 3.0.9 is the newest 3.x server that runs on Java 17 (3.3.x's app module is
+ *   compiled for Java 21) and the only 3.x line whose Kafka Connect converter
+ *   (apicurio-registry-utils-converter) jar is published. The converter's own pom cannot be
+ *   resolved (its parent io.apicurio:apicurio-registry:3.0.9 pom is not published), so the jar is
+ *   fetched alone and its runtime dependencies come from the 3.0.2 serde tree, the newest 3.0.x
+ *   serde whose full dependency tree resolves; both share the same package layout and API.
+ * - Elasticsearch 8.19.0 integ-test-zip: the plain OSS-module distribution (no bundled JDK, no
+ *   x-pack security), which runs on the system Java 17.
+ */
+export const KAFKA_VERSION = '4.1.1';
+export const DEBEZIUM_VERSION = '3.4.3.Final';
+export const APICURIO_VERSION = '3.0.9';
+export const APICURIO_SERDE_VERSION = '3.0.2';
+export const ELASTICSEARCH_VERSION = '8.19.0';
+export const LOG4J_VERSION = '2.24.3';
+export const SLF4J_VERSION = '2.0.17';
+
+export interface Coordinate {
+  groupId: string;
+  artifactId: string;
+  version: string;
+  type?: string;
+  classifier?: string;
+  /** groupId:artifactId patterns left out of the copied tree (provided by the runtime). */
+  exclusions?: string[];
+}
+
+export function gav(c: Coordinate): string {
+  return [c.groupId, c.artifactId, c.version, c.type ?? 'jar', c.classifier].filter(Boolean).join(':');
+}
+
+/** Broker and Connect worker share one classpath: same Kafka version, one resolution. */
+export const kafkaArtifacts: Coordinate[] = [
+  { groupId: 'org.apache.kafka', artifactId: 'kafka_2.13', version: KAFKA_VERSION },
+  { groupId: 'org.apache.kafka', artifactId: 'connect-runtime', version: KAFKA_VERSION },
+  { groupId: 'org.apache.kafka', artifactId: 'connect-json', version: KAFKA_VERSION },
+  // Kafka 4 logs through SLF4J 2 → Log4j 2; the binding is not a compile dependency of the jars.
+  { groupId: 'org.slf4j', artifactId: 'slf4j-api', version: SLF4J_VERSION },
+  { groupId: 'org.apache.logging.log4j', artifactId: 'log4j-slf4j2-impl', version: LOG4J_VERSION },
+  { groupId: 'org.apache.logging.log4j', artifactId: 'log4j-core', version: LOG4J_VERSION },
+];
+
+/** Connect plugin isolation loads these from the worker, so the plugin dirs must not carry them. */
+const providedByConnect = ['org.apache.kafka:*', 'org.slf4j:*', 'org.apache.logging.log4j:*'];
+
+export const debeziumArtifacts: Coordinate[] = [
+  { groupId: 'io.debezium', artifactId: 'debezium-connector-postgres', version: DEBEZIUM_VERSION, exclusions: providedByConnect },
+];
+
+/** The converter jar alone (its pom is unresolvable, see above). */
+export const apicurioConverterJar: Coordinate = {
+  groupId: 'io.apicurio',
+  artifactId: 'apicurio-registry-utils-converter',
+  version: APICURIO_VERSION,
+};
+export const apicurioConverterDeps: Coordinate[] = [
+  { groupId: 'io.apicurio', artifactId: 'apicurio-registry-avro-serde-kafka', version: APICURIO_SERDE_VERSION, exclusions: providedByConnect },
+];
+
+/** Quarkus legacy-jar distribution: <runner>.jar + lib/. */
+export const apicurioApp: Coordinate = {
+  groupId: 'io.apicurio',
+  artifactId: 'apicurio-registry-app',
+  version: APICURIO_VERSION,
+  type: 'tar.gz',
+  classifier: 'all',
+};
+
+export const elasticsearchZip: Coordinate = {
+  groupId: 'org.elasticsearch.distribution.integ-test-zip',
+  artifactId: 'elasticsearch',
+  version: ELASTICSEARCH_VERSION,
+  type: 'zip',
+};
