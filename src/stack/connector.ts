@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connectUrl } from './components/connect.js';
+import { registryUrl } from './components/registry.js';
+import type { StackConfig } from './config.js';
+
+/**
+ * Registers and inspects the Debezium connector through the Connect REST API.
+ *
+ * connectors/*.json hold `${NAME}` / `${NAME:-default}` placeholders for everything that depends
+ * on where the stack runs (host, port, credentials, registry URL), so the same file serves compose
+ * and the native stack. They are filled here, from the environment first and then from the native
+ * stack's own settings, and an unresolved one fails before anything is sent. `${env:NAME}` is
+ * Connect's EnvVarConfigProvider syntax: filled too when NAME is known here, otherwise left to Connect.
+ */
+
+export const DEFAULT_CONNECTOR_FILE = 'connectors/ride-hailing-postgres.json';
+const PLACEHOLDER = /\$\{(env:)?([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g;
+
+export interface ConnectorRequest {
+  name: string;
+  config: Record<string, string>;
+}
+
+/** The values the native stack knows; the process environment overrides them. */
+export function stackConnectorEnv(cfg: StackConfig, env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+  return {
+    SOURCE_PGHOST: '127.0.0.1',
+    SOURCE_PGPORT: String(cfg.ports.sourcePg),
+    SOURCE_PGDB: cfg.pg.sourceDb,
+    SOURCE_PGUSER: cfg.pg.user,
+    SOURCE_PGPASSWORD: cfg.pg.password,
+    // The Apicurio 3 converter talks the registry's native v3 API (the worker uses ccompat).
+    APICURIO_REGISTRY_URL: `${registryUrl(cfg)}/apis/registry/v3`,
+    ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')),
+  };
+}
+
+export function loadConnector(file: string, vars: Record<string, string | undefined>): ConnectorRequest {
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; config?: Record<string, unknown> };
+  const cfgObj = (raw.config ?? raw) as Record<string, unknown>;
+  const name = raw.name ?? (cfgObj.name as string | undefined) ?? basename(file, '.json');
+  const missing = new Set<string>();
+  const config: Record<string, string> = {};
+  for (const [k, v] of Object.entries(cfgObj)) {
+    config[k] = String(v).replace(PLACEHOLDER, (whole, provider: string | undefined, n: string, fallback: string | undefined) => {
+      const got = vars[n];
+      if (got !== undefined && got !== '') return got;
+      if (fallback !== undefined) return fallback;
+      if (!provider) missing.add(n);
+      return whole;
+    });
+  }
+  if (missing.size > 0) throw new Error(`${file}: no value for ${[...missing].sort().join(', ')}`);
+  return { name, config: { ...config, name } };
+}
+
+export interface ConnectorStatus {
+  name: string;
+  connector: { state: string; worker_id?: string; trace?: string };
+  tasks: { id: number; state: string; worker_id?: string; trace?: string }[];
+}
+
+async function connectFetch(cfg: StackConfig, path: string, init: RequestInit = {}): Promise<Response> {
+  try {
+    return await fetch(`${connectUrl(cfg)}${path}`, {
+      ...init,
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (err) {
+    throw new Error(`Kafka Connect at ${connectUrl(cfg)} is not reachable (${(err as Error).message}); is the stack up?`);
+  }
+}
+
+export async function getConnectorStatus(cfg: StackConfig, name: string): Promise<ConnectorStatus | undefined> {
+  const res = await connectFetch(cfg, `/connectors/${encodeURIComponent(name)}/status`);
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new Error(`GET status of ${name}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as ConnectorStatus;
+}
+
+export function failedTrace(s: ConnectorStatus): string | undefined {
+  if (s.connector.state === 'FAILED') return `connector ${s.name} FAILED:\n${s.connector.trace ?? '(no trace)'}`;
+  const t = s.tasks.find((x) => x.state === 'FAILED');
+  return t ? `task ${s.name}-${t.id} FAILED:\n${t.trace ?? '(no trace)'}` : undefined;
+}
+
+/**
+ * PUT /connectors/<name>/config (creates or updates: idempotent), then waits until the connector
+ * and at least one task are RUNNING. A FAILED task fails at once with its stack trace; any other
+ * state past `waitMs` fails with the last status.
+ */
+export async function registerConnector(
+  cfg: StackConfig,
+  opts: { file?: string; waitMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<ConnectorStatus> {
+  const file = resolve(cfg.repoRoot, opts.file ?? DEFAULT_CONNECTOR_FILE);
+  const req = loadConnector(file, stackConnectorEnv(cfg, opts.env));
+  const res = await connectFetch(cfg, `/connectors/${encodeURIComponent(req.name)}/config`, {
+    method: 'PUT',
+    body: JSON.stringify(req.config),
+  });
+  if (!res.ok) throw new Error(`PUT config of ${req.name}: ${res.status} ${await res.text()}`);
+  return waitRunning(cfg, req.name, opts.waitMs ?? 120_000);
+}
+
+export async function waitRunning(cfg: StackConfig, name: string, waitMs: number): Promise<ConnectorStatus> {
+  const deadline = Date.now() + waitMs;
+  let last: ConnectorStatus | undefined;
+  while (Date.now() < deadline) {
+    last = await getConnectorStatus(cfg, name);
+    if (last) {
+      const failed = failedTrace(last);
+      if (failed) throw new Error(failed);
+      if (last.connector.state === 'RUNNING' && last.tasks.length > 0 && last.tasks.every((t) => t.state === 'RUNNING')) {
+        return last;
+      }
+    }
+    await sleep(500);
+  }
+  throw new Error(`connector ${name} not RUNNING after ${waitMs} ms; last status: ${JSON.stringify(last)}`);
+}
+
+export async function deleteConnector(cfg: StackConfig, name: string): Promise<boolean> {
+  const res = await connectFetch(cfg, `/connectors/${encodeURIComponent(name)}`, { method: 'DELETE' });
+  if (res.status === 404) return false;
+  if (!res.ok) throw new Error(`DELETE ${name}: ${res.status} ${await res.text()}`);
+  return true;
+}
+
+export function connectorNameFromFile(cfg: StackConfig, file = DEFAULT_CONNECTOR_FILE): string {
+  return loadConnector(resolve(cfg.repoRoot, file), stackConnectorEnv(cfg)).name;
+}
