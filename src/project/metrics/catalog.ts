@@ -105,11 +105,16 @@ export const greaterThan = (col: string, value: string): Cond => ({
   sql: `${col} > ${value}`,
   cols: [col],
 });
-export const and = (...conds: Cond[]): Cond => ({
-  ts: (r) => conds.every((c) => c.ts(r)),
-  sql: conds.map((c) => c.sql).join(' AND '),
-  cols: conds.flatMap((c) => c.cols),
-});
+export const TRUE: Cond = { ts: () => true, sql: 'TRUE', cols: [] };
+export const and = (...all: Cond[]): Cond => {
+  const conds = all.filter((c) => c !== TRUE);
+  if (conds.length === 0) return TRUE;
+  return {
+    ts: (r) => conds.every((c) => c.ts(r)),
+    sql: conds.map((c) => c.sql).join(' AND '),
+    cols: conds.flatMap((c) => c.cols),
+  };
+};
 
 export const ONE: Amount = { kind: 'amount', ts: () => '1', sql: '1', cols: [] };
 export const ZERO: Amount = { kind: 'amount', ts: () => '0', sql: '0', cols: [] };
@@ -171,7 +176,6 @@ const count = (source: MetricSource, time: string, where: Cond, dimensions: read
   ({ source, time, where: and(notNull(time), where), numerator: ONE, denominator: ONE, dimensions });
 const total = (source: MetricSource, time: string, amount: string, where: Cond, dimensions: readonly Dimension[]) =>
   ({ source, time, where: and(notNull(time, amount), where), numerator: column(amount), denominator: ONE, dimensions });
-const TRUE: Cond = { ts: () => true, sql: 'TRUE', cols: [] };
 
 // ---------------------------------------------------------------------------------------------
 
