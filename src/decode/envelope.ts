@@ -26,7 +26,7 @@ function asRow(v: Value | undefined, what: string): Row | null {
 /** LSNs and tx ids are longs; avsc decodes them to numbers (safe below 2^53, which real LSNs are). */
 function asNumber(v: Value | undefined): number | null {
   if (v === null || v === undefined) return null;
-  const n = typeof v === 'string' ? Number(v) : v;
+  const n = typeof v === 'string' || typeof v === 'bigint' ? Number(v) : v;
   return typeof n === 'number' && Number.isFinite(n) ? n : null;
 }
 

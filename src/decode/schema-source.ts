@@ -1,4 +1,5 @@
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { AVRO_OPTIONS } from './avro-long.js';
 import type { AvroSchema } from './logical-types.js';
 import { PoisonMessageError, RideCdcError, TransientError } from '../shared/errors.js';
 
@@ -54,7 +55,7 @@ export class RegistrySchemaSource implements SchemaSource {
       auth: opts.username ? { username: opts.username, password: opts.password ?? '' } : undefined,
       // Our own retry (with pause/backoff) owns transient failures; keep the client's short.
       retry: { retries: 1, initialRetryTimeInSecs: 0.1, maxRetryTimeInSecs: 1 },
-    });
+    }, { [SchemaType.AVRO]: AVRO_OPTIONS } as never);
   }
 
   resolve(id: number): Promise<ResolvedSchema> {
