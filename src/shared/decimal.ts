@@ -22,7 +22,8 @@ export function parseDecimal(input: string | number | bigint): Scaled {
   if (typeof input === 'bigint') return { unscaled: input, scale: 0 };
   const s = typeof input === 'number' ? numberToString(input) : input.trim();
   const m = DECIMAL_RE.exec(s);
-  if (!m || ((m[2] ?? '') === '' && (m[3] ?? '') === '')) throw new RangeError(`not a decimal: ${JSON.stringify(input)}`);
+  if (!m || ((m[2] ?? '') === '' && (m[3] ?? '') === ''))
+    throw new RangeError(`not a decimal: ${JSON.stringify(input)}`);
   const intPart = m[2] ?? '';
   const frac = m[3] ?? '';
   const exp = m[4] === undefined ? 0 : Number(m[4]);

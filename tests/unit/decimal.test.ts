@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { add, compare, div, fromScaled, isZero, mulInt, neg, normalize, parseDecimal, sub, sum, toFixed } from '../../src/shared/decimal.js';
+import {
+  add,
+  compare,
+  div,
+  fromScaled,
+  isZero,
+  mulInt,
+  neg,
+  normalize,
+  parseDecimal,
+  sub,
+  sum,
+  toFixed,
+} from '../../src/shared/decimal.js';
 
 describe('decimal', () => {
   it('parses plain, signed, fractional and exponent forms', () => {
@@ -13,7 +26,8 @@ describe('decimal', () => {
   });
 
   it('rejects what is not a decimal', () => {
-    for (const bad of ['', '-', '.', 'abc', '1.2.3', '1,5', 'NaN']) expect(() => parseDecimal(bad)).toThrow(RangeError);
+    for (const bad of ['', '-', '.', 'abc', '1.2.3', '1,5', 'NaN'])
+      expect(() => parseDecimal(bad)).toThrow(RangeError);
     expect(() => parseDecimal(Number.NaN)).toThrow(RangeError);
   });
 

@@ -2,7 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DOC_PATH, renderCatalog, updateDoc } from '../../src/project/metrics/catalog-doc.js';
 import { CATALOG, type MetricDef, METRICS, ONE, validateCatalog } from '../../src/project/metrics/catalog.js';
-import { allTruthSql, diffMetricRows, type MetricRow, truthSql, valueSql, windowTruthSql } from '../../src/project/metrics/truth-sql.js';
+import {
+  allTruthSql,
+  diffMetricRows,
+  type MetricRow,
+  truthSql,
+  valueSql,
+  windowTruthSql,
+} from '../../src/project/metrics/truth-sql.js';
 
 const REQUIRED: Record<string, { kind: MetricDef['kind']; time: string | null }> = {
   bookings_requested: { kind: 'count', time: 'bookings.requested_at' },
@@ -27,7 +34,8 @@ const timeKey = (m: MetricDef) => (m.parts[0]?.time ? `${m.parts[0].source}.${m.
 describe('KPI catalog', () => {
   it('has at least 30 KPIs in the three groups, uniquely named', () => {
     expect(CATALOG.length).toBeGreaterThanOrEqual(30);
-    for (const g of ['Passenger', 'Driver', 'Operation']) expect(CATALOG.filter((m) => m.group === g).length).toBeGreaterThanOrEqual(5);
+    for (const g of ['Passenger', 'Driver', 'Operation'])
+      expect(CATALOG.filter((m) => m.group === g).length).toBeGreaterThanOrEqual(5);
     expect(new Set(CATALOG.map((m) => m.name)).size).toBe(CATALOG.length);
   });
 
@@ -38,7 +46,9 @@ describe('KPI catalog', () => {
       expect({ kind: m?.kind, time: m && timeKey(m) }, name).toEqual(want);
     }
     expect(METRICS.get('driver_utilization')?.valueRule).toBe('ratio');
-    expect(METRICS.get('bookings_cancelled')?.parts[0]?.dimensions.map((d) => d.name)).toContain('cancelled_by');
+    expect(METRICS.get('bookings_cancelled')?.parts[0]?.dimensions.map((d) => d.name)).toContain(
+      'cancelled_by',
+    );
   });
 
   it('flows have MINUTE and HOUR and the all dimension; gauges have no bucket', () => {
@@ -52,11 +62,15 @@ describe('KPI catalog', () => {
     const base = CATALOG.find((m) => m.name === 'bookings_requested') as MetricDef;
     expect(() => validateCatalog([base, base])).toThrow(/duplicate/);
     const part = base.parts[0] as MetricDef['parts'][number];
-    expect(() => validateCatalog([{ ...base, parts: [{ ...part, time: 'paid_at' }] }])).toThrow(/not kept in state|IS NOT NULL/);
+    expect(() => validateCatalog([{ ...base, parts: [{ ...part, time: 'paid_at' }] }])).toThrow(
+      /not kept in state|IS NOT NULL/,
+    );
     expect(() => validateCatalog([{ ...base, parts: [{ ...part, dimensions: [] }] }])).toThrow(/all/);
     expect(() => validateCatalog([{ ...base, kind: 'gauge' }])).toThrow(/granularity/);
     const distinct = CATALOG.find((m) => m.name === 'active_passengers') as MetricDef;
-    expect(() => validateCatalog([{ ...distinct, parts: [...distinct.parts, { ...part, numerator: ONE }] }])).toThrow(/distinct/);
+    expect(() =>
+      validateCatalog([{ ...distinct, parts: [...distinct.parts, { ...part, numerator: ONE }] }]),
+    ).toThrow(/distinct/);
   });
 
   it('docs/kpis.md carries the current generated catalog', () => {
@@ -67,7 +81,10 @@ describe('KPI catalog', () => {
 
   it('the mart views only name KPIs that exist', () => {
     const dir = new URL('../../mart-sql/reporting/', import.meta.url);
-    const sql = readdirSync(dir).filter((f) => f.endsWith('.sql')).map((f) => readFileSync(new URL(f, dir), 'utf8')).join('\n');
+    const sql = readdirSync(dir)
+      .filter((f) => f.endsWith('.sql'))
+      .map((f) => readFileSync(new URL(f, dir), 'utf8'))
+      .join('\n');
     const named = new Set<string>();
     for (const m of sql.matchAll(/metric_name\s*(?:=|IN\s*\()\s*([^)\n]*)/g)) {
       for (const lit of (m[1] ?? '').matchAll(/'([a-z0-9_]+)'/g)) named.add(lit[1] as string);
@@ -87,9 +104,15 @@ describe('truth SQL', () => {
   });
 
   it('uses COUNT(DISTINCT) for distinct sides and the mart value expression for ratios', () => {
-    expect(truthSql(METRICS.get('active_passengers') as MetricDef)).toContain('count(DISTINCT passenger_id::text)::numeric AS numerator');
-    expect(truthSql(METRICS.get('trips_per_active_driver') as MetricDef)).toContain('count(DISTINCT driver_id::text)::numeric AS denominator');
-    expect(truthSql(METRICS.get('match_rate') as MetricDef)).toContain(valueSql('ratio', 'sum(numerator)', 'sum(denominator)'));
+    expect(truthSql(METRICS.get('active_passengers') as MetricDef)).toContain(
+      'count(DISTINCT passenger_id::text)::numeric AS numerator',
+    );
+    expect(truthSql(METRICS.get('trips_per_active_driver') as MetricDef)).toContain(
+      'count(DISTINCT driver_id::text)::numeric AS denominator',
+    );
+    expect(truthSql(METRICS.get('match_rate') as MetricDef)).toContain(
+      valueSql('ratio', 'sum(numerator)', 'sum(denominator)'),
+    );
     expect(valueSql('ratio')).toBe('round(numerator / NULLIF(denominator, 0), 6)');
   });
 
@@ -110,18 +133,33 @@ describe('truth SQL', () => {
 
 describe('diffMetricRows', () => {
   const row = (over: Partial<MetricRow>): MetricRow => ({
-    metric_name: 'gmv', bucket_granularity: 'MINUTE', bucket_start: '2026-11-21T04:32:00Z', dimension: 'all',
-    numerator: '10.50', denominator: '1', metric_value: '10.50', ...over,
+    metric_name: 'gmv',
+    bucket_granularity: 'MINUTE',
+    bucket_start: '2026-11-21T04:32:00Z',
+    dimension: 'all',
+    numerator: '10.50',
+    denominator: '1',
+    metric_value: '10.50',
+    ...over,
   });
 
   it('compares exact values, not their text', () => {
-    expect(diffMetricRows([row({})], [row({ numerator: '10.5', metric_value: '10.5', bucket_start: new Date('2026-11-21T04:32:00Z') })])).toEqual([]);
+    expect(
+      diffMetricRows(
+        [row({})],
+        [row({ numerator: '10.5', metric_value: '10.5', bucket_start: new Date('2026-11-21T04:32:00Z') })],
+      ),
+    ).toEqual([]);
   });
 
   it('reports missing, extra and different rows; empty mart rows count as absent', () => {
     const diffs = diffMetricRows(
       [row({}), row({ dimension: 'zone:1' })],
-      [row({ numerator: '10.51' }), row({ dimension: 'zone:2' }), row({ dimension: 'zone:3', numerator: '0', denominator: '0', metric_value: '0' })],
+      [
+        row({ numerator: '10.51' }),
+        row({ dimension: 'zone:2' }),
+        row({ dimension: 'zone:3', numerator: '0', denominator: '0', metric_value: '0' }),
+      ],
     );
     expect(diffs.map((d) => [d.key.split('|').pop(), d.truth !== null, d.mart !== null])).toEqual([
       ['all', true, true],

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { type ChangeEvent, type Row, UNCHANGED } from '../../src/decode/change-event.js';
 import { contributions } from '../../src/project/metrics/contributions.js';
 import { type Delta, delta, mergeDeltas, projectRow, scaleDelta } from '../../src/project/metrics/delta.js';
-import { type BookingState, type DriverState, mergeState, nextState, type PaymentState } from '../../src/project/metrics/state.js';
+import {
+  type BookingState,
+  type DriverState,
+  mergeState,
+  nextState,
+  type PaymentState,
+} from '../../src/project/metrics/state.js';
 import { bucketStart, secondsBetween } from '../../src/project/metrics/time.js';
 import { PoisonMessageError } from '../../src/shared/errors.js';
 
@@ -10,40 +16,91 @@ const T0 = '2026-11-21T04:32:10.123456Z';
 
 function booking(over: Partial<Record<keyof BookingState, string | null>> = {}): BookingState {
   return {
-    id: '1', booking_uuid: '7b0c6c1e-1111-4222-8333-444455556666', passenger_id: '10', driver_id: null,
-    status: 'requested', vehicle_type: 'car',
-    pickup_lat: '10.77', pickup_lon: '106.7', pickup_zone_id: '3', dropoff_lat: '10.8', dropoff_lon: '106.6', dropoff_zone_id: '4',
-    requested_at: T0, accepted_at: null, arrived_at: null, started_at: null, completed_at: null, cancelled_at: null,
-    cancelled_by: null, cancel_reason: null, estimated_fare: '52000.00', final_fare: null, distance_km: null,
-    surge_multiplier: '1.00', payment_method: 'card', updated_at: T0,
+    id: '1',
+    booking_uuid: '7b0c6c1e-1111-4222-8333-444455556666',
+    passenger_id: '10',
+    driver_id: null,
+    status: 'requested',
+    vehicle_type: 'car',
+    pickup_lat: '10.77',
+    pickup_lon: '106.7',
+    pickup_zone_id: '3',
+    dropoff_lat: '10.8',
+    dropoff_lon: '106.6',
+    dropoff_zone_id: '4',
+    requested_at: T0,
+    accepted_at: null,
+    arrived_at: null,
+    started_at: null,
+    completed_at: null,
+    cancelled_at: null,
+    cancelled_by: null,
+    cancel_reason: null,
+    estimated_fare: '52000.00',
+    final_fare: null,
+    distance_km: null,
+    surge_multiplier: '1.00',
+    payment_method: 'card',
+    updated_at: T0,
     ...over,
   } as BookingState;
 }
 
-const accepted = (b: BookingState) => booking({ ...b, status: 'accepted', driver_id: '77', accepted_at: '2026-11-21T04:32:55.000001Z' });
+const accepted = (b: BookingState) =>
+  booking({ ...b, status: 'accepted', driver_id: '77', accepted_at: '2026-11-21T04:32:55.000001Z' });
 const completed = (b: BookingState) =>
   booking({
-    ...accepted(b), status: 'completed', arrived_at: '2026-11-21T04:36:00Z', started_at: '2026-11-21T04:37:00.5Z',
-    completed_at: '2026-11-21T05:01:30.25Z', final_fare: '61500.50', distance_km: '8.125',
+    ...accepted(b),
+    status: 'completed',
+    arrived_at: '2026-11-21T04:36:00Z',
+    started_at: '2026-11-21T04:37:00.5Z',
+    completed_at: '2026-11-21T05:01:30.25Z',
+    final_fare: '61500.50',
+    distance_km: '8.125',
   });
 
 /** "metric|granularity|dimension" → [num, den] of the additive deltas (bucket ignored when unique). */
 function table(deltas: readonly Delta[]): Record<string, [string, string]> {
   const out: Record<string, [string, string]> = {};
-  for (const d of deltas) if (d.kind === 'add') out[`${d.metric}|${d.granularity}|${d.bucketStart ?? ''}|${d.dimension}`] = [d.num, d.den];
+  for (const d of deltas)
+    if (d.kind === 'add')
+      out[`${d.metric}|${d.granularity}|${d.bucketStart ?? ''}|${d.dimension}`] = [d.num, d.den];
   return out;
 }
-function get(deltas: readonly Delta[], metric: string, dimension = 'all', granularity = 'MINUTE'): [string, string] | undefined {
-  const hits = deltas.filter((d) => d.kind === 'add' && d.metric === metric && d.dimension === dimension && d.granularity === granularity);
+function get(
+  deltas: readonly Delta[],
+  metric: string,
+  dimension = 'all',
+  granularity = 'MINUTE',
+): [string, string] | undefined {
+  const hits = deltas.filter(
+    (d) =>
+      d.kind === 'add' && d.metric === metric && d.dimension === dimension && d.granularity === granularity,
+  );
   if (hits.length > 1) throw new Error(`ambiguous ${metric}`);
   const h = hits[0];
   return h && h.kind === 'add' ? [h.num, h.den] : undefined;
 }
 const members = (deltas: readonly Delta[], metric: string) =>
-  deltas.filter((d) => d.kind === 'member' && d.metric === metric).map((d) => (d.kind === 'member' ? `${d.granularity}|${d.dimension}|${d.member}|${d.ref}` : ''));
+  deltas
+    .filter((d) => d.kind === 'member' && d.metric === metric)
+    .map((d) => (d.kind === 'member' ? `${d.granularity}|${d.dimension}|${d.member}|${d.ref}` : ''));
 
 function event(table: string, op: ChangeEvent['op'], after: Row | null, key: Row = { id: 1 }): ChangeEvent {
-  return { table, op, key, before: op === 'd' ? key : null, after, sourceTsMs: 0, lsn: 1, txId: null, snapshot: op === 'r', topic: `t.public.${table}`, partition: 0, offset: '0' };
+  return {
+    table,
+    op,
+    key,
+    before: op === 'd' ? key : null,
+    after,
+    sourceTsMs: 0,
+    lsn: 1,
+    txId: null,
+    snapshot: op === 'r',
+    topic: `t.public.${table}`,
+    partition: 0,
+    offset: '0',
+  };
 }
 
 describe('time', () => {
@@ -69,7 +126,12 @@ describe('contributions', () => {
     expect(get(c, 'cancellation_rate')).toEqual(['0', '1']);
     expect(get(c, 'avg_surge_multiplier')).toEqual(['1.00', '1']);
     expect(get(c, 'active_passengers')).toEqual(['0', '1']);
-    expect(members(c, 'active_passengers')).toEqual(['MINUTE|all|10|1', 'MINUTE|zone:3|10|1', 'HOUR|all|10|1', 'HOUR|zone:3|10|1']);
+    expect(members(c, 'active_passengers')).toEqual([
+      'MINUTE|all|10|1',
+      'MINUTE|zone:3|10|1',
+      'HOUR|all|10|1',
+      'HOUR|zone:3|10|1',
+    ]);
     expect(get(c, 'open_requests', 'all', 'CURRENT')).toEqual(['1', '1']);
     expect(get(c, 'demand_supply_ratio', 'zone:3', 'CURRENT')).toEqual(['1', '0']);
     expect(get(c, 'bookings_completed')).toBeUndefined();
@@ -82,7 +144,10 @@ describe('contributions', () => {
     const c = contributions('bookings', completed(booking()));
     expect(get(c, 'gmv')).toEqual(['61500.50', '1']);
     expect(get(c, 'avg_fare')).toEqual(['61500.50', '1']);
-    expect(get(c, 'avg_trip_duration_s')).toEqual([secondsBetween('2026-11-21T04:37:00.5Z', '2026-11-21T05:01:30.25Z'), '1']);
+    expect(get(c, 'avg_trip_duration_s')).toEqual([
+      secondsBetween('2026-11-21T04:37:00.5Z', '2026-11-21T05:01:30.25Z'),
+      '1',
+    ]);
     expect(get(c, 'avg_trip_duration_s')?.[0]).toBe('1469.75');
     expect(get(c, 'avg_time_to_accept_s')).toEqual(['44.876545', '1']);
     expect(get(c, 'avg_pickup_wait_s')).toEqual(['184.999999', '1']);
@@ -96,14 +161,31 @@ describe('contributions', () => {
   });
 
   it('cancellations carry the cancelled_by dimension', () => {
-    const c = contributions('bookings', booking({ status: 'cancelled', cancelled_at: '2026-11-21T04:40:00Z', cancelled_by: 'driver', cancel_reason: 'x' }));
+    const c = contributions(
+      'bookings',
+      booking({
+        status: 'cancelled',
+        cancelled_at: '2026-11-21T04:40:00Z',
+        cancelled_by: 'driver',
+        cancel_reason: 'x',
+      }),
+    );
     expect(get(c, 'bookings_cancelled', 'cancelled_by:driver')).toEqual(['1', '1']);
     expect(get(c, 'cancellation_rate')).toEqual(['1', '1']);
     expect(get(c, 'passenger_cancel_rate')).toEqual(['0', '1']);
   });
 
   it('payments count only when paid; refunds go to refunded_amount', () => {
-    const p: PaymentState = { id: '5', booking_id: '1', amount: '61500.50', platform_fee: '12300.10', driver_earnings: '49200.40', method: 'card', status: 'paid', paid_at: '2026-11-21T05:01:33Z' };
+    const p: PaymentState = {
+      id: '5',
+      booking_id: '1',
+      amount: '61500.50',
+      platform_fee: '12300.10',
+      driver_earnings: '49200.40',
+      method: 'card',
+      status: 'paid',
+      paid_at: '2026-11-21T05:01:33Z',
+    };
     const paid = contributions('payments', p);
     expect(get(paid, 'platform_revenue', 'method:card')).toEqual(['12300.10', '1']);
     expect(get(paid, 'driver_earnings')).toEqual(['49200.40', '1']);
@@ -113,7 +195,14 @@ describe('contributions', () => {
   });
 
   it('drivers feed the gauges by current status and new_drivers by created_at', () => {
-    const d: DriverState = { id: '77', vehicle_type: 'bike', status: 'busy', home_zone_id: '2', created_at: '2026-01-02T03:04:05Z', updated_at: T0 };
+    const d: DriverState = {
+      id: '77',
+      vehicle_type: 'bike',
+      status: 'busy',
+      home_zone_id: '2',
+      created_at: '2026-01-02T03:04:05Z',
+      updated_at: T0,
+    };
     const c = contributions('drivers', d);
     expect(get(c, 'drivers_online', 'zone:2', 'CURRENT')).toEqual(['1', '1']);
     expect(get(c, 'drivers_busy', 'vehicle:bike', 'CURRENT')).toEqual(['1', '1']);
@@ -158,7 +247,9 @@ describe('delta', () => {
     const b3 = booking({ ...b2, status: 'in_progress', started_at: '2026-11-21T04:37:00.5Z' });
     const b4 = completed(b0);
     const direct = delta('bookings', b0, b4);
-    const stepwise = mergeDeltas([b0, b1, b2, b3].flatMap((s, i) => delta('bookings', s, [b1, b2, b3, b4][i] as BookingState)));
+    const stepwise = mergeDeltas(
+      [b0, b1, b2, b3].flatMap((s, i) => delta('bookings', s, [b1, b2, b3, b4][i] as BookingState)),
+    );
     expect(stepwise).toEqual(direct);
     expect(get(direct, 'bookings_completed')).toEqual(['1', '1']);
   });
@@ -198,7 +289,12 @@ describe('delta', () => {
   });
 
   it('UNCHANGED (TOAST) columns keep the stored value and change no KPI', () => {
-    const prev = booking({ status: 'cancelled', cancelled_at: '2026-11-21T04:40:00Z', cancelled_by: 'passenger', cancel_reason: 'a long reason' });
+    const prev = booking({
+      status: 'cancelled',
+      cancelled_at: '2026-11-21T04:40:00Z',
+      cancelled_by: 'passenger',
+      cancel_reason: 'a long reason',
+    });
     const after: Row = { ...prev, cancel_reason: UNCHANGED, updated_at: '2026-11-21T04:41:00Z' };
     const next = mergeState('bookings', prev, after);
     expect(next.cancel_reason).toBe('a long reason');
@@ -210,7 +306,13 @@ describe('delta', () => {
 
   it('decoder values (numbers for ints and doubles) give the same state as strings read back from the mart', () => {
     const b = booking();
-    const fromEvent = mergeState('bookings', null, { ...b, id: 1, passenger_id: 10, pickup_zone_id: 3, pickup_lat: 10.77 } as unknown as Row);
+    const fromEvent = mergeState('bookings', null, {
+      ...b,
+      id: 1,
+      passenger_id: 10,
+      pickup_zone_id: 3,
+      pickup_lat: 10.77,
+    } as unknown as Row);
     expect(fromEvent).toEqual(b);
   });
 
@@ -230,11 +332,19 @@ describe('delta', () => {
     const b1 = booking({ id: '1' });
     const b2 = booking({ id: '2', requested_at: '2026-11-21T04:32:40Z' });
     const refs = mergeDeltas([...delta('bookings', null, b1), ...delta('bookings', null, b2)]).filter(
-      (d) => d.kind === 'member' && d.metric === 'active_passengers' && d.granularity === 'MINUTE' && d.dimension === 'all',
+      (d) =>
+        d.kind === 'member' &&
+        d.metric === 'active_passengers' &&
+        d.granularity === 'MINUTE' &&
+        d.dimension === 'all',
     );
     expect(refs).toEqual([expect.objectContaining({ member: '10', ref: 2 })]);
     const afterDelete = mergeDeltas([...refs, ...delta('bookings', b2, null)]).filter(
-      (d) => d.kind === 'member' && d.metric === 'active_passengers' && d.granularity === 'MINUTE' && d.dimension === 'all',
+      (d) =>
+        d.kind === 'member' &&
+        d.metric === 'active_passengers' &&
+        d.granularity === 'MINUTE' &&
+        d.dimension === 'all',
     );
     expect(afterDelete).toEqual([expect.objectContaining({ member: '10', ref: 1 })]);
   });

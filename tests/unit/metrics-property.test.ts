@@ -23,28 +23,65 @@ type Gen = () => number;
 const pick = <T>(r: Gen, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
 const maybe = <T>(r: Gen, v: T, p = 0.5): T | null => (r() < p ? v : null);
 // Few distinct minutes/hours so rows collide in buckets; microseconds so durations are not round.
-const ts = (r: Gen) => `2026-11-21T0${pick(r, [3, 4])}:${pick(r, ['05', '06', '59'])}:${pick(r, ['00.000000', '30.123456', '59.999999'])}Z`;
+const ts = (r: Gen) =>
+  `2026-11-21T0${pick(r, [3, 4])}:${pick(r, ['05', '06', '59'])}:${pick(r, ['00.000000', '30.123456', '59.999999'])}Z`;
 const money = (r: Gen) => `${Math.floor(r() * 100000)}.${String(Math.floor(r() * 100)).padStart(2, '0')}`;
 
 const GEN: { [T in MetricSource]: (r: Gen, id: string) => StateOf[T] } = {
   bookings: (r, id) => ({
-    id, booking_uuid: 'u', passenger_id: pick(r, ['10', '11', '12']), driver_id: maybe(r, pick(r, ['70', '71', '72']), 0.7),
-    status: pick(r, ['requested', 'accepted', 'arrived', 'in_progress', 'completed', 'cancelled']), vehicle_type: pick(r, ['bike', 'car']),
-    pickup_lat: '10.1', pickup_lon: '106.1', pickup_zone_id: pick(r, ['1', '2']), dropoff_lat: '10.2', dropoff_lon: '106.2', dropoff_zone_id: '1',
-    requested_at: ts(r), accepted_at: maybe(r, ts(r)), arrived_at: maybe(r, ts(r)), started_at: maybe(r, ts(r)), completed_at: maybe(r, ts(r)),
-    cancelled_at: maybe(r, ts(r), 0.3), cancelled_by: maybe(r, pick(r, ['passenger', 'driver', 'system']), 0.4), cancel_reason: maybe(r, 'why'),
-    estimated_fare: money(r), final_fare: maybe(r, money(r), 0.7), distance_km: maybe(r, '3.250'), surge_multiplier: pick(r, ['1.00', '1.25', '2.00']),
-    payment_method: 'cash', updated_at: ts(r),
+    id,
+    booking_uuid: 'u',
+    passenger_id: pick(r, ['10', '11', '12']),
+    driver_id: maybe(r, pick(r, ['70', '71', '72']), 0.7),
+    status: pick(r, ['requested', 'accepted', 'arrived', 'in_progress', 'completed', 'cancelled']),
+    vehicle_type: pick(r, ['bike', 'car']),
+    pickup_lat: '10.1',
+    pickup_lon: '106.1',
+    pickup_zone_id: pick(r, ['1', '2']),
+    dropoff_lat: '10.2',
+    dropoff_lon: '106.2',
+    dropoff_zone_id: '1',
+    requested_at: ts(r),
+    accepted_at: maybe(r, ts(r)),
+    arrived_at: maybe(r, ts(r)),
+    started_at: maybe(r, ts(r)),
+    completed_at: maybe(r, ts(r)),
+    cancelled_at: maybe(r, ts(r), 0.3),
+    cancelled_by: maybe(r, pick(r, ['passenger', 'driver', 'system']), 0.4),
+    cancel_reason: maybe(r, 'why'),
+    estimated_fare: money(r),
+    final_fare: maybe(r, money(r), 0.7),
+    distance_km: maybe(r, '3.250'),
+    surge_multiplier: pick(r, ['1.00', '1.25', '2.00']),
+    payment_method: 'cash',
+    updated_at: ts(r),
   }),
   payments: (r, id) => ({
-    id, booking_id: pick(r, ['1', '2']), amount: money(r), platform_fee: money(r), driver_earnings: money(r),
-    method: pick(r, ['cash', 'card']), status: pick(r, ['paid', 'refunded']), paid_at: ts(r),
+    id,
+    booking_id: pick(r, ['1', '2']),
+    amount: money(r),
+    platform_fee: money(r),
+    driver_earnings: money(r),
+    method: pick(r, ['cash', 'card']),
+    status: pick(r, ['paid', 'refunded']),
+    paid_at: ts(r),
   }),
   ratings: (r, id) => ({
-    id, booking_id: '1', rater_type: pick(r, ['passenger', 'driver']), rater_id: '10', ratee_id: '70', score: pick(r, ['1', '3', '5']), rated_at: ts(r),
+    id,
+    booking_id: '1',
+    rater_type: pick(r, ['passenger', 'driver']),
+    rater_id: '10',
+    ratee_id: '70',
+    score: pick(r, ['1', '3', '5']),
+    rated_at: ts(r),
   }),
   drivers: (r, id) => ({
-    id, vehicle_type: pick(r, ['bike', 'car']), status: pick(r, ['offline', 'available', 'busy']), home_zone_id: pick(r, ['1', '2']), created_at: ts(r), updated_at: ts(r),
+    id,
+    vehicle_type: pick(r, ['bike', 'car']),
+    status: pick(r, ['offline', 'available', 'busy']),
+    home_zone_id: pick(r, ['1', '2']),
+    created_at: ts(r),
+    updated_at: ts(r),
   }),
   passengers: (r, id) => ({ id, home_zone_id: pick(r, ['1', '2']), created_at: ts(r) }),
 };
@@ -53,7 +90,12 @@ const SOURCES = Object.keys(GEN) as MetricSource[];
 /** An after image as Debezium may send it: TOAST-unchanged text columns become UNCHANGED. */
 function afterImage(r: Gen, prev: AnyState | null, next: AnyState): Row {
   const row: Row = { ...(next as unknown as Record<string, string | null>) };
-  if (prev && 'cancel_reason' in prev && (prev as StateOf['bookings']).cancel_reason === (next as StateOf['bookings']).cancel_reason && r() < 0.5) {
+  if (
+    prev &&
+    'cancel_reason' in prev &&
+    (prev as StateOf['bookings']).cancel_reason === (next as StateOf['bookings']).cancel_reason &&
+    r() < 0.5
+  ) {
     row.cancel_reason = UNCHANGED;
   }
   return row;
@@ -70,8 +112,10 @@ describe('property: deltas accumulate to the contributions of the final state', 
         for (let i = 0; i < steps; i++) {
           const roll = r();
           let next: AnyState | null;
-          if (roll < 0.15) next = null; // delete
-          else if (roll < 0.3) next = stored; // duplicate delivery
+          if (roll < 0.15)
+            next = null; // delete
+          else if (roll < 0.3)
+            next = stored; // duplicate delivery
           else next = GEN[source](r, '1');
           const image = next === null ? null : afterImage(r, stored, next);
           acc.push(...delta(source, stored as never, image));
@@ -110,7 +154,12 @@ class ModelMart {
       if (after === 0) this.refs.delete(memberKey);
       else this.refs.set(memberKey, after);
       const change = before <= 0 && after > 0 ? 1 : before > 0 && after <= 0 ? -1 : 0;
-      if (change !== 0) this.bump(rowKey, d.part === 'numerator' ? String(change) : '0', d.part === 'denominator' ? String(change) : '0');
+      if (change !== 0)
+        this.bump(
+          rowKey,
+          d.part === 'numerator' ? String(change) : '0',
+          d.part === 'denominator' ? String(change) : '0',
+        );
     }
   }
 
@@ -122,7 +171,9 @@ class ModelMart {
   }
 
   snapshot(): Record<string, [string, string]> {
-    return Object.fromEntries([...this.rows].map(([k, v]) => [k, [normalize(v.num), normalize(v.den)]]).sort());
+    return Object.fromEntries(
+      [...this.rows].map(([k, v]) => [k, [normalize(v.num), normalize(v.den)]]).sort(),
+    );
   }
 }
 
@@ -135,7 +186,10 @@ function bruteForce(rows: { source: MetricSource; state: AnyState }[]): Record<s
         if (source !== part.source) continue;
         const r = state as unknown as SourceRow;
         if (!part.where.ts(r)) continue;
-        const buckets = part.time === null ? [['CURRENT', '']] : metric.granularities.map((g) => [g, bucketStart(r[part.time as string] as string, g)]);
+        const buckets =
+          part.time === null
+            ? [['CURRENT', '']]
+            : metric.granularities.map((g) => [g, bucketStart(r[part.time as string] as string, g)]);
         for (const [g, b] of buckets) {
           for (const dim of part.dimensions) {
             const dv = dim.ts(r);
@@ -187,7 +241,12 @@ describe('property: a model mart fed by deltas equals the catalog evaluated over
 
   it('distinct passengers: two bookings of one passenger count once; deleting one keeps them, deleting both removes them', () => {
     const r = prng(3);
-    const base = { ...GEN.bookings(r, '1'), passenger_id: '10', requested_at: '2026-11-21T04:05:10Z', pickup_zone_id: '1' };
+    const base = {
+      ...GEN.bookings(r, '1'),
+      passenger_id: '10',
+      requested_at: '2026-11-21T04:05:10Z',
+      pickup_zone_id: '1',
+    };
     const b1 = base;
     const b2 = { ...base, id: '2', requested_at: '2026-11-21T04:05:50Z' };
     const mart = new ModelMart();
@@ -195,7 +254,10 @@ describe('property: a model mart fed by deltas equals the catalog evaluated over
     mart.apply(delta('bookings', null, b1));
     mart.apply(delta('bookings', null, b2));
     expect(mart.snapshot()[key]).toEqual(['1', '2']);
-    expect(mart.snapshot()['bookings_per_active_passenger|MINUTE|2026-11-21T04:05:00.000Z|all']).toEqual(['2', '1']);
+    expect(mart.snapshot()['bookings_per_active_passenger|MINUTE|2026-11-21T04:05:00.000Z|all']).toEqual([
+      '2',
+      '1',
+    ]);
     mart.apply(delta('bookings', b2, null));
     expect(mart.snapshot()[key]).toEqual(['1', '1']);
     mart.apply(delta('bookings', b1, { ...b1, requested_at: '2026-11-21T04:06:00Z' }));

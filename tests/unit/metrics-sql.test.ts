@@ -1,19 +1,62 @@
 import { describe, expect, it } from 'vitest';
 import {
-  lockBookingRowsSql, paymentCopyBookingIds, paymentCopySql, releaseBookingRowsSql, replaceStatusHistorySql, statusHistory,
+  lockBookingRowsSql,
+  paymentCopyBookingIds,
+  paymentCopySql,
+  releaseBookingRowsSql,
+  replaceStatusHistorySql,
+  statusHistory,
 } from '../../src/project/bookings/mart-booking.js';
 import type { AdditiveDelta, Delta, MemberDelta } from '../../src/project/metrics/delta.js';
-import { deleteStatesSql, selectStatesSql, stateFromDb, upsertStatesSql } from '../../src/project/metrics/state-sql.js';
+import {
+  deleteStatesSql,
+  selectStatesSql,
+  stateFromDb,
+  upsertStatesSql,
+} from '../../src/project/metrics/state-sql.js';
 import type { BookingState, PaymentState } from '../../src/project/metrics/state.js';
 import { CATALOG } from '../../src/project/metrics/catalog.js';
 import {
-  additiveStatements, catalogSyncStatements, memberStatements, planMetricWrite, transitionsToDeltas,
+  additiveStatements,
+  catalogSyncStatements,
+  memberStatements,
+  planMetricWrite,
+  transitionsToDeltas,
 } from '../../src/project/metrics/upsert-sql.js';
 
-const add = (metric: string, bucketStart: string | null, dimension: string, num: string, den: string, granularity: AdditiveDelta['granularity'] = 'MINUTE'): AdditiveDelta =>
-  ({ kind: 'add', metric, granularity: bucketStart === null ? 'CURRENT' : granularity, bucketStart, dimension, num, den });
-const member = (metric: string, bucketStart: string, dimension: string, m: string, ref: number, part: MemberDelta['part'] = 'numerator'): MemberDelta =>
-  ({ kind: 'member', metric, granularity: 'MINUTE', bucketStart, dimension, part, member: m, ref });
+const add = (
+  metric: string,
+  bucketStart: string | null,
+  dimension: string,
+  num: string,
+  den: string,
+  granularity: AdditiveDelta['granularity'] = 'MINUTE',
+): AdditiveDelta => ({
+  kind: 'add',
+  metric,
+  granularity: bucketStart === null ? 'CURRENT' : granularity,
+  bucketStart,
+  dimension,
+  num,
+  den,
+});
+const member = (
+  metric: string,
+  bucketStart: string,
+  dimension: string,
+  m: string,
+  ref: number,
+  part: MemberDelta['part'] = 'numerator',
+): MemberDelta => ({
+  kind: 'member',
+  metric,
+  granularity: 'MINUTE',
+  bucketStart,
+  dimension,
+  part,
+  member: m,
+  ref,
+});
 
 const M1 = '2026-11-21T04:32:00.000Z';
 const M0 = '2026-11-21T04:31:00.000Z';
@@ -35,7 +78,9 @@ describe('additive upserts', () => {
       'DELETE FROM mart.metric_gauge g',
     ]);
     const [bucket, gauge] = statements;
-    expect(bucket?.text).toContain('ON CONFLICT (bucket_granularity, bucket_start, metric_name, dimension) DO UPDATE');
+    expect(bucket?.text).toContain(
+      'ON CONFLICT (bucket_granularity, bucket_start, metric_name, dimension) DO UPDATE',
+    );
     expect(bucket?.text).toContain('numerator = f.numerator + EXCLUDED.numerator');
     expect(bucket?.text).toContain('ORDER BY i.ord');
     expect(bucket?.values).toEqual([
@@ -73,26 +118,74 @@ describe('distinct member upserts', () => {
     expect(upserts).toHaveLength(1);
     expect(upserts[0]?.text).toContain('ref_count = m.ref_count + EXCLUDED.ref_count');
     expect(upserts[0]?.text).toContain('RETURNING');
-    expect(upserts[0]?.values).toEqual([['MINUTE', 'MINUTE'], [M1, M1], ['active_passengers', 'active_passengers'], ['all', 'all'], ['10', '11'], ['numerator', 'numerator'], [1, 1]]);
+    expect(upserts[0]?.values).toEqual([
+      ['MINUTE', 'MINUTE'],
+      [M1, M1],
+      ['active_passengers', 'active_passengers'],
+      ['all', 'all'],
+      ['10', '11'],
+      ['numerator', 'numerator'],
+      [1, 1],
+    ]);
     expect(cleanups[0]?.text).toContain('m.ref_count = 0');
   });
 
   it('turns transitions into deltas on the side the members feed', () => {
-    expect(transitionsToDeltas([
-      { bucket_granularity: 'MINUTE', bucket_start: M1, metric_name: 'active_drivers', dimension: 'all', part: 'numerator', change: '1' },
-      { bucket_granularity: 'HOUR', bucket_start: '2026-11-21T04:00:00.000Z', metric_name: 'trips_per_active_driver', dimension: 'vehicle:car', part: 'denominator', change: -1 },
-    ])).toEqual([
+    expect(
+      transitionsToDeltas([
+        {
+          bucket_granularity: 'MINUTE',
+          bucket_start: M1,
+          metric_name: 'active_drivers',
+          dimension: 'all',
+          part: 'numerator',
+          change: '1',
+        },
+        {
+          bucket_granularity: 'HOUR',
+          bucket_start: '2026-11-21T04:00:00.000Z',
+          metric_name: 'trips_per_active_driver',
+          dimension: 'vehicle:car',
+          part: 'denominator',
+          change: -1,
+        },
+      ]),
+    ).toEqual([
       add('active_drivers', M1, 'all', '1', '0'),
       add('trips_per_active_driver', '2026-11-21T04:00:00.000Z', 'vehicle:car', '0', '-1', 'HOUR'),
     ]);
-    expect(() => transitionsToDeltas([{ bucket_granularity: 'MINUTE', bucket_start: M1, metric_name: 'active_drivers', dimension: 'all', part: 'denominator', change: 1 }])).toThrow();
+    expect(() =>
+      transitionsToDeltas([
+        {
+          bucket_granularity: 'MINUTE',
+          bucket_start: M1,
+          metric_name: 'active_drivers',
+          dimension: 'all',
+          part: 'denominator',
+          change: 1,
+        },
+      ]),
+    ).toThrow();
   });
 
   it('a batch plan folds transitions into the same single sorted bucket upsert', () => {
-    const deltas: Delta[] = [add('active_passengers', M1, 'all', '0', '1'), member('active_passengers', M1, 'all', '10', 1), add('drivers_busy', null, 'all', '-1', '-1')];
+    const deltas: Delta[] = [
+      add('active_passengers', M1, 'all', '0', '1'),
+      member('active_passengers', M1, 'all', '10', 1),
+      add('drivers_busy', null, 'all', '-1', '-1'),
+    ];
     const plan = planMetricWrite(deltas);
     expect(plan.memberUpserts).toHaveLength(1);
-    const after = plan.afterMembers([{ bucket_granularity: 'MINUTE', bucket_start: M1, metric_name: 'active_passengers', dimension: 'all', part: 'numerator', change: '1' }]);
+    const after = plan.afterMembers([
+      {
+        bucket_granularity: 'MINUTE',
+        bucket_start: M1,
+        metric_name: 'active_passengers',
+        dimension: 'all',
+        part: 'numerator',
+        change: '1',
+      },
+    ]);
     expect(after.map((s) => s.text.split('\n')[0])).toEqual([
       'DELETE FROM mart.metric_member m',
       'INSERT INTO mart.fact_metric_bucket AS f',
@@ -111,7 +204,12 @@ describe('distinct member upserts', () => {
 describe('catalog sync', () => {
   it('upserts every KPI with its truth SQL and deletes the ones no longer defined', () => {
     const [upsert, prune] = catalogSyncStatements();
-    const rows = JSON.parse(upsert?.values[0] as string) as { metric_name: string; truth_sql: string; distinct_part: string | null; event_time_key: string | null }[];
+    const rows = JSON.parse(upsert?.values[0] as string) as {
+      metric_name: string;
+      truth_sql: string;
+      distinct_part: string | null;
+      event_time_key: string | null;
+    }[];
     expect(rows.map((r) => r.metric_name)).toEqual(CATALOG.map((m) => m.name));
     expect(rows.find((r) => r.metric_name === 'trips_per_active_driver')?.distinct_part).toBe('denominator');
     expect(rows.find((r) => r.metric_name === 'drivers_online')?.event_time_key).toBeNull();
@@ -120,13 +218,36 @@ describe('catalog sync', () => {
   });
 });
 
-const booking = (over: Partial<Record<keyof BookingState, string | null>>): BookingState => ({
-  id: '9', booking_uuid: null, passenger_id: '1', driver_id: null, status: 'requested', vehicle_type: 'car',
-  pickup_lat: null, pickup_lon: null, pickup_zone_id: '1', dropoff_lat: null, dropoff_lon: null, dropoff_zone_id: '1',
-  requested_at: '2026-11-21T04:00:00Z', accepted_at: null, arrived_at: null, started_at: null, completed_at: null, cancelled_at: null,
-  cancelled_by: null, cancel_reason: null, estimated_fare: null, final_fare: null, distance_km: null, surge_multiplier: '1.00',
-  payment_method: 'cash', updated_at: null, ...over,
-}) as BookingState;
+const booking = (over: Partial<Record<keyof BookingState, string | null>>): BookingState =>
+  ({
+    id: '9',
+    booking_uuid: null,
+    passenger_id: '1',
+    driver_id: null,
+    status: 'requested',
+    vehicle_type: 'car',
+    pickup_lat: null,
+    pickup_lon: null,
+    pickup_zone_id: '1',
+    dropoff_lat: null,
+    dropoff_lon: null,
+    dropoff_zone_id: '1',
+    requested_at: '2026-11-21T04:00:00Z',
+    accepted_at: null,
+    arrived_at: null,
+    started_at: null,
+    completed_at: null,
+    cancelled_at: null,
+    cancelled_by: null,
+    cancel_reason: null,
+    estimated_fare: null,
+    final_fare: null,
+    distance_km: null,
+    surge_multiplier: '1.00',
+    payment_method: 'cash',
+    updated_at: null,
+    ...over,
+  }) as BookingState;
 
 describe('state tables', () => {
   it('reads states locked, in numeric id order, as text in state format', () => {
@@ -135,9 +256,13 @@ describe('state tables', () => {
     expect(s.text).toContain('FROM mart.fact_booking');
     expect(s.text).toContain('AND booking_present');
     expect(s.text).toContain('FOR UPDATE');
-    expect(s.text).toContain(`to_char(requested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS requested_at`);
+    expect(s.text).toContain(
+      `to_char(requested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS requested_at`,
+    );
     expect(s.text).toContain('booking_id::text AS id');
-    expect(s.text).toContain(`to_char(source_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at`);
+    expect(s.text).toContain(
+      `to_char(source_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at`,
+    );
   });
 
   it('round-trips a state through its row', () => {
@@ -156,7 +281,9 @@ describe('state tables', () => {
   });
 
   it('deletes states; a booking row that still holds a payment stays as a placeholder', () => {
-    expect(deleteStatesSql('payments', ['2', '1'])).toEqual([{ text: 'DELETE FROM mart.payment_state WHERE payment_id = ANY($1::bigint[])', values: [['1', '2']] }]);
+    expect(deleteStatesSql('payments', ['2', '1'])).toEqual([
+      { text: 'DELETE FROM mart.payment_state WHERE payment_id = ANY($1::bigint[])', values: [['1', '2']] },
+    ]);
     const b = deleteStatesSql('bookings', ['5']);
     expect(b).toHaveLength(2);
     expect(b[0]?.text).toContain('booking_present = false');
@@ -168,18 +295,63 @@ describe('state tables', () => {
 describe('booking facts', () => {
   it('status history follows the timestamps, including skipped events, with exact seconds', () => {
     const b = booking({
-      status: 'completed', requested_at: '2026-11-21T04:00:00Z', accepted_at: '2026-11-21T04:00:30.5Z', arrived_at: '2026-11-21T04:05:00Z',
-      started_at: '2026-11-21T04:06:00.000001Z', completed_at: '2026-11-21T04:30:00Z',
+      status: 'completed',
+      requested_at: '2026-11-21T04:00:00Z',
+      accepted_at: '2026-11-21T04:00:30.5Z',
+      arrived_at: '2026-11-21T04:05:00Z',
+      started_at: '2026-11-21T04:06:00.000001Z',
+      completed_at: '2026-11-21T04:30:00Z',
     });
     expect(statusHistory(b)).toEqual([
-      { booking_id: '9', to_status: 'requested', from_status: null, changed_at: '2026-11-21T04:00:00Z', seconds_in_previous: null },
-      { booking_id: '9', to_status: 'accepted', from_status: 'requested', changed_at: '2026-11-21T04:00:30.5Z', seconds_in_previous: '30.5' },
-      { booking_id: '9', to_status: 'arrived', from_status: 'accepted', changed_at: '2026-11-21T04:05:00Z', seconds_in_previous: '269.5' },
-      { booking_id: '9', to_status: 'in_progress', from_status: 'arrived', changed_at: '2026-11-21T04:06:00.000001Z', seconds_in_previous: '60.000001' },
-      { booking_id: '9', to_status: 'completed', from_status: 'in_progress', changed_at: '2026-11-21T04:30:00Z', seconds_in_previous: '1439.999999' },
+      {
+        booking_id: '9',
+        to_status: 'requested',
+        from_status: null,
+        changed_at: '2026-11-21T04:00:00Z',
+        seconds_in_previous: null,
+      },
+      {
+        booking_id: '9',
+        to_status: 'accepted',
+        from_status: 'requested',
+        changed_at: '2026-11-21T04:00:30.5Z',
+        seconds_in_previous: '30.5',
+      },
+      {
+        booking_id: '9',
+        to_status: 'arrived',
+        from_status: 'accepted',
+        changed_at: '2026-11-21T04:05:00Z',
+        seconds_in_previous: '269.5',
+      },
+      {
+        booking_id: '9',
+        to_status: 'in_progress',
+        from_status: 'arrived',
+        changed_at: '2026-11-21T04:06:00.000001Z',
+        seconds_in_previous: '60.000001',
+      },
+      {
+        booking_id: '9',
+        to_status: 'completed',
+        from_status: 'in_progress',
+        changed_at: '2026-11-21T04:30:00Z',
+        seconds_in_previous: '1439.999999',
+      },
     ]);
-    const cancelled = statusHistory(booking({ status: 'cancelled', accepted_at: '2026-11-21T04:01:00Z', cancelled_at: '2026-11-21T04:03:00Z', cancelled_by: 'driver' }));
-    expect(cancelled.map((h) => `${h.from_status}->${h.to_status}`)).toEqual(['null->requested', 'requested->accepted', 'accepted->cancelled']);
+    const cancelled = statusHistory(
+      booking({
+        status: 'cancelled',
+        accepted_at: '2026-11-21T04:01:00Z',
+        cancelled_at: '2026-11-21T04:03:00Z',
+        cancelled_by: 'driver',
+      }),
+    );
+    expect(cancelled.map((h) => `${h.from_status}->${h.to_status}`)).toEqual([
+      'null->requested',
+      'requested->accepted',
+      'accepted->cancelled',
+    ]);
     expect(statusHistory(null)).toEqual([]);
   });
 
@@ -192,19 +364,33 @@ describe('booking facts', () => {
   });
 
   it('payment copies: upsert by booking, clear on delete or move, one lock pass for all rows', () => {
-    const p: PaymentState = { id: '5', booking_id: '9', amount: '10.00', platform_fee: '2.00', driver_earnings: '8.00', method: 'card', status: 'paid', paid_at: '2026-11-21T04:31:00Z' };
+    const p: PaymentState = {
+      id: '5',
+      booking_id: '9',
+      amount: '10.00',
+      platform_fee: '2.00',
+      driver_earnings: '8.00',
+      method: 'card',
+      status: 'paid',
+      paid_at: '2026-11-21T04:31:00Z',
+    };
     const create = paymentCopySql([{ prev: null, next: p }]);
     expect(create).toHaveLength(1);
     expect(create[0]?.text).toContain('ON CONFLICT (booking_id) DO UPDATE');
     expect(create[0]?.values[0]).toEqual(['9']);
     const remove = paymentCopySql([{ prev: p, next: null }]);
-    expect(remove.map((s) => s.text.split('\n')[0])).toEqual(['UPDATE mart.fact_booking b', 'DELETE FROM mart.fact_booking WHERE booking_id = ANY($1::bigint[]) AND NOT booking_present AND payment_id IS NULL']);
+    expect(remove.map((s) => s.text.split('\n')[0])).toEqual([
+      'UPDATE mart.fact_booking b',
+      'DELETE FROM mart.fact_booking WHERE booking_id = ANY($1::bigint[]) AND NOT booking_present AND payment_id IS NULL',
+    ]);
     const moved = paymentCopySql([{ prev: p, next: { ...p, booking_id: '12' } }]);
     expect(moved[0]?.values).toEqual([['9'], ['5']]);
     expect(moved[1]?.values[0]).toEqual(['12']);
     expect(paymentCopySql([{ prev: p, next: { ...p, status: 'refunded' } }])).toHaveLength(1);
     const changes = [{ prev: p, next: { ...p, booking_id: '12' } }];
-    expect(lockBookingRowsSql(['30', ...paymentCopyBookingIds(changes)])?.values).toEqual([['9', '12', '30']]);
+    expect(lockBookingRowsSql(['30', ...paymentCopyBookingIds(changes)])?.values).toEqual([
+      ['9', '12', '30'],
+    ]);
     expect(releaseBookingRowsSql(['9'])?.text).toContain('NOT booking_present AND payment_id IS NULL');
     expect(lockBookingRowsSql([])).toBeNull();
   });

@@ -54,11 +54,20 @@ export function statusHistory(state: BookingState | null): StatusHistoryRow[] {
  * Replaces the history of the given bookings (deleted ones: pass their id with no rows).
  * One DELETE + one INSERT, both in booking id order.
  */
-export function replaceStatusHistorySql(bookingIds: readonly string[], rows: readonly StatusHistoryRow[]): SqlStatement[] {
+export function replaceStatusHistorySql(
+  bookingIds: readonly string[],
+  rows: readonly StatusHistoryRow[],
+): SqlStatement[] {
   if (bookingIds.length === 0) return [];
   const ids = [...new Set(bookingIds)].sort(compareIds);
-  const sorted = [...rows].sort((a, b) => compareIds(a.booking_id, b.booking_id) || (a.to_status < b.to_status ? -1 : a.to_status > b.to_status ? 1 : 0));
-  const out: SqlStatement[] = [{ text: 'DELETE FROM mart.booking_status_history WHERE booking_id = ANY($1::bigint[])', values: [ids] }];
+  const sorted = [...rows].sort(
+    (a, b) =>
+      compareIds(a.booking_id, b.booking_id) ||
+      (a.to_status < b.to_status ? -1 : a.to_status > b.to_status ? 1 : 0),
+  );
+  const out: SqlStatement[] = [
+    { text: 'DELETE FROM mart.booking_status_history WHERE booking_id = ANY($1::bigint[])', values: [ids] },
+  ];
   if (sorted.length > 0) {
     out.push({
       text: `INSERT INTO mart.booking_status_history (booking_id, to_status, from_status, changed_at, seconds_in_previous)
@@ -67,8 +76,11 @@ FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::numeric
   AS i(booking_id, to_status, from_status, changed_at, seconds_in_previous, ord)
 ORDER BY i.ord`,
       values: [
-        sorted.map((r) => r.booking_id), sorted.map((r) => r.to_status), sorted.map((r) => r.from_status),
-        sorted.map((r) => r.changed_at), sorted.map((r) => r.seconds_in_previous),
+        sorted.map((r) => r.booking_id),
+        sorted.map((r) => r.to_status),
+        sorted.map((r) => r.from_status),
+        sorted.map((r) => r.changed_at),
+        sorted.map((r) => r.seconds_in_previous),
       ],
     });
   }
@@ -88,14 +100,21 @@ export interface PaymentChange {
  */
 export function paymentCopySql(changes: readonly PaymentChange[]): SqlStatement[] {
   const clears = changes
-    .filter((c) => c.prev !== null && c.prev.booking_id !== null && (c.next === null || c.next.booking_id !== c.prev.booking_id))
+    .filter(
+      (c) =>
+        c.prev !== null &&
+        c.prev.booking_id !== null &&
+        (c.next === null || c.next.booking_id !== c.prev.booking_id),
+    )
     .map((c) => c.prev as PaymentState)
     .sort((a, b) => compareIds(a.booking_id as string, b.booking_id as string));
   // One copy per booking (the last change wins): payments.booking_id is unique in the source.
   const byBooking = new Map<string, PaymentState>();
-  for (const c of changes) if (c.next !== null && c.next.booking_id !== null) byBooking.set(c.next.booking_id, c.next);
-  const sets = [...byBooking.values()]
-    .sort((a, b) => compareIds(a.booking_id as string, b.booking_id as string));
+  for (const c of changes)
+    if (c.next !== null && c.next.booking_id !== null) byBooking.set(c.next.booking_id, c.next);
+  const sets = [...byBooking.values()].sort((a, b) =>
+    compareIds(a.booking_id as string, b.booking_id as string),
+  );
   const out: SqlStatement[] = [];
   if (clears.length > 0) {
     out.push({
@@ -119,8 +138,14 @@ SET payment_id = EXCLUDED.payment_id, paid_amount = EXCLUDED.paid_amount, platfo
     driver_earnings = EXCLUDED.driver_earnings, paid_method = EXCLUDED.paid_method,
     payment_status = EXCLUDED.payment_status, paid_at = EXCLUDED.paid_at, updated_at = now()`,
       values: [
-        sets.map((p) => p.booking_id), sets.map((p) => p.id), sets.map((p) => p.amount), sets.map((p) => p.platform_fee),
-        sets.map((p) => p.driver_earnings), sets.map((p) => p.method), sets.map((p) => p.status), sets.map((p) => p.paid_at),
+        sets.map((p) => p.booking_id),
+        sets.map((p) => p.id),
+        sets.map((p) => p.amount),
+        sets.map((p) => p.platform_fee),
+        sets.map((p) => p.driver_earnings),
+        sets.map((p) => p.method),
+        sets.map((p) => p.status),
+        sets.map((p) => p.paid_at),
       ],
     });
   }
@@ -163,6 +188,7 @@ export function releaseBookingRowsSql(bookingIds: readonly string[]): SqlStateme
 /** Booking ids a batch's payment changes write on fact_booking (for lockBookingRowsSql). */
 export function paymentCopyBookingIds(changes: readonly PaymentChange[]): string[] {
   const ids: string[] = [];
-  for (const c of changes) for (const p of [c.prev, c.next]) if (p !== null && p.booking_id !== null) ids.push(p.booking_id);
+  for (const c of changes)
+    for (const p of [c.prev, c.next]) if (p !== null && p.booking_id !== null) ids.push(p.booking_id);
   return ids;
 }

@@ -9,7 +9,8 @@ import { truthSql } from './truth-sql.js';
  *   npx tsx src/project/metrics/catalog-doc.ts --write
  */
 
-export const BEGIN_MARKER = '<!-- BEGIN GENERATED CATALOG (npx tsx src/project/metrics/catalog-doc.ts --write) -->';
+export const BEGIN_MARKER =
+  '<!-- BEGIN GENERATED CATALOG (npx tsx src/project/metrics/catalog-doc.ts --write) -->';
 export const END_MARKER = '<!-- END GENERATED CATALOG -->';
 
 const GROUPS: readonly MetricGroup[] = ['Passenger', 'Driver', 'Operation'];
@@ -28,32 +29,57 @@ function dimensions(m: MetricDef): string {
       byName.set(d.name, cols);
     }
   }
-  return [...byName.entries()].map(([name, cols]) => (name === 'all' ? '`all`' : `\`${name}:<${[...new Set(cols)].join(' \\| ')}>\``)).join(', ');
+  return [...byName.entries()]
+    .map(([name, cols]) => (name === 'all' ? '`all`' : `\`${name}:<${[...new Set(cols)].join(' \\| ')}>\``))
+    .join(', ');
 }
 
 function kind(m: MetricDef): string {
   const p = m.parts[0];
-  const distinctSide = p?.numerator.kind === 'distinct' ? 'numerator' : p?.denominator.kind === 'distinct' ? 'denominator' : null;
+  const distinctSide =
+    p?.numerator.kind === 'distinct'
+      ? 'numerator'
+      : p?.denominator.kind === 'distinct'
+        ? 'denominator'
+        : null;
   const base = m.kind === 'gauge' ? `gauge (${m.valueRule === 'ratio' ? 'ratio' : 'count'})` : m.kind;
   return distinctSide && m.kind !== 'distinct' ? `${base}, distinct ${distinctSide}` : base;
 }
 
 export function renderCatalog(catalog: readonly MetricDef[] = CATALOG): string {
   const lines: string[] = [BEGIN_MARKER, ''];
-  lines.push(`${catalog.length} KPIs: ${GROUPS.map((g) => `${catalog.filter((m) => m.group === g).length} ${g}`).join(', ')}.`, '');
+  lines.push(
+    `${catalog.length} KPIs: ${GROUPS.map((g) => `${catalog.filter((m) => m.group === g).length} ${g}`).join(', ')}.`,
+    '',
+  );
   lines.push('| Group | KPI | Unit | Kind | Event-time key | Granularity | Dimensions | Definition |');
   lines.push('|---|---|---|---|---|---|---|---|');
   for (const g of GROUPS) {
     for (const m of catalog.filter((x) => x.group === g)) {
       const gran = m.granularities.length ? m.granularities.join(', ') : 'CURRENT';
-      lines.push(`| ${g} | [\`${m.name}\`](#${m.name}) | ${m.unit} | ${kind(m)} | ${eventTimeKey(m)} | ${gran} | ${dimensions(m)} | ${m.description} |`);
+      lines.push(
+        `| ${g} | [\`${m.name}\`](#${m.name}) | ${m.unit} | ${kind(m)} | ${eventTimeKey(m)} | ${gran} | ${dimensions(m)} | ${m.description} |`,
+      );
     }
   }
   lines.push('', '### Truth SQL per KPI', '');
-  lines.push('Generated from the same definitions the worker evaluates (`truth-sql.ts`). Each query runs on', '`ride_hailing_db` and returns the mart columns; the mart must equal it row for row.', '');
+  lines.push(
+    'Generated from the same definitions the worker evaluates (`truth-sql.ts`). Each query runs on',
+    '`ride_hailing_db` and returns the mart columns; the mart must equal it row for row.',
+    '',
+  );
   for (const g of GROUPS) {
     for (const m of catalog.filter((x) => x.group === g)) {
-      lines.push(`#### ${m.name}`, '', `${m.group} · ${kind(m)} · ${m.unit}. ${m.description}`, '', '```sql', truthSql(m), '```', '');
+      lines.push(
+        `#### ${m.name}`,
+        '',
+        `${m.group} · ${kind(m)} · ${m.unit}. ${m.description}`,
+        '',
+        '```sql',
+        truthSql(m),
+        '```',
+        '',
+      );
     }
   }
   lines.push(END_MARKER);
@@ -70,7 +96,11 @@ export function updateDoc(doc: string, catalog: readonly MetricDef[] = CATALOG):
 
 export const DOC_PATH = fileURLToPath(new URL('../../../docs/kpis.md', import.meta.url));
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes('--write')) {
+if (
+  process.argv[1] &&
+  fileURLToPath(import.meta.url) === process.argv[1] &&
+  process.argv.includes('--write')
+) {
   writeFileSync(DOC_PATH, updateDoc(readFileSync(DOC_PATH, 'utf8')));
   console.log(`updated ${DOC_PATH}`);
 }

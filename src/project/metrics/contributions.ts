@@ -54,23 +54,55 @@ export function contributions<T extends MetricSource>(source: T, state: StateOf[
     const dims = part.dimensions.map((d) => d.ts(r)).filter((d): d is string => d !== null);
     const num = part.numerator.kind === 'amount' ? part.numerator.ts(r) : '0';
     const den = part.denominator.kind === 'amount' ? part.denominator.ts(r) : '0';
-    const distinctSide = part.numerator.kind === 'distinct' ? part.numerator : part.denominator.kind === 'distinct' ? part.denominator : null;
+    const distinctSide =
+      part.numerator.kind === 'distinct'
+        ? part.numerator
+        : part.denominator.kind === 'distinct'
+          ? part.denominator
+          : null;
     const distinctPart: MetricPart = part.numerator.kind === 'distinct' ? 'numerator' : 'denominator';
     const member = distinctSide ? distinctSide.ts(r) : null;
     const additive = !(isZero(num) && isZero(den));
 
     if (part.time === null) {
       if (!additive) continue;
-      for (const dimension of dims) out.push({ kind: 'add', metric: metric.name, granularity: 'CURRENT', bucketStart: null, dimension, num, den });
+      for (const dimension of dims)
+        out.push({
+          kind: 'add',
+          metric: metric.name,
+          granularity: 'CURRENT',
+          bucketStart: null,
+          dimension,
+          num,
+          den,
+        });
       continue;
     }
     const at = r[part.time] as string;
     for (const granularity of metric.granularities) {
       const start = bucketStart(at, granularity);
       for (const dimension of dims) {
-        if (additive) out.push({ kind: 'add', metric: metric.name, granularity, bucketStart: start, dimension, num, den });
+        if (additive)
+          out.push({
+            kind: 'add',
+            metric: metric.name,
+            granularity,
+            bucketStart: start,
+            dimension,
+            num,
+            den,
+          });
         if (member !== null) {
-          out.push({ kind: 'member', metric: metric.name, granularity, bucketStart: start, dimension, part: distinctPart, member, ref: 1 });
+          out.push({
+            kind: 'member',
+            metric: metric.name,
+            granularity,
+            bucketStart: start,
+            dimension,
+            part: distinctPart,
+            member,
+            ref: 1,
+          });
         }
       }
     }

@@ -1,7 +1,12 @@
 import type { ChangeEvent, Row } from '../../decode/change-event.js';
 import { add, isZero, mulInt, normalize } from '../../shared/decimal.js';
 import type { MetricSource } from './catalog.js';
-import { type AdditiveContribution, type Contribution, contributions, type MemberContribution } from './contributions.js';
+import {
+  type AdditiveContribution,
+  type Contribution,
+  contributions,
+  type MemberContribution,
+} from './contributions.js';
 import { foldEvents, mergeState, type StateOf } from './state.js';
 
 /**
@@ -64,7 +69,9 @@ export function mergeDeltas(deltas: Iterable<Delta>): Delta[] {
       acc.set(key, { ...cur, ref: cur.ref + d.ref });
     }
   }
-  return [...acc.values()].filter((d) => (d.kind === 'add' ? !(isZero(d.num) && isZero(d.den)) : d.ref !== 0)).sort(compareDeltas);
+  return [...acc.values()]
+    .filter((d) => (d.kind === 'add' ? !(isZero(d.num) && isZero(d.den)) : d.ref !== 0))
+    .sort(compareDeltas);
 }
 
 /**
@@ -72,9 +79,16 @@ export function mergeDeltas(deltas: Iterable<Delta>): Delta[] {
  * it is merged onto `prev` first, so UNCHANGED (TOAST) columns take the previous value. null means
  * the row is absent (prev: never seen; next: deleted).
  */
-export function delta<T extends MetricSource>(source: T, prev: StateOf[T] | null, next: StateOf[T] | Row | null): Delta[] {
+export function delta<T extends MetricSource>(
+  source: T,
+  prev: StateOf[T] | null,
+  next: StateOf[T] | Row | null,
+): Delta[] {
   const nextState = next === null ? null : mergeState(source, prev, next as Row);
-  return mergeDeltas([...contributions(source, nextState), ...contributions(source, prev).map((c) => scaleDelta(c, -1))]);
+  return mergeDeltas([
+    ...contributions(source, nextState),
+    ...contributions(source, prev).map((c) => scaleDelta(c, -1)),
+  ]);
 }
 
 export interface RowProjection<T extends MetricSource> {
@@ -88,13 +102,21 @@ export interface RowProjection<T extends MetricSource> {
  * The sink reads `prev` from the mart (locked), calls this, writes `next` and the deltas in the
  * same transaction.
  */
-export function projectRow<T extends MetricSource>(source: T, prev: StateOf[T] | null, events: readonly ChangeEvent[]): RowProjection<T> {
+export function projectRow<T extends MetricSource>(
+  source: T,
+  prev: StateOf[T] | null,
+  events: readonly ChangeEvent[],
+): RowProjection<T> {
   const next = foldEvents(source, prev, events);
   return { next, deltas: delta(source, prev, next) };
 }
 
 /** Splits merged deltas into the three mart targets, each still sorted. */
-export function splitDeltas(deltas: readonly Delta[]): { buckets: AdditiveDelta[]; gauges: AdditiveDelta[]; members: MemberDelta[] } {
+export function splitDeltas(deltas: readonly Delta[]): {
+  buckets: AdditiveDelta[];
+  gauges: AdditiveDelta[];
+  members: MemberDelta[];
+} {
   const buckets: AdditiveDelta[] = [];
   const gauges: AdditiveDelta[] = [];
   const members: MemberDelta[] = [];

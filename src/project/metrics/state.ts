@@ -14,11 +14,32 @@ import { PoisonMessageError } from '../../shared/errors.js';
 
 export const STATE_COLUMNS = {
   bookings: [
-    'id', 'booking_uuid', 'passenger_id', 'driver_id', 'status', 'vehicle_type',
-    'pickup_lat', 'pickup_lon', 'pickup_zone_id', 'dropoff_lat', 'dropoff_lon', 'dropoff_zone_id',
-    'requested_at', 'accepted_at', 'arrived_at', 'started_at', 'completed_at', 'cancelled_at',
-    'cancelled_by', 'cancel_reason', 'estimated_fare', 'final_fare', 'distance_km', 'surge_multiplier',
-    'payment_method', 'updated_at',
+    'id',
+    'booking_uuid',
+    'passenger_id',
+    'driver_id',
+    'status',
+    'vehicle_type',
+    'pickup_lat',
+    'pickup_lon',
+    'pickup_zone_id',
+    'dropoff_lat',
+    'dropoff_lon',
+    'dropoff_zone_id',
+    'requested_at',
+    'accepted_at',
+    'arrived_at',
+    'started_at',
+    'completed_at',
+    'cancelled_at',
+    'cancelled_by',
+    'cancel_reason',
+    'estimated_fare',
+    'final_fare',
+    'distance_km',
+    'surge_multiplier',
+    'payment_method',
+    'updated_at',
   ],
   payments: ['id', 'booking_id', 'amount', 'platform_fee', 'driver_earnings', 'method', 'status', 'paid_at'],
   ratings: ['id', 'booking_id', 'rater_type', 'rater_id', 'ratee_id', 'score', 'rated_at'],
@@ -76,7 +97,8 @@ export function mergeState<T extends StateTable>(table: T, prev: StateOf[T] | nu
     const v: Value | undefined = after[c];
     out[c] = v === undefined || v === UNCHANGED ? (before?.[c] ?? null) : stateValue(v);
   }
-  if (out.id === null || out.id === undefined) throw new PoisonMessageError('missing-key', `${table} row without id`);
+  if (out.id === null || out.id === undefined)
+    throw new PoisonMessageError('missing-key', `${table} row without id`);
   return out as unknown as StateOf[T];
 }
 
@@ -95,17 +117,25 @@ export function eventRowId(e: ChangeEvent): string | null {
  * zero delta. Truncate is not a row change: the caller must rebuild the table's state (it is
  * rejected here so it can never be silently ignored).
  */
-export function nextState<T extends StateTable>(table: T, prev: StateOf[T] | null, e: ChangeEvent): StateOf[T] | null {
+export function nextState<T extends StateTable>(
+  table: T,
+  prev: StateOf[T] | null,
+  e: ChangeEvent,
+): StateOf[T] | null {
   switch (e.op) {
     case 'd':
       return null;
     case 'c':
     case 'u':
     case 'r':
-      if (!e.after) throw new PoisonMessageError('missing-after', `${table} ${e.op} event without after image`);
+      if (!e.after)
+        throw new PoisonMessageError('missing-after', `${table} ${e.op} event without after image`);
       return mergeState(table, prev, e.after);
     case 't':
-      throw new PoisonMessageError('truncate', `truncate of ${table} cannot be projected row by row; rebuild the mart`);
+      throw new PoisonMessageError(
+        'truncate',
+        `truncate of ${table} cannot be projected row by row; rebuild the mart`,
+      );
     default:
       throw new PoisonMessageError('unknown-op', `unknown op ${JSON.stringify(e.op)} on ${table}`);
   }
@@ -113,7 +143,11 @@ export function nextState<T extends StateTable>(table: T, prev: StateOf[T] | nul
 
 /** Folds a row's events (in Kafka order) onto its stored state. Deltas telescope, so one delta
  * against the folded state equals the sum of the per-event deltas. */
-export function foldEvents<T extends StateTable>(table: T, prev: StateOf[T] | null, events: readonly ChangeEvent[]): StateOf[T] | null {
+export function foldEvents<T extends StateTable>(
+  table: T,
+  prev: StateOf[T] | null,
+  events: readonly ChangeEvent[],
+): StateOf[T] | null {
   let s = prev;
   for (const e of events) s = nextState(table, s, e);
   return s;

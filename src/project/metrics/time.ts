@@ -27,7 +27,7 @@ export function toMicros(iso: string): bigint {
 
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
-  return a % b !== 0n && (a < 0n) !== (b < 0n) ? q - 1n : q;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
 /** Start of the UTC bucket holding `iso`, rendered as "YYYY-MM-DDTHH:MM:00.000Z" (one format for all keys). */

@@ -56,7 +56,10 @@ function wrap(m: MetricDef, parts: string[]): string {
 
 /** Truth for one KPI: every MINUTE and HOUR bucket (flows) or the CURRENT row per dimension (gauges). */
 export function truthSql(metric: MetricDef): string {
-  return wrap(metric, metric.parts.map((p) => partSql(metric, p, false)));
+  return wrap(
+    metric,
+    metric.parts.map((p) => partSql(metric, p, false)),
+  );
 }
 
 /**
@@ -64,7 +67,10 @@ export function truthSql(metric: MetricDef): string {
  * trailing window (bucket_granularity 'TRAILING', bucket_start = $1). Gauges: same as truthSql.
  */
 export function windowTruthSql(metric: MetricDef): string {
-  return wrap(metric, metric.parts.map((p) => partSql(metric, p, true)));
+  return wrap(
+    metric,
+    metric.parts.map((p) => partSql(metric, p, true)),
+  );
 }
 
 /** Truth for the whole catalog (one statement; run against ride_hailing_db). */
@@ -96,7 +102,12 @@ export interface MetricRowDiff {
 }
 
 function rowKey(r: MetricRow): string {
-  const b = r.bucket_start === null ? '' : r.bucket_start instanceof Date ? r.bucket_start.toISOString() : new Date(Number(toMicros(r.bucket_start) / 1000n)).toISOString();
+  const b =
+    r.bucket_start === null
+      ? ''
+      : r.bucket_start instanceof Date
+        ? r.bucket_start.toISOString()
+        : new Date(Number(toMicros(r.bucket_start) / 1000n)).toISOString();
   return `${r.metric_name}|${r.bucket_granularity}|${b}|${r.dimension}`;
 }
 
@@ -104,7 +115,9 @@ const isEmpty = (r: MetricRow) => normalize(r.numerator) === '0' && normalize(r.
 const same = (a: MetricRow, b: MetricRow) =>
   normalize(a.numerator) === normalize(b.numerator) &&
   normalize(a.denominator) === normalize(b.denominator) &&
-  (a.metric_value === null ? b.metric_value === null : b.metric_value !== null && normalize(a.metric_value) === normalize(b.metric_value));
+  (a.metric_value === null
+    ? b.metric_value === null
+    : b.metric_value !== null && normalize(a.metric_value) === normalize(b.metric_value));
 
 /**
  * Row-for-row comparison of truth and mart (exact decimals, value included). A mart row with

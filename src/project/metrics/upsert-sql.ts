@@ -75,27 +75,49 @@ WHERE g.metric_name = k.metric_name AND g.dimension = k.dimension
   AND g.numerator = 0 AND g.denominator = 0`;
 
 /** Additive upserts (then cleanup of emptied rows) for bucket and gauge deltas. Input must be merged (unique keys). */
-export function additiveStatements(deltas: readonly AdditiveDelta[], maxRows = DEFAULT_MAX_ROWS): SqlStatement[] {
+export function additiveStatements(
+  deltas: readonly AdditiveDelta[],
+  maxRows = DEFAULT_MAX_ROWS,
+): SqlStatement[] {
   const { buckets, gauges } = splitDeltas(mergeDeltas(deltas));
   const out: SqlStatement[] = [];
   for (const part of chunks(buckets as AdditiveDelta[], maxRows)) {
     out.push({
       text: BUCKET_UPSERT,
       values: [
-        part.map((d) => d.granularity), part.map((d) => d.bucketStart), part.map((d) => d.metric), part.map((d) => d.dimension),
-        part.map((d) => valueRuleOf(d.metric)), part.map((d) => d.num), part.map((d) => d.den),
+        part.map((d) => d.granularity),
+        part.map((d) => d.bucketStart),
+        part.map((d) => d.metric),
+        part.map((d) => d.dimension),
+        part.map((d) => valueRuleOf(d.metric)),
+        part.map((d) => d.num),
+        part.map((d) => d.den),
       ],
     });
   }
   for (const part of chunks(gauges as AdditiveDelta[], maxRows)) {
     out.push({
       text: GAUGE_UPSERT,
-      values: [part.map((d) => d.metric), part.map((d) => d.dimension), part.map((d) => valueRuleOf(d.metric)), part.map((d) => d.num), part.map((d) => d.den)],
+      values: [
+        part.map((d) => d.metric),
+        part.map((d) => d.dimension),
+        part.map((d) => valueRuleOf(d.metric)),
+        part.map((d) => d.num),
+        part.map((d) => d.den),
+      ],
     });
   }
   // Cleanup after all upserts: only rows this transaction already holds are deleted.
   for (const part of chunks(buckets as AdditiveDelta[], maxRows)) {
-    out.push({ text: BUCKET_CLEANUP, values: [part.map((d) => d.granularity), part.map((d) => d.bucketStart), part.map((d) => d.metric), part.map((d) => d.dimension)] });
+    out.push({
+      text: BUCKET_CLEANUP,
+      values: [
+        part.map((d) => d.granularity),
+        part.map((d) => d.bucketStart),
+        part.map((d) => d.metric),
+        part.map((d) => d.dimension),
+      ],
+    });
   }
   for (const part of chunks(gauges as AdditiveDelta[], maxRows)) {
     out.push({ text: GAUGE_CLEANUP, values: [part.map((d) => d.metric), part.map((d) => d.dimension)] });
@@ -149,12 +171,21 @@ export interface MemberTransitionRow {
  * Member reference upserts. Every statement of kind 'upsert' returns MemberTransitionRow[]; run
  * them all (in order), collect their rows, then run the 'cleanup' statements.
  */
-export function memberStatements(members: readonly MemberDelta[], maxRows = DEFAULT_MAX_ROWS): { upserts: SqlStatement[]; cleanups: SqlStatement[] } {
+export function memberStatements(
+  members: readonly MemberDelta[],
+  maxRows = DEFAULT_MAX_ROWS,
+): { upserts: SqlStatement[]; cleanups: SqlStatement[] } {
   const { members: sorted } = splitDeltas(mergeDeltas(members));
   const upserts: SqlStatement[] = [];
   const cleanups: SqlStatement[] = [];
   for (const part of chunks(sorted, maxRows)) {
-    const cols = [part.map((d) => d.granularity), part.map((d) => d.bucketStart), part.map((d) => d.metric), part.map((d) => d.dimension), part.map((d) => d.member)];
+    const cols = [
+      part.map((d) => d.granularity),
+      part.map((d) => d.bucketStart),
+      part.map((d) => d.metric),
+      part.map((d) => d.dimension),
+      part.map((d) => d.member),
+    ];
     upserts.push({ text: MEMBER_UPSERT, values: [...cols, part.map((d) => d.part), part.map((d) => d.ref)] });
     cleanups.push({ text: MEMBER_CLEANUP, values: cols });
   }
@@ -166,8 +197,10 @@ export function transitionsToDeltas(rows: readonly MemberTransitionRow[]): Addit
   return rows.map((r) => {
     const def = metricDef(r.metric_name);
     const part = r.part as MetricPart;
-    if (distinctPartOf(def) !== part) throw new Error(`member rows of ${r.metric_name} feed ${distinctPartOf(def)}, not ${r.part}`);
-    if (r.bucket_granularity !== 'MINUTE' && r.bucket_granularity !== 'HOUR') throw new Error(`bad granularity ${r.bucket_granularity}`);
+    if (distinctPartOf(def) !== part)
+      throw new Error(`member rows of ${r.metric_name} feed ${distinctPartOf(def)}, not ${r.part}`);
+    if (r.bucket_granularity !== 'MINUTE' && r.bucket_granularity !== 'HOUR')
+      throw new Error(`bad granularity ${r.bucket_granularity}`);
     const change = String(r.change);
     return {
       kind: 'add',
@@ -190,7 +223,10 @@ export function transitionsToDeltas(rows: readonly MemberTransitionRow[]): Addit
  *   for (const s of plan.memberUpserts) rows.push(...(await tx.query(s)).rows);
  *   for (const s of plan.afterMembers(rows)) await tx.query(s);
  */
-export function planMetricWrite(deltas: readonly Delta[], maxRows = DEFAULT_MAX_ROWS): {
+export function planMetricWrite(
+  deltas: readonly Delta[],
+  maxRows = DEFAULT_MAX_ROWS,
+): {
   memberUpserts: SqlStatement[];
   afterMembers: (transitions: readonly MemberTransitionRow[]) => SqlStatement[];
 } {
@@ -199,7 +235,10 @@ export function planMetricWrite(deltas: readonly Delta[], maxRows = DEFAULT_MAX_
   const { upserts, cleanups } = memberStatements(members, maxRows);
   return {
     memberUpserts: upserts,
-    afterMembers: (transitions) => [...cleanups, ...additiveStatements([...buckets, ...gauges, ...transitionsToDeltas(transitions)], maxRows)],
+    afterMembers: (transitions) => [
+      ...cleanups,
+      ...additiveStatements([...buckets, ...gauges, ...transitionsToDeltas(transitions)], maxRows),
+    ],
   };
 }
 
@@ -214,7 +253,9 @@ export function catalogSyncStatements(catalog: readonly MetricDef[] = CATALOG): 
     unit: m.unit,
     kind: m.kind,
     value_rule: m.valueRule,
-    event_time_key: m.parts.some((p) => p.time !== null) ? [...new Set(m.parts.map((p) => `${p.source}.${p.time}`))].join(', ') : null,
+    event_time_key: m.parts.some((p) => p.time !== null)
+      ? [...new Set(m.parts.map((p) => `${p.source}.${p.time}`))].join(', ')
+      : null,
     granularities: [...m.granularities],
     dimensions: [...new Set(m.parts.flatMap((p) => p.dimensions.map((d) => d.name)))],
     distinct_part: distinctPartOf(m),
@@ -239,6 +280,9 @@ WHERE (d.metric_group, d.unit, d.kind, d.value_rule, d.event_time_key, d.granula
                     EXCLUDED.granularities, EXCLUDED.dimensions, EXCLUDED.distinct_part, EXCLUDED.description, EXCLUDED.truth_sql)`,
       values: [JSON.stringify(rows)],
     },
-    { text: 'DELETE FROM mart.metric_definition WHERE NOT (metric_name = ANY($1::text[]))', values: [catalog.map((m) => m.name)] },
+    {
+      text: 'DELETE FROM mart.metric_definition WHERE NOT (metric_name = ANY($1::text[]))',
+      values: [catalog.map((m) => m.name)],
+    },
   ];
 }
