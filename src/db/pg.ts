@@ -1,0 +1,146 @@
+/**
+ * PostgreSQL connection settings from the environment. Every database the project talks to is
+ * described by five variables sharing a prefix (`GENERATOR_PGHOST`, `REPORTING_PGPORT`, ...), read
+ * and validated here once so the CLI, the generator and the tests agree on names and defaults.
+ */
+import pg from 'pg';
+import { EnvReader } from '../config/env.js';
+
+export interface PgSettings {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string;
+}
+
+export interface PgDefaults {
+  host?: string;
+  port?: number;
+  database: string;
+  user?: string;
+  password?: string;
+}
+
+/** ride_hailing_db, written by the generator and captured by Debezium. */
+export const SOURCE_PG_PREFIX = 'GENERATOR_';
+export const SOURCE_PG_DEFAULTS: PgDefaults = { host: 'localhost', port: 5432, database: 'ride_hailing_db' };
+/** reporting_db, the mart the worker writes. */
+export const REPORTING_PG_PREFIX = 'REPORTING_';
+export const REPORTING_PG_DEFAULTS: PgDefaults = { host: 'localhost', port: 5433, database: 'reporting_db' };
+
+/**
+ * Reads `<prefix>PGHOST`, `<prefix>PGPORT`, `<prefix>PGDB`, `<prefix>PGUSER`, `<prefix>PGPASSWORD`.
+ * Throws a ConfigError naming every bad value.
+ */
+export function pgSettingsFromEnv(prefix: string, defaults: PgDefaults, env: NodeJS.ProcessEnv = process.env): PgSettings {
+  const r = new EnvReader(env);
+  const settings: PgSettings = {
+    host: r.str(`${prefix}PGHOST`, defaults.host ?? 'localhost'),
+    port: r.int(`${prefix}PGPORT`, defaults.port ?? 5432, 1, 65535),
+    database: r.str(`${prefix}PGDB`, defaults.database),
+    user: r.str(`${prefix}PGUSER`, defaults.user ?? 'user'),
+    password: r.str(`${prefix}PGPASSWORD`, defaults.password ?? 'password'),
+  };
+  r.done();
+  return settings;
+}
+
+export function sourcePgSettings(env: NodeJS.ProcessEnv = process.env): PgSettings {
+  return pgSettingsFromEnv(SOURCE_PG_PREFIX, SOURCE_PG_DEFAULTS, env);
+}
+
+export function reportingPgSettings(env: NodeJS.ProcessEnv = process.env): PgSettings {
+  return pgSettingsFromEnv(REPORTING_PG_PREFIX, REPORTING_PG_DEFAULTS, env);
+}
+
+export interface PoolOptions {
+  max?: number;
+  applicationName?: string;
+  /** Session settings applied to every connection, e.g. `{ synchronous_commit: 'off' }`. */
+  sessionSettings?: Record<string, string>;
+  connectionTimeoutMillis?: number;
+}
+
+export function poolConfig(s: PgSettings, opts: PoolOptions = {}): pg.PoolConfig {
+  const settings = Object.entries(opts.sessionSettings ?? {})
+    .map(([k, v]) => `-c ${k}=${v}`)
+    .join(' ');
+  return {
+    host: s.host,
+    port: s.port,
+    database: s.database,
+    user: s.user,
+    password: s.password,
+    max: opts.max ?? 4,
+    application_name: opts.applicationName ?? 'ride-cdc',
+    connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 10_000,
+    ...(settings ? { options: settings } : {}),
+  };
+}
+
+export function createPool(s: PgSettings, opts: PoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool(poolConfig(s, opts));
+  // An idle client losing its connection must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  return pool;
+}
+
+export function createClient(s: PgSettings, opts: PoolOptions = {}): pg.Client {
+  const { max: _max, ...cfg } = poolConfig(s, opts);
+  return new pg.Client(cfg);
+}
+
+/** `user@host:port/db` — safe to log (no password). */
+export function describePg(s: PgSettings): string {
+  return `${s.user}@${s.host}:${s.port}/${s.database}`;
+}
+
+/** PostgreSQL error codes that mean "the server is not (yet) there", worth waiting for. */
+export function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: string } | undefined)?.code;
+  if (!code) return false;
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03'].includes(code) ||
+    code.startsWith('08')
+  );
+}
+
+/** SQLSTATE 3D000: the database does not exist. */
+export function isMissingDatabase(err: unknown): boolean {
+  return (err as { code?: string } | undefined)?.code === '3D000';
+}
+
+/** Quotes an SQL identifier. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Creates the database if it does not exist, connecting to the server's `postgres` maintenance
+ * database. Returns true if it was created. Concurrent creators are tolerated.
+ */
+export async function ensureDatabase(s: PgSettings): Promise<boolean> {
+  const probe = createClient(s);
+  try {
+    await probe.connect();
+    return false;
+  } catch (err) {
+    if (!isMissingDatabase(err)) throw err;
+  } finally {
+    await probe.end().catch(() => {});
+  }
+  const admin = createClient({ ...s, database: 'postgres' });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${quoteIdent(s.database)}`);
+    return true;
+  } catch (err) {
+    // 42P04 duplicate_database; 23505 when a concurrent CREATE DATABASE wins the catalog insert.
+    const code = (err as { code?: string }).code;
+    if (code === '42P04' || code === '23505') return false;
+    throw err;
+  } finally {
+    await admin.end().catch(() => {});
+  }
+}
