@@ -21,4 +21,15 @@ export const SafeLongType = avsc.types.LongType.__with({
   compare: (a: number | bigint, b: number | bigint): number => (a === b ? 0 : a < b ? -1 : 1),
 });
 
-export const AVRO_OPTIONS = { registry: { long: SafeLongType } };
+/**
+ * avsc options for the registry client. A typeHook rather than `registry: { long }`: the client
+ * reuses one options object for every schema, and a shared registry would reject the second
+ * schema that defines the same named type (every Debezium envelope defines ...Source).
+ */
+export const AVRO_OPTIONS = {
+  typeHook: (schema: unknown) => (schema === 'long' || (isObject(schema) && schema.type === 'long' && !schema.logicalType) ? SafeLongType : undefined),
+};
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

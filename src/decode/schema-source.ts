@@ -33,8 +33,13 @@ function statusOf(err: unknown): number | undefined {
 export function classifyRegistryError(id: number, err: unknown): Error {
   const status = statusOf(err);
   const msg = err instanceof Error ? err.message : String(err);
-  if (status === 404 || /40403|not found/i.test(msg)) return new UnknownSchemaError(id, err);
-  if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
+  if (status === 404 || /40403/.test(msg)) return new UnknownSchemaError(id, err);
+  if (status === undefined) {
+    const code = (err as { code?: string }).code ?? '';
+    const network = /^E(CONN|TIMEDOUT|NOTFOUND|AI_AGAIN|PIPE|HOSTUNREACH|NETUNREACH)/.test(code) || /ECONN|socket|timed? ?out|network|fetch failed/i.test(msg);
+    // Anything else without an HTTP status failed while compiling the schema: retrying cannot help.
+    if (!network) return new PoisonMessageError('schema-unusable', `schema id ${id} cannot be used: ${msg}`, err);
+  } else if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
     return new PoisonMessageError('registry-rejected', `registry answered ${status} for schema id ${id}: ${msg}`, err);
   }
   return new TransientError(`schema registry unavailable while resolving id ${id}: ${msg}`, err);

@@ -21,6 +21,10 @@ export class ConsumerRunner {
   private readonly positions = new Map<string, string | null>();
   private readonly paused = new Set<string>();
   private readonly abort = new AbortController();
+  /** Positions of the current assignment; batches wait for them so none runs on a stale position. */
+  private assigned: Promise<void> = Promise.resolve();
+  /** Partitions already re-seeked once because a batch started past the stored position. */
+  private readonly reseeked = new Set<string>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -45,9 +49,10 @@ export class ConsumerRunner {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      void this.onAssigned(e.payload.memberAssignment).catch((err: unknown) => {
+      this.assigned = this.onAssigned(e.payload.memberAssignment).catch((err: unknown) => {
         this.deps.logger.error({ err: errorMessage(err) }, 'could not load stored positions after join');
         this.health.setFailing('reporting_db', true);
+        throw err;
       });
     });
     consumer.on(consumer.events.CRASH, (e) => {
@@ -84,8 +89,23 @@ export class ConsumerRunner {
   }
 
   private async onBatch({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    await this.assigned;
     if (batch.isEmpty() || !isRunning() || isStale()) return;
     const k = key(batch.topic, batch.partition);
+    const expected = this.positions.get(k) ?? null;
+    if (expected !== null && BigInt(batch.firstOffset()!) > BigInt(expected)) {
+      // Fetched from a position ahead of what reporting_db holds (the fetch raced the seek, or the
+      // reset policy jumped): go back once. If it happens again the log no longer has those
+      // offsets (retention), which is loud data loss upstream of us, not something to hide.
+      if (!this.reseeked.has(k)) {
+        this.reseeked.add(k);
+        this.consumer!.seek({ topic: batch.topic, partition: batch.partition, offset: expected });
+        return;
+      }
+      this.deps.logger.error({ topic: batch.topic, partition: batch.partition, expected, first: batch.firstOffset() }, 'offsets between the stored position and the log start are gone (retention?)');
+      this.deps.metrics.sinkFailures.inc({ sink: 'kafka', kind: 'offset-gap' });
+    }
+    this.reseeked.delete(k);
     // Keep the group session alive while a sink outage holds this batch in backoff.
     const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
     try {
@@ -101,7 +121,7 @@ export class ConsumerRunner {
           partition: batch.partition,
           messages: batch.messages.map((m) => ({ offset: m.offset, key: m.key, value: m.value, headers: m.headers })),
           highWatermark: batch.highWatermark,
-          expectedNext: this.positions.get(k) ?? null,
+          expectedNext: expected,
         },
       );
       if (outcome.fenced) {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Producer } from 'kafkajs';
 import type { Client } from '@elastic/elasticsearch';
-import type { WorkerConfig } from '../config/worker-config.js';
+import { topicFor, type WorkerConfig } from '../config/worker-config.js';
 import { Decoder } from '../decode/decoder.js';
 import { RegistrySchemaSource } from '../decode/schema-source.js';
 import { createEsClient } from '../sink/elasticsearch/client.js';
@@ -10,6 +10,7 @@ import { setupIndices } from '../sink/elasticsearch/setup.js';
 import { createKafka } from '../source/kafka-client.js';
 import { DeadLetterProducer } from '../source/dead-letter.js';
 import { OffsetStore } from '../source/offset-store.js';
+import { ensureTopics } from '../source/topics.js';
 import { createMetrics, type Metrics } from '../observe/metrics.js';
 import { Health } from '../observe/health.js';
 import { ObservabilityServer } from '../observe/http-server.js';
@@ -85,6 +86,9 @@ export class Worker {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     const producer = this.producer;
     await this.untilUp('kafka', () => producer.connect());
+    const topics = [...cfg.kafka.tables.map((t) => topicFor(cfg.kafka.topicPrefix, t)), cfg.kafka.dlqTopic];
+    const created = await this.untilUp('kafka', () => ensureTopics(kafka, topics));
+    if (created.length > 0) log.info({ created }, 'created topics that did not exist yet');
 
     const offsets = new OffsetStore(pool, cfg.kafka.groupId);
     this.runner = new ConsumerRunner(
@@ -149,6 +153,7 @@ export class Worker {
     this.state = 'DRAINING';
     this.startAbort.abort();
     const deadline = this.cfg.pipeline.shutdownTimeoutMs;
+    let drainFailed = false;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`shutdown exceeded ${deadline} ms`)), deadline);
@@ -158,7 +163,7 @@ export class Worker {
     } catch (err) {
       this.logger.error({ err: errorMessage(err) }, 'drain did not finish in time; abandoning in-flight batches (they will be replayed)');
       await this.runner?.stop(true).catch(() => undefined);
-      this.state = 'FAILED';
+      drainFailed = true;
     } finally {
       clearTimeout(timer);
     }
@@ -166,8 +171,8 @@ export class Worker {
     await this.pool?.end().catch(() => undefined);
     await this.es?.close().catch(() => undefined);
     await this.http.stop();
-    if (this.state !== 'FAILED') this.state = 'STOPPED';
+    this.state = drainFailed ? 'FAILED' : 'STOPPED';
     this.logger.info({ state: this.state, wasRunning }, 'worker stopped');
-    if (this.state === 'FAILED') throw new Error('worker did not drain within the shutdown deadline');
+    if (drainFailed) throw new Error('worker did not drain within the shutdown deadline');
   }
 }
