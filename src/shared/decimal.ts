@@ -18,8 +18,12 @@ export interface Scaled {
 const DECIMAL_RE = /^([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 
 /** Parses a decimal string (plain or with an exponent, as `String(number)` may produce). */
+const INTEGER_RE = /^-?\d+$/;
+
 export function parseDecimal(input: string | number | bigint): Scaled {
   if (typeof input === 'bigint') return { unscaled: input, scale: 0 };
+  // Fast path: counts and ids are plain integers.
+  if (typeof input === 'string' && INTEGER_RE.test(input)) return { unscaled: BigInt(input), scale: 0 };
   const s = typeof input === 'number' ? numberToString(input) : input.trim();
   const m = DECIMAL_RE.exec(s);
   if (!m || ((m[2] ?? '') === '' && (m[3] ?? '') === ''))
@@ -51,8 +55,21 @@ export function formatScaled(unscaled: bigint, scale: number): string {
   return `${neg ? '-' : ''}${padded.slice(0, -scale)}.${padded.slice(-scale)}`;
 }
 
+/** Canonical string of a scaled value (see the module comment). */
+export function formatCanonical(v: Scaled): string {
+  return canonical(v);
+}
+
+/** Exact sum of two scaled values (for accumulators that avoid re-parsing strings). */
+export function addScaled(a: Scaled, b: Scaled): Scaled {
+  if (a.scale === b.scale) return { unscaled: a.unscaled + b.unscaled, scale: a.scale };
+  const [x, y, scale] = align(a, b);
+  return { unscaled: x + y, scale };
+}
+
 function canonical(v: Scaled): string {
   let { unscaled, scale } = v;
+  if (scale === 0) return unscaled.toString();
   if (unscaled === 0n) return '0';
   while (scale > 0 && unscaled % 10n === 0n) {
     unscaled /= 10n;

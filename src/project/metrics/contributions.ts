@@ -62,7 +62,7 @@ export function contributions<T extends MetricSource>(source: T, state: StateOf[
           : null;
     const distinctPart: MetricPart = part.numerator.kind === 'distinct' ? 'numerator' : 'denominator';
     const member = distinctSide ? distinctSide.ts(r) : null;
-    const additive = !(isZero(num) && isZero(den));
+    const additive = !((num === '0' || isZero(num)) && (den === '0' || isZero(den)));
 
     if (part.time === null) {
       if (!additive) continue;

@@ -1,5 +1,5 @@
 import type { ChangeEvent, Row } from '../../decode/change-event.js';
-import { add, isZero, mulInt, normalize } from '../../shared/decimal.js';
+import { addScaled, formatCanonical, mulInt, parseDecimal, type Scaled } from '../../shared/decimal.js';
 import type { MetricSource } from './catalog.js';
 import {
   type AdditiveContribution,
@@ -30,21 +30,15 @@ export function deltaKey(d: Delta): string {
   return d.kind === 'add' ? `A|${base}` : `M|${base}|${d.member}`;
 }
 
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 /**
- * Total order used for every write: granularity, bucket, metric, dimension, member. All workers
- * lock mart rows in this order, so concurrent batches cannot deadlock on each other.
+ * Total order used for every write: by deltaKey (granularity, bucket, metric, dimension, member).
+ * All workers send mart rows in this order, so concurrent batches lock rows in the same order and
+ * cannot deadlock on each other.
  */
 export function compareDeltas(a: Delta, b: Delta): number {
-  return (
-    cmp(a.kind, b.kind) ||
-    cmp(a.granularity, b.granularity) ||
-    cmp(a.bucketStart ?? '', b.bucketStart ?? '') ||
-    cmp(a.metric, b.metric) ||
-    cmp(a.dimension, b.dimension) ||
-    cmp(a.kind === 'member' ? a.member : '', b.kind === 'member' ? b.member : '')
-  );
+  const x = deltaKey(a);
+  const y = deltaKey(b);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** Scales a delta by an integer (−1 to subtract). */
@@ -53,26 +47,39 @@ export function scaleDelta(d: Delta, k: number): Delta {
 }
 
 /**
- * Sums deltas with the same key, drops the ones that cancel out and sorts by compareDeltas. A
+ * Sums deltas with the same key, drops the ones that cancel out and sorts by key (compareDeltas). A
  * batch merged this way does one upsert per mart row, in a deterministic order.
  */
 export function mergeDeltas(deltas: Iterable<Delta>): Delta[] {
-  const acc = new Map<string, Delta>();
+  // Accumulate as scaled integers: parsing each decimal once, formatting each result once.
+  const acc = new Map<string, { d: Delta; num: Scaled; den: Scaled; ref: number }>();
   for (const d of deltas) {
     const key = deltaKey(d);
     const cur = acc.get(key);
-    if (!cur) {
-      acc.set(key, d.kind === 'add' ? { ...d, num: normalize(d.num), den: normalize(d.den) } : { ...d });
-    } else if (cur.kind === 'add' && d.kind === 'add') {
-      acc.set(key, { ...cur, num: add(cur.num, d.num), den: add(cur.den, d.den) });
-    } else if (cur.kind === 'member' && d.kind === 'member') {
-      acc.set(key, { ...cur, ref: cur.ref + d.ref });
+    if (d.kind === 'add') {
+      const num = parseDecimal(d.num);
+      const den = parseDecimal(d.den);
+      if (!cur) acc.set(key, { d, num, den, ref: 0 });
+      else {
+        cur.num = addScaled(cur.num, num);
+        cur.den = addScaled(cur.den, den);
+      }
+    } else if (!cur) acc.set(key, { d, num: ZERO, den: ZERO, ref: d.ref });
+    else cur.ref += d.ref;
+  }
+  const out: Delta[] = [];
+  for (const key of [...acc.keys()].sort()) {
+    const { d, num, den, ref } = acc.get(key) as { d: Delta; num: Scaled; den: Scaled; ref: number };
+    if (d.kind === 'member') {
+      if (ref !== 0) out.push({ ...d, ref });
+    } else if (num.unscaled !== 0n || den.unscaled !== 0n) {
+      out.push({ ...d, num: formatCanonical(num), den: formatCanonical(den) });
     }
   }
-  return [...acc.values()]
-    .filter((d) => (d.kind === 'add' ? !(isZero(d.num) && isZero(d.den)) : d.ref !== 0))
-    .sort(compareDeltas);
+  return out;
 }
+
+const ZERO: Scaled = { unscaled: 0n, scale: 0 };
 
 /**
  * contributions(next) − contributions(prev) for one source row. `next` may be a raw `after` image:
@@ -85,10 +92,38 @@ export function delta<T extends MetricSource>(
   next: StateOf[T] | Row | null,
 ): Delta[] {
   const nextState = next === null ? null : mergeState(source, prev, next as Row);
-  return mergeDeltas([
-    ...contributions(source, nextState),
-    ...contributions(source, prev).map((c) => scaleDelta(c, -1)),
-  ]);
+  const added = contributions(source, nextState);
+  const removed = contributions(source, prev);
+  if (removed.length === 0) return mergeDeltas(added);
+  if (added.length === 0) return mergeDeltas(removed.map((c) => scaleDelta(c, -1)));
+  // Most of a row's contributions are the same before and after a change (an accepted booking is
+  // still requested in the same minute): cancel identical ones by text before exact arithmetic.
+  const before = new Map<string, Delta>();
+  const repeated = new Set<string>();
+  for (const c of removed) {
+    const k = deltaKey(c);
+    if (before.has(k)) repeated.add(k);
+    before.set(k, c);
+  }
+  const rest: Delta[] = [];
+  for (const c of added) {
+    const k = deltaKey(c);
+    const b = before.get(k);
+    if (b !== undefined && !repeated.has(k) && sameAmount(b, c)) before.delete(k);
+    else rest.push(c);
+  }
+  for (const [k, c] of before) {
+    if (repeated.has(k)) continue;
+    rest.push(scaleDelta(c, -1));
+  }
+  for (const c of removed) if (repeated.has(deltaKey(c))) rest.push(scaleDelta(c, -1));
+  return mergeDeltas(rest);
+}
+
+function sameAmount(a: Delta, b: Delta): boolean {
+  return a.kind === 'add' && b.kind === 'add'
+    ? a.num === b.num && a.den === b.den
+    : a.kind === 'member' && b.kind === 'member' && a.ref === b.ref && a.part === b.part;
 }
 
 export interface RowProjection<T extends MetricSource> {

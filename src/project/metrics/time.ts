@@ -30,11 +30,20 @@ function floorDiv(a: bigint, b: bigint): bigint {
   return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
+// A booking's timestamps are bucketed by many KPIs: memoise (bounded, semantics unchanged).
+const BUCKET_CACHE = new Map<string, string>();
+const BUCKET_CACHE_MAX = 50_000;
+
 /** Start of the UTC bucket holding `iso`, rendered as "YYYY-MM-DDTHH:MM:00.000Z" (one format for all keys). */
 export function bucketStart(iso: string, granularity: Granularity): string {
+  const key = `${granularity}|${iso}`;
+  const hit = BUCKET_CACHE.get(key);
+  if (hit !== undefined) return hit;
   const unit = UNIT_MICROS[granularity];
-  const start = floorDiv(toMicros(iso), unit) * unit;
-  return new Date(Number(start / 1000n)).toISOString();
+  const start = new Date(Number((floorDiv(toMicros(iso), unit) * unit) / 1000n)).toISOString();
+  if (BUCKET_CACHE.size >= BUCKET_CACHE_MAX) BUCKET_CACHE.clear();
+  BUCKET_CACHE.set(key, start);
+  return start;
 }
 
 /** Exact seconds from `from` to `to` as a decimal string with up to 6 fractional digits. */
