@@ -367,6 +367,17 @@ describe('delta', () => {
     expect(() => mergeState('bookings', null, { status: 'requested' })).toThrow(PoisonMessageError);
   });
 
+  it('an unreadable timestamp or decimal is a poison message, not a crash loop', () => {
+    const bad = event('bookings', 'u', { ...booking(), id: 1, requested_at: 'yesterday' } as unknown as Row);
+    expect(() => projectRow('bookings', booking(), [bad])).toThrow(PoisonMessageError);
+    const badFare = event('bookings', 'u', {
+      ...completed(booking()),
+      id: 1,
+      final_fare: '12,50',
+    } as unknown as Row);
+    expect(() => projectRow('bookings', booking(), [badFare])).toThrow(PoisonMessageError);
+  });
+
   it('several events of one row in a batch fold to one net delta', () => {
     const b0 = booking();
     const b1 = accepted(b0);

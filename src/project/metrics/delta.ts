@@ -1,4 +1,5 @@
 import type { ChangeEvent, Row } from '../../decode/change-event.js';
+import { PoisonMessageError } from '../../shared/errors.js';
 import { addScaled, formatCanonical, mulInt, parseDecimal, type Scaled } from '../../shared/decimal.js';
 import type { MetricSource } from './catalog.js';
 import {
@@ -142,8 +143,15 @@ export function projectRow<T extends MetricSource>(
   prev: StateOf[T] | null,
   events: readonly ChangeEvent[],
 ): RowProjection<T> {
-  const next = foldEvents(source, prev, events);
-  return { next, deltas: delta(source, prev, next) };
+  try {
+    const next = foldEvents(source, prev, events);
+    return { next, deltas: delta(source, prev, next) };
+  } catch (err) {
+    // A timestamp or decimal the projection cannot read fails the same way on every retry.
+    if (err instanceof RangeError)
+      throw new PoisonMessageError('bad-value', `${source}: ${err.message}`, err);
+    throw err;
+  }
 }
 
 /** Splits merged deltas into the three mart targets, each still sorted. */
