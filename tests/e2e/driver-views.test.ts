@@ -1,0 +1,90 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { diffBookingEvents, diffDriverLatest, diffLocationTimeseries, type EsDiff } from './support/es-truth.js';
+import { generate, runGenerator } from './support/generator.js';
+import { startComponent, stopComponent } from './support/outage.js';
+import { Scenario, type WorkerProcess } from './support/scenario.js';
+
+/**
+ * Elasticsearch's driver and booking views against SQL over the source, on the real stack:
+ * pre-existing rows (Debezium snapshot) plus a seeded simulation streaming through Debezium, a
+ * worker killed with SIGKILL mid-stream, and Elasticsearch stopped for 30 s mid-stream.
+ */
+describe('Elasticsearch driver views stay exact', () => {
+  const s = new Scenario();
+  let worker: WorkerProcess;
+  const diffAll = async (): Promise<EsDiff[]> => [
+    ...(await diffDriverLatest(s.sourceDb, s.es, s.indexPrefix)),
+    ...(await diffLocationTimeseries(s.sourceDb, s.es, s.indexPrefix)),
+    ...(await diffBookingEvents(s.sourceDb, s.es, s.indexPrefix)),
+  ];
+  const stream = (seconds: number, seed: number) =>
+    runGenerator(s.generatorEnv(), ['--mode', 'stream', '--volume', 'tiny', '--seconds', String(seconds), '--seed', String(seed), '--stream-sleep-min', '20', '--stream-sleep-max', '120']);
+
+  beforeAll(async () => {
+    await s.start({
+      beforeConnector: async (db) => {
+        await generate(s.generatorEnv(), ['--mode', 'seed', '--volume', 'tiny', '--seed', '7']);
+        // The snapshot carries each driver's current position once: make that the history's
+        // starting point, so "one time-series document per position" is countable exactly.
+        await db.query('TRUNCATE driver_location_history');
+        await db.query('INSERT INTO driver_location_history (driver_id, lat, lon, recorded_at) SELECT driver_id, lat, lon, updated_at FROM driver_locations');
+      },
+    });
+    worker = await s.startWorker();
+  }, 300_000);
+
+  afterAll(async () => {
+    await s.stop();
+  });
+
+  it('snapshot plus a streamed simulation: one document per driver, one per position change, one per booking step', async () => {
+    const run = await stream(25, 11).done;
+    expect(run.code, run.output).toBe(0);
+    const diffs = await s.converge(diffAll, 120_000);
+    expect(diffs.slice(0, 20)).toEqual([]);
+    const drivers = await s.sourceDb.query('SELECT count(*)::int AS n FROM drivers');
+    const history = await s.sourceDb.query('SELECT count(*)::int AS n FROM driver_location_history');
+    expect(drivers.rows[0].n).toBeGreaterThan(0);
+    expect(history.rows[0].n).toBeGreaterThan(drivers.rows[0].n); // the stream really moved drivers
+    expect(await worker.metric('ride_cdc_events_in_total', { op: 'u' })).toBeGreaterThan(0);
+    expect(await worker.metric('ride_cdc_events_in_total', { op: 'r' })).toBeGreaterThan(0);
+  });
+
+  it('kill -9 of the worker mid-stream, then a restart, leaves the indices exact', async () => {
+    const gen = stream(30, 12);
+    await sleep(8000);
+    expect(await worker.kill('SIGKILL')).toBeNull();
+    await sleep(3000);
+    worker = await s.startWorker();
+    const run = await gen.done;
+    expect(run.code, run.output).toBe(0);
+    const diffs = await s.converge(diffAll, 120_000);
+    expect(diffs.slice(0, 20)).toEqual([]);
+  });
+
+  it('Elasticsearch stopped for 30 s mid-stream: the worker pauses, is not ready, and loses nothing', async () => {
+    const gen = stream(45, 13);
+    await sleep(5000);
+    await stopComponent(s.stack, 'elasticsearch');
+    let sawNotReady = false;
+    let sawPaused = false;
+    const outageEnd = Date.now() + 30_000;
+    while (Date.now() < outageEnd) {
+      const ready = await worker.get('/readyz');
+      if (ready.status === 503) sawNotReady = true;
+      if ((await worker.metric('ride_cdc_paused_partitions')) > 0) sawPaused = true;
+      await sleep(1000);
+    }
+    await startComponent(s.stack, 'elasticsearch');
+    expect(sawNotReady).toBe(true);
+    expect(sawPaused).toBe(true);
+    expect(worker.child.exitCode).toBeNull();
+    const run = await gen.done;
+    expect(run.code, run.output).toBe(0);
+    const diffs = await s.converge(diffAll, 180_000);
+    expect(diffs.slice(0, 20)).toEqual([]);
+    expect((await worker.get('/readyz')).status).toBe(200);
+    expect(await worker.metric('ride_cdc_paused_partitions')).toBe(0);
+  });
+});
