@@ -1,0 +1,754 @@
+/**
+ * Source of kibana/ride-cdc-dashboards.ndjson: the Kibana 8.19 saved objects (data views, Lens
+ * visualizations, maps, a saved search and the "ride-cdc operations" dashboard) built as plain
+ * objects and written in the saved objects export format — one JSON object per line, keys in the
+ * order Kibana's export writes them, objects a reference needs placed before the object that
+ * needs it, and the export-details summary as the last line (the import API skips it).
+ *
+ *   npx tsx kibana/build-saved-objects.ts          rewrite the ndjson
+ *
+ * tests/unit/kibana.test.ts fails when the committed ndjson differs from what this file builds,
+ * and checks every field the objects use against mappings/*.json.
+ *
+ * Index names assume the production prefix, which is empty (`{{prefix}}` in mappings/).
+ */
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const NDJSON_PATH = join(dirname(fileURLToPath(import.meta.url)), 'ride-cdc-dashboards.ndjson');
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+export interface Reference {
+  id: string;
+  name: string;
+  type: string;
+}
+
+export interface SavedObject {
+  attributes: JsonObject;
+  coreMigrationVersion: string;
+  id: string;
+  managed: boolean;
+  references: Reference[];
+  type: string;
+  typeMigrationVersion: string;
+}
+
+/**
+ * Migration versions as Kibana 8.19 stamps exported objects. coreMigrationVersion has been 8.8.0
+ * since 8.8. typeMigrationVersion is the last migration the object has gone through; Kibana runs
+ * the later ones on import but REFUSES an object stamped newer than it knows, so where the exact
+ * 8.19 value could not be confirmed the lower, certainly-known version is used (see docs/kibana.md):
+ * index-pattern 8.0.0 (last migration), lens 8.9.0 (last migration), map 8.4.0 (last migration),
+ * search 10.5.0 (model version 5, density), dashboard 10.2.0 (model version 2, showApplySelections;
+ * 8.19 may stamp 10.3.0, whose change only adds a mapping).
+ */
+export const CORE_MIGRATION_VERSION = '8.8.0';
+export const TYPE_MIGRATION_VERSIONS: Record<string, string> = {
+  'index-pattern': '8.0.0',
+  lens: '8.9.0',
+  map: '8.4.0',
+  search: '10.5.0',
+  dashboard: '10.2.0',
+};
+
+export const IDS = {
+  dvDriverLocations: 'ride-cdc-dv-driver-locations',
+  dvDriverTimeseries: 'ride-cdc-dv-driver-locations-timeseries',
+  dvBookingEvents: 'ride-cdc-dv-booking-events',
+  mapLiveDrivers: 'ride-cdc-map-live-drivers',
+  mapSupplyDemand: 'ride-cdc-map-supply-demand',
+  lensBookingsByEvent: 'ride-cdc-lens-bookings-by-event',
+  lensCancellationsBy: 'ride-cdc-lens-cancellations-by-actor',
+  lensAvgFinalFare: 'ride-cdc-lens-avg-final-fare',
+  lensDriversByStatus: 'ride-cdc-lens-drivers-by-status',
+  lensLocationUpdates: 'ride-cdc-lens-location-updates-per-minute',
+  searchRecentBookingEvents: 'ride-cdc-search-recent-booking-events',
+  dashboard: 'ride-cdc-dashboard-operations',
+} as const;
+
+function savedObject(type: string, id: string, attributes: JsonObject, references: Reference[]): SavedObject {
+  const typeMigrationVersion = TYPE_MIGRATION_VERSIONS[type];
+  if (!typeMigrationVersion) throw new Error(`no migration version for saved object type ${type}`);
+  return {
+    attributes,
+    coreMigrationVersion: CORE_MIGRATION_VERSION,
+    id,
+    managed: false,
+    references,
+    type,
+    typeMigrationVersion,
+  };
+}
+
+const dataViewRef = (id: string, name: string): Reference => ({ id, name, type: 'index-pattern' });
+const kuery = (query: string): JsonObject => ({ query, language: 'kuery' });
+
+// ── data views ──────────────────────────────────────────────────────────────────────────────────
+function dataView(
+  id: string,
+  title: string,
+  name: string,
+  timeFieldName: string | undefined,
+  fieldFormats: JsonObject,
+): SavedObject {
+  const attributes: JsonObject = {
+    allowHidden: false,
+    fieldAttrs: '{}',
+    fieldFormatMap: JSON.stringify(fieldFormats),
+    fields: '[]',
+    name,
+    runtimeFieldMap: '{}',
+    sourceFilters: '[]',
+  };
+  if (timeFieldName) attributes.timeFieldName = timeFieldName;
+  attributes.title = title;
+  return savedObject('index-pattern', id, attributes, []);
+}
+
+const money = { id: 'number', params: { pattern: '0,0.00' } };
+const oneDecimal = { id: 'number', params: { pattern: '0,0.0' } };
+
+function dataViews(): SavedObject[] {
+  return [
+    // Latest state, one document per driver: no time field, so the dashboard's time range never
+    // hides a driver that simply has not moved (or changed status) recently.
+    dataView(IDS.dvDriverLocations, 'driver_locations', 'ride-cdc: driver locations (latest)', undefined, {
+      speed_kmh: oneDecimal,
+      heading: oneDecimal,
+    }),
+    dataView(
+      IDS.dvDriverTimeseries,
+      'driver_locations_timeseries-*',
+      'ride-cdc: driver location updates',
+      '@timestamp',
+      { speed_kmh: oneDecimal, heading: oneDecimal },
+    ),
+    dataView(IDS.dvBookingEvents, 'booking_events-*', 'ride-cdc: booking events', '@timestamp', {
+      estimated_fare: money,
+      final_fare: money,
+      distance_km: oneDecimal,
+      surge_multiplier: { id: 'number', params: { pattern: '0.00' } },
+    }),
+  ];
+}
+
+// ── Lens ────────────────────────────────────────────────────────────────────────────────────────
+const RECORDS = '___records___';
+
+function dateHistogram(field: string, interval: string): JsonObject {
+  return {
+    label: field,
+    dataType: 'date',
+    operationType: 'date_histogram',
+    sourceField: field,
+    isBucketed: true,
+    scale: 'interval',
+    params: { interval, includeEmptyRows: true, dropPartials: false },
+  };
+}
+
+function terms(field: string, label: string, size: number, orderByColumn: string): JsonObject {
+  return {
+    label,
+    customLabel: true,
+    dataType: 'string',
+    operationType: 'terms',
+    sourceField: field,
+    isBucketed: true,
+    scale: 'ordinal',
+    params: {
+      size,
+      orderBy: { type: 'column', columnId: orderByColumn },
+      orderDirection: 'desc',
+      otherBucket: true,
+      missingBucket: false,
+      parentFormat: { id: 'terms' },
+      include: [],
+      exclude: [],
+      includeIsRegex: false,
+      excludeIsRegex: false,
+    },
+  };
+}
+
+function count(label: string): JsonObject {
+  return {
+    label,
+    customLabel: true,
+    dataType: 'number',
+    operationType: 'count',
+    sourceField: RECORDS,
+    isBucketed: false,
+    scale: 'ratio',
+    params: { emptyAsNull: false },
+  };
+}
+
+function average(field: string, label: string, decimals: number): JsonObject {
+  return {
+    label,
+    customLabel: true,
+    dataType: 'number',
+    operationType: 'average',
+    sourceField: field,
+    isBucketed: false,
+    scale: 'ratio',
+    params: { emptyAsNull: true, format: { id: 'number', params: { decimals } } },
+  };
+}
+
+interface LensSpec {
+  id: string;
+  title: string;
+  description: string;
+  dataViewId: string;
+  layerId: string;
+  /** Column id → column, in display order (becomes columnOrder). */
+  columns: Record<string, JsonObject>;
+  visualizationType: 'lnsXY' | 'lnsPie';
+  visualization: JsonObject;
+  query?: string;
+}
+
+function lens(spec: LensSpec): SavedObject {
+  const attributes: JsonObject = {
+    description: spec.description,
+    state: {
+      adHocDataViews: {},
+      datasourceStates: {
+        formBased: {
+          layers: {
+            [spec.layerId]: {
+              columnOrder: Object.keys(spec.columns),
+              columns: spec.columns,
+              ignoreGlobalFilters: false,
+              incompleteColumns: {},
+              sampling: 1,
+            },
+          },
+        },
+      },
+      filters: [],
+      internalReferences: [],
+      query: kuery(spec.query ?? ''),
+      visualization: spec.visualization,
+    },
+    title: spec.title,
+    visualizationType: spec.visualizationType,
+  };
+  return savedObject('lens', spec.id, attributes, [
+    dataViewRef(spec.dataViewId, `indexpattern-datasource-layer-${spec.layerId}`),
+  ]);
+}
+
+function xy(
+  seriesType: 'bar_stacked' | 'bar_horizontal' | 'line',
+  layer: { layerId: string; xAccessor: string; accessors: string[]; splitAccessor?: string },
+  opts: { valueLabels?: 'hide' | 'show'; legend?: boolean; yTitle?: string } = {},
+): JsonObject {
+  const dataLayer: JsonObject = {
+    layerId: layer.layerId,
+    layerType: 'data',
+    seriesType,
+    xAccessor: layer.xAccessor,
+    accessors: layer.accessors,
+    position: 'top',
+    showGridlines: false,
+  };
+  if (layer.splitAccessor) dataLayer.splitAccessor = layer.splitAccessor;
+  const visualization: JsonObject = {
+    legend: { isVisible: opts.legend ?? true, position: 'right', legendSize: 'auto', shouldTruncate: true },
+    valueLabels: opts.valueLabels ?? 'hide',
+    fittingFunction: seriesType === 'line' ? 'Linear' : 'None',
+    curveType: 'LINEAR',
+    axisTitlesVisibilitySettings: { x: false, yLeft: true, yRight: true },
+    tickLabelsVisibilitySettings: { x: true, yLeft: true, yRight: true },
+    gridlinesVisibilitySettings: { x: true, yLeft: true, yRight: true },
+    labelsOrientation: { x: 0, yLeft: 0, yRight: 0 },
+    yLeftExtent: { mode: 'full' },
+    yRightExtent: { mode: 'full' },
+    yLeftScale: 'linear',
+    yRightScale: 'linear',
+    preferredSeriesType: seriesType,
+    layers: [dataLayer],
+  };
+  if (opts.yTitle) visualization.yTitle = opts.yTitle;
+  return visualization;
+}
+
+function lensObjects(): SavedObject[] {
+  return [
+    lens({
+      id: IDS.lensBookingsByEvent,
+      title: 'Bookings by event over time',
+      description:
+        'Booking lifecycle steps per time bucket (requested, accepted, arrived, started, completed, cancelled), ' +
+        'bucketed by the event time of each step.',
+      dataViewId: IDS.dvBookingEvents,
+      layerId: 'bookings-by-event',
+      columns: {
+        time: dateHistogram('@timestamp', 'auto'),
+        event: terms('event', 'Event', 6, 'events'),
+        events: count('Booking events'),
+      },
+      visualizationType: 'lnsXY',
+      visualization: xy('bar_stacked', {
+        layerId: 'bookings-by-event',
+        xAccessor: 'time',
+        splitAccessor: 'event',
+        accessors: ['events'],
+      }),
+    }),
+    lens({
+      id: IDS.lensCancellationsBy,
+      title: 'Cancellations by cancelled_by',
+      description: 'Cancelled bookings in the time range, by who cancelled them (passenger, driver, system).',
+      dataViewId: IDS.dvBookingEvents,
+      layerId: 'cancellations',
+      query: 'event : "cancelled"',
+      columns: {
+        actor: terms('cancelled_by', 'Cancelled by', 5, 'cancellations'),
+        cancellations: count('Cancellations'),
+      },
+      visualizationType: 'lnsXY',
+      visualization: xy(
+        'bar_horizontal',
+        { layerId: 'cancellations', xAccessor: 'actor', accessors: ['cancellations'] },
+        { valueLabels: 'show', legend: false },
+      ),
+    }),
+    lens({
+      id: IDS.lensAvgFinalFare,
+      title: 'Average final fare over time',
+      description:
+        'Mean final fare of the bookings completed in each time bucket. Only the "completed" step is used, ' +
+        'so each booking counts once, at its completion time.',
+      dataViewId: IDS.dvBookingEvents,
+      layerId: 'final-fare',
+      query: 'event : "completed"',
+      columns: {
+        time: dateHistogram('@timestamp', 'auto'),
+        fare: average('final_fare', 'Average final fare', 2),
+      },
+      visualizationType: 'lnsXY',
+      visualization: xy(
+        'line',
+        { layerId: 'final-fare', xAccessor: 'time', accessors: ['fare'] },
+        { legend: false, yTitle: 'Average final fare' },
+      ),
+    }),
+    lens({
+      id: IDS.lensDriversByStatus,
+      title: 'Drivers by status',
+      description:
+        'Current status of every driver (latest-state index, one document per driver; not time filtered).',
+      dataViewId: IDS.dvDriverLocations,
+      layerId: 'drivers-by-status',
+      columns: {
+        status: terms('status', 'Status', 5, 'drivers'),
+        drivers: count('Drivers'),
+      },
+      visualizationType: 'lnsPie',
+      visualization: {
+        shape: 'donut',
+        layers: [
+          {
+            layerId: 'drivers-by-status',
+            layerType: 'data',
+            primaryGroups: ['status'],
+            metrics: ['drivers'],
+            numberDisplay: 'value',
+            categoryDisplay: 'default',
+            legendDisplay: 'show',
+            legendPosition: 'right',
+            nestedLegend: false,
+            emptySizeRatio: 0.54,
+          },
+        ],
+      },
+    }),
+    lens({
+      id: IDS.lensLocationUpdates,
+      title: 'Location updates per minute',
+      description: 'Driver location change documents written per minute (driver_locations_timeseries-*).',
+      dataViewId: IDS.dvDriverTimeseries,
+      layerId: 'location-updates',
+      columns: {
+        minute: dateHistogram('@timestamp', '1m'),
+        updates: count('Location updates / min'),
+      },
+      visualizationType: 'lnsXY',
+      visualization: xy(
+        'line',
+        { layerId: 'location-updates', xAccessor: 'minute', accessors: ['updates'] },
+        { legend: false, yTitle: 'Location updates / min' },
+      ),
+    }),
+  ];
+}
+
+// ── maps ────────────────────────────────────────────────────────────────────────────────────────
+const HCMC = { lat: 10.77, lon: 106.69 };
+
+function mapState(opts: { zoom: number; from: string; refreshMs: number }): string {
+  return JSON.stringify({
+    adHocDataViews: [],
+    zoom: opts.zoom,
+    center: { lon: HCMC.lon, lat: HCMC.lat },
+    timeFilters: { from: opts.from, to: 'now' },
+    refreshConfig: { isPaused: false, interval: opts.refreshMs },
+    query: kuery(''),
+    filters: [],
+    settings: {
+      autoFitToDataBounds: false,
+      backgroundColor: '#ffffff',
+      customIcons: [],
+      disableInteractive: false,
+      disableTooltipControl: false,
+      hideToolbarOverlay: false,
+      hideLayerControl: false,
+      hideViewControl: false,
+      initialLocation: 'LAST_SAVED_LOCATION',
+      fixedLocation: { lat: 0, lon: 0, zoom: 2 },
+      browserLocation: { zoom: 2 },
+      keydownScrollZoom: false,
+      maxZoom: 24,
+      minZoom: 0,
+      projection: 'mercator',
+      showScaleControl: true,
+      showSpatialFilters: true,
+      showTimesliderToggleButton: true,
+      spatialFiltersAlpa: 0.3,
+      spatialFiltersFillColor: '#DA8B45',
+      spatialFiltersLineColor: '#DA8B45',
+    },
+  });
+}
+
+const basemapLayer: JsonObject = {
+  id: 'basemap',
+  label: null,
+  locale: null,
+  type: 'EMS_VECTOR_TILE',
+  sourceDescriptor: { type: 'EMS_TMS', isAutoSelect: true, lightModeDefault: 'road_map_desaturated' },
+  style: { type: 'EMS_VECTOR_TILE', color: '' },
+  alpha: 1,
+  visible: true,
+  minZoom: 0,
+  maxZoom: 24,
+  includeInFitToBounds: true,
+  areLabelsOnTop: false,
+};
+
+const staticColor = (color: string): JsonObject => ({ type: 'STATIC', options: { color } });
+const staticSize = (size: number): JsonObject => ({ type: 'STATIC', options: { size } });
+
+function vectorStyle(fillColor: JsonObject, lineColor: string, lineWidth: number, iconSize: number): JsonObject {
+  return {
+    type: 'VECTOR',
+    isTimeAware: true,
+    properties: {
+      icon: { type: 'STATIC', options: { value: 'marker' } },
+      fillColor,
+      lineColor: staticColor(lineColor),
+      lineWidth: staticSize(lineWidth),
+      iconSize: staticSize(iconSize),
+      iconOrientation: { type: 'STATIC', options: { orientation: 0 } },
+      labelText: { type: 'STATIC', options: { value: '' } },
+      labelColor: staticColor('#000000'),
+      labelSize: staticSize(14),
+      labelBorderColor: staticColor('#FFFFFF'),
+      symbolizeAs: { options: { value: 'circle' } },
+      labelBorderSize: { options: { size: 'SMALL' } },
+    },
+  };
+}
+
+/** Driver status colours; other/unknown values fall back to otherCategoryColor. */
+const STATUS_COLORS: [string, string][] = [
+  ['available', '#54B399'],
+  ['busy', '#E7664C'],
+  ['offline', '#98A2B3'],
+];
+
+function liveDriversMap(): SavedObject {
+  const drivers: JsonObject = {
+    id: 'drivers',
+    label: 'Drivers (latest position, by status)',
+    type: 'GEOJSON_VECTOR',
+    sourceDescriptor: {
+      id: 'ride-cdc-live-drivers-source',
+      type: 'ES_SEARCH',
+      geoField: 'location',
+      limit: 10000,
+      filterByMapBounds: true,
+      tooltipProperties: ['driver_id', 'status', 'vehicle_type', 'speed_kmh'],
+      sortField: '',
+      sortOrder: 'desc',
+      scalingType: 'LIMIT',
+      topHitsSplitField: '',
+      topHitsSize: 1,
+      applyGlobalQuery: true,
+      applyGlobalTime: true,
+      applyForceRefresh: true,
+      indexPatternRefName: 'layer_1_source_index_pattern',
+    },
+    style: vectorStyle(
+      {
+        type: 'DYNAMIC',
+        options: {
+          type: 'CATEGORICAL',
+          field: { name: 'status', origin: 'source' },
+          colorCategory: 'palette_0',
+          useCustomColorPalette: true,
+          customColorPalette: STATUS_COLORS.map(([stop, color]) => ({ stop, color })),
+          otherCategoryColor: '#D6BF57',
+          fieldMetaOptions: { isEnabled: false, sigma: 3 },
+        },
+      },
+      '#FFFFFF',
+      1,
+      6,
+    ),
+    joins: [],
+    disableTooltips: false,
+    alpha: 1,
+    visible: true,
+    minZoom: 0,
+    maxZoom: 24,
+    includeInFitToBounds: true,
+  };
+  return savedObject(
+    'map',
+    IDS.mapLiveDrivers,
+    {
+      description:
+        'Latest position of every driver from driver_locations, coloured by status; the tooltip shows ' +
+        'driver_id, status, vehicle_type and speed_kmh.',
+      layerListJSON: JSON.stringify([basemapLayer, drivers]),
+      mapStateJSON: mapState({ zoom: 11.5, from: 'now-15m', refreshMs: 5000 }),
+      title: 'Live drivers',
+      uiStateJSON: JSON.stringify({ isLayerTOCOpen: true, openTOCDetails: ['drivers'] }),
+    },
+    [dataViewRef(IDS.dvDriverLocations, 'layer_1_source_index_pattern')],
+  );
+}
+
+function supplyDemandMap(): SavedObject {
+  // Supply: distinct drivers reporting a position in each grid cell during the time range.
+  const supply: JsonObject = {
+    id: 'supply',
+    label: 'Supply: distinct drivers per cell (location updates)',
+    type: 'GEOJSON_VECTOR',
+    sourceDescriptor: {
+      id: 'ride-cdc-supply-source',
+      type: 'ES_GEO_GRID',
+      geoField: 'location',
+      requestType: 'grid',
+      resolution: 'FINE',
+      metrics: [
+        { type: 'cardinality', field: 'driver_id', label: 'drivers' },
+        { type: 'count', label: 'location updates' },
+      ],
+      applyGlobalQuery: true,
+      applyGlobalTime: true,
+      applyForceRefresh: true,
+      indexPatternRefName: 'layer_1_source_index_pattern',
+    },
+    style: vectorStyle(
+      {
+        type: 'DYNAMIC',
+        options: {
+          type: 'ORDINAL',
+          field: { name: 'cardinality_of_driver_id', origin: 'source' },
+          color: 'Blues',
+          useCustomColorRamp: false,
+          fieldMetaOptions: { isEnabled: true, sigma: 3 },
+        },
+      },
+      '#FFFFFF',
+      0,
+      6,
+    ),
+    joins: [],
+    disableTooltips: false,
+    alpha: 0.5,
+    visible: true,
+    minZoom: 0,
+    maxZoom: 24,
+    includeInFitToBounds: true,
+  };
+  // Demand: pickup locations of ride requests.
+  const demand: JsonObject = {
+    id: 'demand',
+    label: 'Demand: ride requests (pickup locations)',
+    type: 'HEATMAP',
+    sourceDescriptor: {
+      id: 'ride-cdc-demand-source',
+      type: 'ES_GEO_GRID',
+      geoField: 'pickup_location',
+      requestType: 'heatmap',
+      resolution: 'FINE',
+      metrics: [{ type: 'count', label: 'ride requests' }],
+      applyGlobalQuery: true,
+      applyGlobalTime: true,
+      applyForceRefresh: true,
+      indexPatternRefName: 'layer_2_source_index_pattern',
+    },
+    style: { type: 'HEATMAP', colorRampName: 'theclassic' },
+    query: kuery('event : "requested"'),
+    alpha: 0.75,
+    visible: true,
+    minZoom: 0,
+    maxZoom: 24,
+    includeInFitToBounds: true,
+  };
+  return savedObject(
+    'map',
+    IDS.mapSupplyDemand,
+    {
+      description:
+        'Demand (heatmap of pickup locations of requested bookings, booking_events-*) over supply (grid of ' +
+        'distinct drivers reporting positions, driver_locations_timeseries-*).',
+      layerListJSON: JSON.stringify([basemapLayer, supply, demand]),
+      mapStateJSON: mapState({ zoom: 11.5, from: 'now-1h', refreshMs: 30000 }),
+      title: 'Supply / demand heatmap',
+      uiStateJSON: JSON.stringify({ isLayerTOCOpen: true, openTOCDetails: ['supply', 'demand'] }),
+    },
+    [
+      dataViewRef(IDS.dvDriverTimeseries, 'layer_1_source_index_pattern'),
+      dataViewRef(IDS.dvBookingEvents, 'layer_2_source_index_pattern'),
+    ],
+  );
+}
+
+// ── saved search ────────────────────────────────────────────────────────────────────────────────
+function recentBookingEvents(): SavedObject {
+  return savedObject(
+    'search',
+    IDS.searchRecentBookingEvents,
+    {
+      columns: [
+        'event',
+        'booking_id',
+        'status',
+        'vehicle_type',
+        'driver_id',
+        'passenger_id',
+        'pickup_zone_id',
+        'estimated_fare',
+        'final_fare',
+        'cancelled_by',
+      ],
+      description: 'Most recent booking lifecycle events, newest first.',
+      grid: {},
+      hideChart: false,
+      isTextBasedQuery: false,
+      kibanaSavedObjectMeta: {
+        searchSourceJSON: JSON.stringify({
+          query: kuery(''),
+          highlightAll: true,
+          filter: [],
+          indexRefName: 'kibanaSavedObjectMeta.searchSourceJSON.index',
+        }),
+      },
+      sort: [['@timestamp', 'desc']],
+      timeRestore: false,
+      title: 'Recent booking events',
+    },
+    [dataViewRef(IDS.dvBookingEvents, 'kibanaSavedObjectMeta.searchSourceJSON.index')],
+  );
+}
+
+// ── dashboard ───────────────────────────────────────────────────────────────────────────────────
+interface Panel {
+  panelIndex: string;
+  type: 'lens' | 'map' | 'search';
+  id: string;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** The 48-column grid, top to bottom. */
+export const PANELS: Panel[] = [
+  { panelIndex: 'live-drivers', type: 'map', id: IDS.mapLiveDrivers, x: 0, y: 0, w: 24, h: 18 },
+  { panelIndex: 'supply-demand', type: 'map', id: IDS.mapSupplyDemand, x: 24, y: 0, w: 24, h: 18 },
+  { panelIndex: 'drivers-by-status', type: 'lens', id: IDS.lensDriversByStatus, x: 0, y: 18, w: 16, h: 12 },
+  { panelIndex: 'location-updates', type: 'lens', id: IDS.lensLocationUpdates, x: 16, y: 18, w: 32, h: 12 },
+  { panelIndex: 'bookings-by-event', type: 'lens', id: IDS.lensBookingsByEvent, x: 0, y: 30, w: 48, h: 14 },
+  { panelIndex: 'cancellations', type: 'lens', id: IDS.lensCancellationsBy, x: 0, y: 44, w: 16, h: 12 },
+  { panelIndex: 'final-fare', type: 'lens', id: IDS.lensAvgFinalFare, x: 16, y: 44, w: 32, h: 12 },
+  { panelIndex: 'recent-bookings', type: 'search', id: IDS.searchRecentBookingEvents, x: 0, y: 56, w: 48, h: 16 },
+];
+
+function dashboard(): SavedObject {
+  const panels = PANELS.map((p) => ({
+    type: p.type,
+    gridData: { x: p.x, y: p.y, w: p.w, h: p.h, i: p.panelIndex },
+    panelIndex: p.panelIndex,
+    embeddableConfig: { enhancements: {} },
+    panelRefName: `panel_${p.panelIndex}`,
+  }));
+  return savedObject(
+    'dashboard',
+    IDS.dashboard,
+    {
+      description:
+        'ride-cdc: live driver positions, supply and demand, booking lifecycle, cancellations, fares and ' +
+        'pipeline throughput, from the Elasticsearch indices the worker maintains.',
+      kibanaSavedObjectMeta: { searchSourceJSON: JSON.stringify({ query: kuery(''), filter: [] }) },
+      optionsJSON: JSON.stringify({
+        useMargins: true,
+        syncColors: false,
+        syncCursor: true,
+        syncTooltips: false,
+        hidePanelTitles: false,
+      }),
+      panelsJSON: JSON.stringify(panels),
+      refreshInterval: { pause: false, value: 10000 },
+      timeFrom: 'now-1h',
+      timeRestore: true,
+      timeTo: 'now',
+      title: 'ride-cdc operations',
+      version: 1,
+    },
+    PANELS.map((p) => ({ id: p.id, name: `${p.panelIndex}:panel_${p.panelIndex}`, type: p.type })),
+  );
+}
+
+// ── output ──────────────────────────────────────────────────────────────────────────────────────
+/** Every object, in export order: what is referenced comes before what references it. */
+export function buildSavedObjects(): SavedObject[] {
+  return [
+    ...dataViews(),
+    ...lensObjects(),
+    liveDriversMap(),
+    supplyDemandMap(),
+    recentBookingEvents(),
+    dashboard(),
+  ];
+}
+
+/** The export format: one object per line, then the export details line, newline-terminated. */
+export function toNdjson(objects: SavedObject[]): string {
+  const details = {
+    excludedObjects: [],
+    excludedObjectsCount: 0,
+    exportedCount: objects.length,
+    missingRefCount: 0,
+    missingReferences: [],
+  };
+  return `${[...objects, details].map((o) => JSON.stringify(o)).join('\n')}\n`;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const objects = buildSavedObjects();
+  writeFileSync(NDJSON_PATH, toNdjson(objects));
+  console.log(`wrote ${objects.length} saved objects to ${NDJSON_PATH}`);
+}
