@@ -447,7 +447,12 @@ const basemapLayer: JsonObject = {
 const staticColor = (color: string): JsonObject => ({ type: 'STATIC', options: { color } });
 const staticSize = (size: number): JsonObject => ({ type: 'STATIC', options: { size } });
 
-function vectorStyle(fillColor: JsonObject, lineColor: string, lineWidth: number, iconSize: number): JsonObject {
+function vectorStyle(
+  fillColor: JsonObject,
+  lineColor: string,
+  lineWidth: number,
+  iconSize: number,
+): JsonObject {
   return {
     type: 'VECTOR',
     isTimeAware: true,
@@ -684,7 +689,15 @@ export const PANELS: Panel[] = [
   { panelIndex: 'bookings-by-event', type: 'lens', id: IDS.lensBookingsByEvent, x: 0, y: 30, w: 48, h: 14 },
   { panelIndex: 'cancellations', type: 'lens', id: IDS.lensCancellationsBy, x: 0, y: 44, w: 16, h: 12 },
   { panelIndex: 'final-fare', type: 'lens', id: IDS.lensAvgFinalFare, x: 16, y: 44, w: 32, h: 12 },
-  { panelIndex: 'recent-bookings', type: 'search', id: IDS.searchRecentBookingEvents, x: 0, y: 56, w: 48, h: 16 },
+  {
+    panelIndex: 'recent-bookings',
+    type: 'search',
+    id: IDS.searchRecentBookingEvents,
+    x: 0,
+    y: 56,
+    w: 48,
+    h: 16,
+  },
 ];
 
 function dashboard(): SavedObject {
