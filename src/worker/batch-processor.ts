@@ -4,7 +4,7 @@ import type { ChangeEvent } from '../decode/change-event.js';
 import type { Decoder } from '../decode/decoder.js';
 import { UnknownSchemaError } from '../decode/schema-source.js';
 import { projectToElasticsearch } from '../project/project-es.js';
-import type { ElasticsearchSink } from '../sink/elasticsearch/es-sink.js';
+import type { ElasticsearchSink, Rejection } from '../sink/elasticsearch/es-sink.js';
 import type { DeadLetter, DeadLetterProducer } from '../source/dead-letter.js';
 import type { OffsetStore } from '../source/offset-store.js';
 import { PoisonMessageError, RideCdcError, TransientError, errorMessage, isRetriable } from '../shared/errors.js';
@@ -34,7 +34,8 @@ export interface Batch {
  * batch's mart changes and its position commit together or not at all.
  */
 export interface TransactionalSink {
-  apply(client: PoolClient, events: readonly ChangeEvent[]): Promise<void>;
+  /** Writes inside the caller's open transaction. Events it cannot project come back as rejections. */
+  apply(client: PoolClient, events: readonly ChangeEvent[]): Promise<{ rejected: Rejection[] }>;
 }
 
 export interface BatchOutcome {
@@ -122,11 +123,21 @@ export async function processBatch(deps: BatchDeps, batch: Batch): Promise<Batch
   const committed = events.filter((e) => !rejectedOffsets.has(e.offset));
 
   await retrying(deps, 'dead-letter', batch, () => deps.dlq.send(letters));
-  for (const l of letters) metrics.deadLettered.inc({ topic: l.topic, reason: l.reason });
 
   const next = (BigInt(todo.at(-1)!.offset) + 1n).toString();
+  let martLetters: DeadLetter[] = [];
   try {
-    await retrying(deps, 'reporting_db', batch, () => commitTransaction(deps, batch, committed, next));
+    await retrying(deps, 'reporting_db', batch, () => commitTransaction(deps, batch, committed, next, (rejections) => {
+      const extra: DeadLetter[] = [];
+      for (const r of rejections) {
+        const m = byOffset.get(r.origin.offset);
+        if (!m) continue;
+        log.warn({ offset: m.offset, reason: r.reason }, 'event cannot be projected into the mart; it goes to the dead-letter topic');
+        extra.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers, reason: 'mart-rejected', error: r.reason });
+      }
+      martLetters = extra; // replaced, not appended: a retried transaction recomputes them
+      return extra;
+    }));
   } catch (err) {
     if (err instanceof FencedError) {
       log.warn({ expected: batch.expectedNext }, 'partition was advanced by another instance; batch rolled back');
@@ -135,6 +146,7 @@ export async function processBatch(deps: BatchDeps, batch: Batch): Promise<Batch
     throw err;
   }
 
+  for (const l of [...letters, ...martLetters]) metrics.deadLettered.inc({ topic: l.topic, reason: l.reason });
   const now = Date.now();
   for (const e of committed) if (!e.snapshot) metrics.e2eLatency.observe(Math.max(0, now - e.sourceTsMs) / 1000);
   metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(next))));
@@ -143,7 +155,17 @@ export async function processBatch(deps: BatchDeps, batch: Batch): Promise<Batch
   return { next, fenced: false };
 }
 
-async function commitTransaction(deps: BatchDeps, batch: Batch, events: readonly ChangeEvent[], next: string): Promise<void> {
+/**
+ * One transaction: mart writes, dead letters for events the mart rejected (produced before the
+ * commit, so a crash can duplicate a dead letter but never lose one), then the fenced offset move.
+ */
+async function commitTransaction(
+  deps: BatchDeps,
+  batch: Batch,
+  events: readonly ChangeEvent[],
+  next: string,
+  deadLetter: (rejected: Rejection[]) => DeadLetter[],
+): Promise<void> {
   const started = performance.now();
   let client: PoolClient;
   try {
@@ -153,7 +175,10 @@ async function commitTransaction(deps: BatchDeps, batch: Batch, events: readonly
   }
   try {
     await client.query('BEGIN');
-    if (deps.mart) await deps.mart.apply(client, events);
+    if (deps.mart) {
+      const { rejected } = await deps.mart.apply(client, events);
+      if (rejected.length > 0) await deps.dlq.send(deadLetter(rejected));
+    }
     const advanced = await deps.offsets.advance(client, batch.topic, batch.partition, batch.expectedNext, next);
     if (!advanced) {
       await client.query('ROLLBACK');

@@ -14,6 +14,7 @@ import { ensureTopics } from '../source/topics.js';
 import { createMetrics, type Metrics } from '../observe/metrics.js';
 import { Health } from '../observe/health.js';
 import { ObservabilityServer } from '../observe/http-server.js';
+import { KpiExporter } from '../observe/kpi-exporter.js';
 import type { Logger } from '../observe/logger.js';
 import { TransientError, errorMessage } from '../shared/errors.js';
 import { withRetry } from '../shared/retry.js';
@@ -23,8 +24,8 @@ import type { TransactionalSink } from './batch-processor.js';
 export type WorkerState = 'INITIALIZED' | 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED' | 'FAILED';
 
 export interface WorkerOptions {
-  /** Builds the reporting-mart sink on the worker's pool; absent = offsets only. */
-  mart?: (pool: pg.Pool, metrics: Metrics, logger: Logger) => TransactionalSink;
+  /** Builds the reporting-mart sink on the worker's pool (may prepare tables); absent = offsets only. */
+  mart?: (pool: pg.Pool, metrics: Metrics, logger: Logger) => Promise<TransactionalSink>;
 }
 
 /**
@@ -40,6 +41,7 @@ export class Worker {
   private es?: Client;
   private producer?: Producer;
   private runner?: ConsumerRunner;
+  private kpis?: KpiExporter;
   private starting?: Promise<void>;
   private stopping?: Promise<void>;
   private readonly startAbort = new AbortController();
@@ -90,6 +92,11 @@ export class Worker {
     const created = await this.untilUp('kafka', () => ensureTopics(kafka, topics));
     if (created.length > 0) log.info({ created }, 'created topics that did not exist yet');
 
+    const mart = this.opts.mart ? await this.untilUp('reporting_db', () => this.opts.mart!(pool, this.metrics, log.child({ stage: 'mart' }))) : undefined;
+    if (mart) {
+      this.kpis = new KpiExporter(pool, this.metrics, log.child({ stage: 'kpi' }));
+      this.kpis.start();
+    }
     const offsets = new OffsetStore(pool, cfg.kafka.groupId);
     this.runner = new ConsumerRunner(
       kafka,
@@ -100,7 +107,7 @@ export class Worker {
         dlq: new DeadLetterProducer(producer, cfg.kafka.dlqTopic),
         pool,
         offsets,
-        mart: this.opts.mart?.(pool, this.metrics, log.child({ stage: 'mart' })),
+        mart,
         metrics: this.metrics,
         logger: log.child({ stage: 'pipeline' }),
         retry: { initialMs: cfg.pipeline.retryInitialMs, maxMs: cfg.pipeline.retryMaxMs, unknownSchemaRetries: cfg.registry.unknownSchemaRetries },
@@ -167,6 +174,7 @@ export class Worker {
     } finally {
       clearTimeout(timer);
     }
+    await this.kpis?.stop();
     await this.producer?.disconnect().catch(() => undefined);
     await this.pool?.end().catch(() => undefined);
     await this.es?.close().catch(() => undefined);

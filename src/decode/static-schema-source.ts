@@ -1,0 +1,26 @@
+import avsc from 'avsc';
+import { AVRO_OPTIONS } from './avro-long.js';
+import type { AvroSchema } from './logical-types.js';
+import { UnknownSchemaError, type ResolvedSchema, type SchemaSource } from './schema-source.js';
+
+/**
+ * Schemas from a fixed id → schema map, decoded with the same avsc options as the registry
+ * source. For captured fixtures (unit tests, benchmarks): the decoding path is the production
+ * one, only the lookup is local.
+ */
+export class StaticSchemaSource implements SchemaSource {
+  private readonly resolved = new Map<number, ResolvedSchema>();
+
+  constructor(schemas: ReadonlyMap<number, AvroSchema>) {
+    for (const [id, raw] of schemas) {
+      const type = avsc.Type.forSchema(raw as avsc.Schema, AVRO_OPTIONS as unknown as Partial<avsc.ForSchemaOptions>);
+      this.resolved.set(id, { id, raw, decode: (payload) => type.fromBuffer(payload) });
+    }
+  }
+
+  async resolve(id: number): Promise<ResolvedSchema> {
+    const s = this.resolved.get(id);
+    if (!s) throw new UnknownSchemaError(id);
+    return s;
+  }
+}
