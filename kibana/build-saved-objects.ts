@@ -5,15 +5,17 @@
  * order Kibana's export writes them, objects a reference needs placed before the object that
  * needs it, and the export-details summary as the last line (the import API skips it).
  *
- *   npx tsx kibana/build-saved-objects.ts          rewrite the ndjson
+ *   npx tsx kibana/build-saved-objects.ts                                rewrite the ndjson
+ *   npx tsx kibana/build-saved-objects.ts --prefix staging_ --out x.ndjson  for ES_INDEX_PREFIX=staging_
  *
  * tests/unit/kibana.test.ts fails when the committed ndjson differs from what this file builds,
  * and checks every field the objects use against mappings/*.json.
  *
- * Index names assume the production prefix, which is empty (`{{prefix}}` in mappings/).
+ * The committed file uses the production index prefix, which is empty (`{{prefix}}` in mappings/).
  */
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const NDJSON_PATH = join(dirname(fileURLToPath(import.meta.url)), 'ride-cdc-dashboards.ndjson');
@@ -112,22 +114,28 @@ function dataView(
 const money = { id: 'number', params: { pattern: '0,0.00' } };
 const oneDecimal = { id: 'number', params: { pattern: '0,0.0' } };
 
-function dataViews(): SavedObject[] {
+function dataViews(prefix: string): SavedObject[] {
   return [
     // Latest state, one document per driver: no time field, so the dashboard's time range never
     // hides a driver that simply has not moved (or changed status) recently.
-    dataView(IDS.dvDriverLocations, 'driver_locations', 'ride-cdc: driver locations (latest)', undefined, {
-      speed_kmh: oneDecimal,
-      heading: oneDecimal,
-    }),
+    dataView(
+      IDS.dvDriverLocations,
+      `${prefix}driver_locations`,
+      'ride-cdc: driver locations (latest)',
+      undefined,
+      {
+        speed_kmh: oneDecimal,
+        heading: oneDecimal,
+      },
+    ),
     dataView(
       IDS.dvDriverTimeseries,
-      'driver_locations_timeseries-*',
+      `${prefix}driver_locations_timeseries-*`,
       'ride-cdc: driver location updates',
       '@timestamp',
       { speed_kmh: oneDecimal, heading: oneDecimal },
     ),
-    dataView(IDS.dvBookingEvents, 'booking_events-*', 'ride-cdc: booking events', '@timestamp', {
+    dataView(IDS.dvBookingEvents, `${prefix}booking_events-*`, 'ride-cdc: booking events', '@timestamp', {
       estimated_fare: money,
       final_fare: money,
       distance_km: oneDecimal,
@@ -489,7 +497,6 @@ function liveDriversMap(): SavedObject {
       id: 'ride-cdc-live-drivers-source',
       type: 'ES_SEARCH',
       geoField: 'location',
-      limit: 10000,
       filterByMapBounds: true,
       tooltipProperties: ['driver_id', 'status', 'vehicle_type', 'speed_kmh'],
       sortField: '',
@@ -737,9 +744,9 @@ function dashboard(): SavedObject {
 
 // ── output ──────────────────────────────────────────────────────────────────────────────────────
 /** Every object, in export order: what is referenced comes before what references it. */
-export function buildSavedObjects(): SavedObject[] {
+export function buildSavedObjects(indexPrefix = ''): SavedObject[] {
   return [
-    ...dataViews(),
+    ...dataViews(indexPrefix),
     ...lensObjects(),
     liveDriversMap(),
     supplyDemandMap(),
@@ -761,7 +768,15 @@ export function toNdjson(objects: SavedObject[]): string {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const objects = buildSavedObjects();
-  writeFileSync(NDJSON_PATH, toNdjson(objects));
-  console.log(`wrote ${objects.length} saved objects to ${NDJSON_PATH}`);
+  const { values } = parseArgs({
+    options: { prefix: { type: 'string', default: '' }, out: { type: 'string' } },
+  });
+  const prefix = values.prefix ?? '';
+  if (!/^[a-z0-9_.-]*$/.test(prefix)) throw new Error(`--prefix ${prefix}: not a valid index name prefix`);
+  const out = values.out ?? NDJSON_PATH;
+  if (prefix && out === NDJSON_PATH)
+    throw new Error('--prefix needs --out: the committed file is for the empty prefix');
+  const objects = buildSavedObjects(prefix);
+  writeFileSync(out, toNdjson(objects));
+  console.log(`wrote ${objects.length} saved objects to ${out}`);
 }

@@ -146,6 +146,18 @@ describe('kibana/ride-cdc-dashboards.ndjson: format', () => {
     expect(RAW).toBe(toNdjson(buildSavedObjects()));
   });
 
+  it('can be built for a non-empty ES_INDEX_PREFIX, which changes only the data view titles', () => {
+    const plain = buildSavedObjects();
+    const prefixed = buildSavedObjects('staging_');
+    expect(prefixed.map((o) => o.id)).toEqual(plain.map((o) => o.id));
+    for (const [i, o] of prefixed.entries()) {
+      const p = plain[i]!;
+      if (o.type !== 'index-pattern') expect(o).toEqual(p);
+      else
+        expect(o).toEqual({ ...p, attributes: { ...p.attributes, title: `staging_${p.attributes.title}` } });
+    }
+  });
+
   it('has one JSON object per line, newline-terminated, no blank lines', () => {
     expect(RAW.endsWith('\n')).toBe(true);
     for (const [i, line] of LINES.entries()) {
