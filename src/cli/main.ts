@@ -12,6 +12,7 @@ const modules = [
   './commands/worker.js',
   './commands/tail.js',
   './commands/es.js',
+  './commands/demo.js',
 ];
 
 const program = new Command('ride-cdc')
