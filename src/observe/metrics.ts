@@ -21,7 +21,7 @@ export function createMetrics() {
     versionConflicts: new Counter({ name: 'ride_cdc_version_conflicts_ignored_total', help: 'Writes rejected as stale or duplicate (replays, out-of-order parts): expected, not errors', labelNames: ['index_family'], registers: r }),
     docsWritten: new Counter({ name: 'ride_cdc_es_documents_written_total', help: 'Elasticsearch documents created, updated or deleted', labelNames: ['index_family', 'action'], registers: r }),
     consumerLag: new Gauge({ name: 'ride_cdc_consumer_lag', help: 'Messages behind the partition high watermark after the last batch', labelNames: ['topic', 'partition'], registers: r }),
-    e2eLatency: new Histogram({ name: 'ride_cdc_e2e_latency_seconds', help: 'Source commit (source.ts_ms) to sink acknowledgement', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800], registers: r }),
+    e2eLatency: new Histogram({ name: 'ride_cdc_e2e_latency_seconds', help: 'Source commit (source.ts_ms) to sink acknowledgement', buckets: [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 300, 1800], registers: r }),
     pausedPartitions: new Gauge({ name: 'ride_cdc_paused_partitions', help: 'Partitions paused because a sink or dependency is unavailable', registers: r }),
     inFlight: new Gauge({ name: 'ride_cdc_in_flight_batches', help: 'Batches queued or running in the pipeline queue', registers: r }),
     ready: new Gauge({ name: 'ride_cdc_ready', help: '1 when connected and making progress, 0 otherwise', registers: r }),
