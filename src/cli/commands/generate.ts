@@ -1,4 +1,117 @@
+/**
+ * `ride-cdc generate`: the ride-hailing simulator writing into ride_hailing_db (GENERATOR_PG*).
+ * This command owns the process signals for the run: the first SIGINT/SIGTERM lets the current
+ * tick finish, closes the pool and prints totals; a second one exits at once.
+ */
 import type { Command } from 'commander';
+import { Option } from 'commander';
+import { runGenerator } from '../../generator/index.js';
+import { DEFAULT_SEED_BASE_TIME, type GeneratorInput } from '../../generator/options.js';
+import { VOLUMES } from '../../generator/volumes.js';
+import { errorMessage } from '../../shared/errors.js';
+
+interface GenerateCliOptions {
+  mode: 'seed' | 'stream';
+  volume: string;
+  seconds: string;
+  seed: string;
+  baseTime?: string;
+  days?: string;
+  bookings?: string;
+  drivers?: string;
+  passengers?: string;
+  rate: string;
+  streamMaxInflight?: string;
+  streamNewBookingProb?: string;
+  streamDriverUpdates?: string;
+  streamSleepMin?: string;
+  streamSleepMax?: string;
+  streamSimSecondsPerTick?: string;
+  seedTickSeconds: string;
+  poolSize: string;
+  synchronousCommit: string;
+  migrate: boolean;
+  ifSeeded: 'fail' | 'skip';
+  progressInterval: string;
+  json: boolean;
+}
+
 export function register(program: Command): void {
-  program.command('generate').description('ride-hailing simulator (work in progress)');
+  program
+    .command('generate')
+    .description('simulate a ride-hailing city into ride_hailing_db (GENERATOR_PGHOST/PGPORT/PGDB/PGUSER/PGPASSWORD)')
+    .addOption(new Option('--mode <mode>', 'seed: population + history on simulated time; stream: live simulation').choices(['seed', 'stream']).default('stream'))
+    .addOption(new Option('--volume <volume>', 'population and load preset (see docs/generator.md)').choices([...VOLUMES]).default('small'))
+    .option('--seconds <n>', 'stream duration in seconds; 0 = until Ctrl-C', '0')
+    .option('--seed <s>', 'random seed; seed mode on a fresh database is reproducible', '42')
+    .option('--base-time <iso|now>', `seed mode: history ends here (default ${DEFAULT_SEED_BASE_TIME})`)
+    .option('--days <n>', 'seed mode: days of history (default per volume)')
+    .option('--bookings <n>', 'seed mode: bookings requested in the history (default per volume)')
+    .option('--drivers <n>', 'population override (default per volume)')
+    .option('--passengers <n>', 'population override (default per volume)')
+    .option('--rate <rows-per-s|unlimited>', 'target source-row writes per second', 'unlimited')
+    .option('--stream-max-inflight <n>', 'max bookings in flight at once (default per volume)')
+    .option('--stream-new-booking-prob <p>', 'per tick, chance that each free in-flight slot gets a new request', '0.05')
+    .option('--stream-driver-updates <n>', 'periodic driver location reports per tick (default per volume)')
+    .option('--stream-sleep-min <ms>', 'pause between ticks, lower bound', '50')
+    .option('--stream-sleep-max <ms>', 'pause between ticks, upper bound', '250')
+    .option('--stream-sim-seconds-per-tick <s>', 'city time one tick represents', '10')
+    .option('--seed-tick-seconds <s>', 'seed mode: simulated seconds per tick', '30')
+    .option('--pool-size <n>', 'stream mode connections', '8')
+    .addOption(new Option('--synchronous-commit <on|off>', 'session synchronous_commit for the generator').choices(['on', 'off']).default('on'))
+    .option('--no-migrate', 'do not apply mart-sql/source migrations first')
+    .addOption(new Option('--if-seeded <what>', 'seed mode on a non-empty database').choices(['fail', 'skip']).default('fail'))
+    .option('--progress-interval <s>', 'seconds between progress lines (0 = none)', '5')
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (o: GenerateCliOptions) => {
+      const input: GeneratorInput = {
+        mode: o.mode,
+        volume: o.volume as GeneratorInput['volume'],
+        seconds: o.seconds,
+        seed: o.seed,
+        baseTime: o.baseTime,
+        days: o.days,
+        bookings: o.bookings,
+        drivers: o.drivers,
+        passengers: o.passengers,
+        rate: o.rate,
+        stream: {
+          maxInflight: o.streamMaxInflight,
+          newBookingProb: o.streamNewBookingProb,
+          driverUpdates: o.streamDriverUpdates,
+          sleepMinMs: o.streamSleepMin,
+          sleepMaxMs: o.streamSleepMax,
+          simSecondsPerTick: o.streamSimSecondsPerTick,
+        },
+        seedTickSeconds: o.seedTickSeconds,
+        poolSize: o.poolSize,
+        synchronousCommit: o.synchronousCommit,
+        migrate: o.migrate,
+        ifSeeded: o.ifSeeded,
+        progressIntervalMs: Number(o.progressInterval) * 1000,
+      };
+      const ac = new AbortController();
+      let signals = 0;
+      const onSignal = (sig: NodeJS.Signals): void => {
+        signals++;
+        if (signals > 1) {
+          process.stderr.write(`[generate] second ${sig}: exiting now\n`);
+          process.exit(130);
+        }
+        process.stderr.write(`[generate] ${sig}: finishing the current step…\n`);
+        ac.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const result = await runGenerator(input, ac.signal);
+        if (o.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      } catch (err) {
+        process.stderr.write(`[generate] failed: ${errorMessage(err)}\n`);
+        process.exitCode = 1;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
 }

@@ -1,0 +1,66 @@
+/**
+ * Two notions of time. Sim time (seconds since the run began, advanced one tick at a time) drives
+ * the simulation: movement, waiting, timeouts. Business time is what the rows say: simulated from
+ * --base-time in seed mode (deterministic), the wall clock in stream mode. Either way each entity's
+ * timestamps strictly increase, so lifecycle columns are always ordered.
+ */
+import type { Rng } from './rng.js';
+import type { Stamped } from './world.js';
+
+export interface SimClock {
+  /** Sim seconds one tick represents. */
+  readonly tickSeconds: number;
+  /** Sim seconds elapsed since the start. */
+  readonly simSeconds: number;
+  advance(): void;
+  /** A business timestamp for a write touching all `entities`, after each one's previous write. */
+  stamp(entities: readonly Stamped[], preferredMs?: number): Date;
+  /** Business time at sim second `s` (seed mode) or now (stream mode). */
+  businessMsAt(s: number): number;
+}
+
+abstract class BaseClock implements SimClock {
+  simSeconds = 0;
+  constructor(readonly tickSeconds: number) {}
+  advance(): void {
+    this.simSeconds += this.tickSeconds;
+  }
+  protected abstract nowMs(): number;
+  abstract businessMsAt(s: number): number;
+  stamp(entities: readonly Stamped[], preferredMs?: number): Date {
+    let t = preferredMs ?? this.nowMs();
+    for (const e of entities) t = Math.max(t, e.lastTs + 1);
+    for (const e of entities) e.lastTs = t;
+    return new Date(t);
+  }
+}
+
+/**
+ * Seed mode: sim second 0 is `startMs`; a write during a tick is stamped at a random instant within
+ * that tick (from its own random stream, consumed in the deterministic execution order).
+ */
+export class SimulatedClock extends BaseClock {
+  constructor(
+    readonly startMs: number,
+    tickSeconds: number,
+    private readonly jitter: Rng,
+  ) {
+    super(tickSeconds);
+  }
+  businessMsAt(s: number): number {
+    return this.startMs + Math.round(s * 1000);
+  }
+  protected nowMs(): number {
+    return this.businessMsAt(this.simSeconds) + this.jitter.int(0, this.tickSeconds * 1000 - 1);
+  }
+}
+
+/** Stream mode: rows carry the wall-clock time of the write. */
+export class WallClock extends BaseClock {
+  businessMsAt(): number {
+    return Date.now();
+  }
+  protected nowMs(): number {
+    return Date.now();
+  }
+}
