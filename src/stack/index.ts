@@ -36,14 +36,15 @@ export const COMPONENT_NAMES: ComponentName[] = [
 
 export interface UpResult {
   component: ComponentName;
-  action: 'already-up' | 'started';
+  /** adopted: healthy on its port but started by someone else (another checkout's stack). */
+  action: 'already-up' | 'started' | 'adopted';
   ms: number;
   detail: string;
 }
 
 type Log = (line: string) => void;
 
-async function upOne(cfg: StackConfig, c: Component, log: Log): Promise<UpResult> {
+async function upOne(cfg: StackConfig, c: Component, log: Log, adoptForeign: boolean): Promise<UpResult> {
   const t0 = Date.now();
   const p = paths(cfg);
   const logFile = p.log(c.name);
@@ -52,9 +53,20 @@ async function upOne(cfg: StackConfig, c: Component, log: Log): Promise<UpResult
   let action: UpResult['action'] = 'already-up';
 
   if (!isOurs(rec)) {
-    // Someone else on our port would make every health probe lie: refuse rather than adopt it.
     if (await portInUse(c.port)) {
-      throw new StackError(c.name, `port ${c.port} is already in use by a process this stack did not start; stop it or set another port (see README: *_PORT variables)`);
+      // Not ours. Tests may reuse a healthy stack that another checkout started (CI runs in a
+      // fresh clone on a machine where the developer's stack is still up); `stack up` refuses,
+      // because its health probes would vouch for a process it cannot manage.
+      if (!adoptForeign) {
+        throw new StackError(
+          c.name,
+          `port ${c.port} is already in use by a process this stack (${cfg.dir}) did not start; stop it, or point this stack elsewhere with the *_PORT variables`,
+        );
+      }
+      const detail = await waitHealthy(c.name, c.probe, { timeoutMs: 30_000, logFile: `${logFile} (not ours: started by another stack)` });
+      await c.afterHealthy?.();
+      log(`${c.name}: adopted the healthy service already on port ${c.port} (${detail}); it will not be stopped`);
+      return { component: c.name, action: 'adopted', ms: Date.now() - t0, detail };
     }
     await removePid(p.pid(c.name));
     try {
@@ -86,7 +98,7 @@ async function upOne(cfg: StackConfig, c: Component, log: Log): Promise<UpResult
  * naming the first component that failed and its log file; components that did come up stay up.
  */
 export async function up(
-  opts: { only?: ComponentName[]; cfg?: StackConfig; log?: Log } = {},
+  opts: { only?: ComponentName[]; cfg?: StackConfig; log?: Log; adoptForeign?: boolean } = {},
 ): Promise<UpResult[]> {
   const cfg = opts.cfg ?? loadStackConfig();
   const log = opts.log ?? (() => {});
@@ -108,7 +120,7 @@ export async function up(
     let pr = running.get(n);
     if (!pr) {
       const c = byName.get(n) as Component;
-      pr = Promise.all(c.dependsOn.map(start)).then(() => upOne(cfg, c, log));
+      pr = Promise.all(c.dependsOn.map(start)).then(() => upOne(cfg, c, log, opts.adoptForeign ?? false));
       running.set(n, pr);
     }
     return pr;

@@ -35,9 +35,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const wasUp = await isUp(cfg);
   const t0 = Date.now();
   const log = (l: string) => process.stderr.write(`[stack] ${l}\n`);
-  await up({ cfg, log });
+  // adoptForeign: a healthy stack started from another checkout is reused, never stopped.
+  const results = await up({ cfg, log, adoptForeign: true });
+  const startedHere = results.some((r) => r.action === 'started');
   await registerConnector(cfg, { waitMs: 180_000 });
-  log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (${wasUp ? 'reused the running stack' : 'started by this run'})`);
+  log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (${startedHere ? 'started by this run' : 'reused the running stack'})`);
 
   const endpoints: StackEndpoints = {
     kafkaBrokers: `127.0.0.1:${cfg.ports.kafka}`,
@@ -66,7 +68,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   for (const [k, v] of Object.entries(env)) process.env[k] ??= v;
 
   return async () => {
-    if (wasUp || process.env.RIDE_CDC_KEEP_STACK === '1') {
+    if (wasUp || !startedHere || process.env.RIDE_CDC_KEEP_STACK === '1') {
       log('leaving the stack running');
       return;
     }
