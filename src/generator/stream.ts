@@ -23,7 +23,9 @@ export async function runStream(env: RunEnv): Promise<RunOutcome> {
   const counters = emptyCounters();
   const world = new World(await loadZones(pool));
   const loaded = await loadWorldState(pool, world);
-  const rng = new Rng(opts.seed);
+  // Runs on the wall clock are not reproducible anyway; mixing in the start time keeps booking
+  // uuids of successive runs (and of a seed run with the same --seed) from colliding.
+  const rng = new Rng(`${opts.seed}/stream/${Date.now()}`);
   const writer = new Writer(pool, new RateLimiter(opts.rate), totals);
   const clock = new WallClock(opts.stream.simSecondsPerTick);
   const exec = new KeyedExecutor(opts.poolSize);
