@@ -8,9 +8,9 @@
  * one). A session advisory lock keyed on the bookkeeping table serialises concurrent runners: the
  * second one waits, then finds everything applied.
  *
- * A file whose first line is `-- migrate:no-transaction` runs outside a transaction (for
- * statements such as CREATE INDEX CONCURRENTLY); it is recorded only after it succeeded, so it must
- * be written to be re-runnable.
+ * A file whose first line is `-- migrate:no-transaction` runs outside a transaction, statement by
+ * statement (for CREATE INDEX CONCURRENTLY and the like); it is recorded only after all of it
+ * succeeded, so it must be written to be re-runnable.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { RideCdcError } from '../shared/errors.js';
 import { createClient, quoteIdent, type PgSettings } from './pg.js';
+import { splitSqlStatements } from './sql-split.js';
 
 export interface Migration {
   version: number;
@@ -149,9 +150,10 @@ async function applyOne(client: pg.Client, table: string, m: Migration): Promise
   const record = `INSERT INTO ${table} (name, checksum) VALUES ($1, $2)`;
   if (!m.transactional) {
     try {
-      await client.query(m.sql);
+      for (const stmt of splitSqlStatements(m.sql)) await client.query(stmt);
     } catch (err) {
-      throw failed(m, err);
+      // Positions are relative to the failing statement here, not to the file.
+      throw failed(m, err, false);
     }
     await client.query(record, [m.name, m.checksum]);
     return;
@@ -167,10 +169,10 @@ async function applyOne(client: pg.Client, table: string, m: Migration): Promise
   }
 }
 
-function failed(m: Migration, err: unknown): MigrationError {
+function failed(m: Migration, err: unknown, withLine = true): MigrationError {
   const e = err as { message?: string; position?: string; code?: string };
   let where = '';
-  if (e.position) {
+  if (withLine && e.position) {
     const line = m.sql.slice(0, Number(e.position)).split('\n').length;
     where = `:${line}`;
   }

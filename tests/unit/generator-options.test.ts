@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checksumOf, loadMigrations, MigrationError } from '../../src/db/migrations.js';
+import { splitSqlStatements } from '../../src/db/sql-split.js';
 import { pgSettingsFromEnv, poolConfig, SOURCE_PG_DEFAULTS } from '../../src/db/pg.js';
 import { DEFAULT_SEED_BASE_TIME, resolveOptions } from '../../src/generator/options.js';
 import { VOLUME_PRESETS } from '../../src/generator/volumes.js';
@@ -121,5 +122,23 @@ describe('loadMigrations', () => {
 
   it('checksums ignore CRLF vs LF', () => {
     expect(checksumOf('a\r\nb')).toBe(checksumOf('a\nb'));
+  });
+});
+
+describe('splitSqlStatements', () => {
+  it('splits at top-level semicolons only', () => {
+    const sql = `-- header; with a semicolon
+CREATE TABLE a (v text DEFAULT 'x;y');
+/* block; /* nested; */ still comment */
+DO $$ BEGIN PERFORM 1; END $$;
+CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;
+SELECT "odd;name" FROM a;
+-- trailing comment only`;
+    expect(splitSqlStatements(sql)).toEqual([
+      "-- header; with a semicolon\nCREATE TABLE a (v text DEFAULT 'x;y')",
+      '/* block; /* nested; */ still comment */\nDO $$ BEGIN PERFORM 1; END $$',
+      'CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql',
+      'SELECT "odd;name" FROM a',
+    ]);
   });
 });
