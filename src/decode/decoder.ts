@@ -1,6 +1,5 @@
 import type { Row } from './change-event.js';
 import { fromEnvelope, fromHeartbeat, type DecodedMessage, type MessageMeta } from './envelope.js';
-import { normalise } from './logical-types.js';
 import type { SchemaSource } from './schema-source.js';
 import { unframe } from './wire-format.js';
 import { PoisonMessageError, RideCdcError } from '../shared/errors.js';
@@ -44,7 +43,7 @@ export class Decoder {
       throw new PoisonMessageError('avro-decode-failed', `${part} does not decode with schema id ${schemaId}: ${(err as Error).message}`, err);
     }
     try {
-      const row = normalise(schema.raw, decoded);
+      const row = schema.normalise(decoded);
       if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new Error('not a record');
       return row as Row;
     } catch (err) {

@@ -82,15 +82,53 @@ function scaleOf(schema: Record<string, unknown>): number {
   return Number(raw);
 }
 
+type Names = ReadonlyMap<string, Schema>;
+const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
+const NO_NAMES: Names = new Map();
+
+/**
+ * Every named type (record, enum, fixed) of a schema by full and short name. Debezium envelopes
+ * define the row record once (in `before`) and refer to it by name in `after`, so a value can
+ * only be normalised with the whole schema's names at hand.
+ */
+export function indexNamedTypes(schema: Schema, namespace = '', out = new Map<string, Schema>()): Map<string, Schema> {
+  if (Array.isArray(schema)) {
+    for (const b of schema) indexNamedTypes(b, namespace, out);
+  } else if (typeof schema === 'object' && schema !== null) {
+    let ns = namespace;
+    const name = schema.name as string | undefined;
+    if (name && (schema.type === 'record' || schema.type === 'enum' || schema.type === 'fixed')) {
+      ns = name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : ((schema.namespace as string | undefined) ?? namespace);
+      const short = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1) : name;
+      out.set(ns ? `${ns}.${short}` : short, schema);
+      if (!out.has(short)) out.set(short, schema);
+    }
+    if (schema.type === 'record') for (const f of (schema.fields as { type: Schema }[]) ?? []) indexNamedTypes(f.type, ns, out);
+    if (schema.type === 'array') indexNamedTypes(schema.items as Schema, ns, out);
+    if (schema.type === 'map') indexNamedTypes(schema.values as Schema, ns, out);
+    if (typeof schema.type === 'object') indexNamedTypes(schema.type, ns, out);
+  }
+  return out;
+}
+
+/** Compiles a normaliser for one writer schema (names indexed once). */
+export function compileNormaliser(schema: Schema): (value: unknown) => Value {
+  const names = indexNamedTypes(schema);
+  return (value) => normalise(schema, value, names);
+}
+
 /**
  * Normalise one value against its writer schema. Throws on a value that contradicts its schema's
  * logical type (the caller turns that into a poison-message error).
  */
-export function normalise(schema: Schema, value: unknown): Value {
+export function normalise(schema: Schema, value: unknown, names: Names = NO_NAMES): Value {
   if (value === null || value === undefined) return null;
   if (isToastPlaceholder(value)) return UNCHANGED;
-  if (Array.isArray(schema)) return normaliseUnion(schema, value);
-  if (typeof schema === 'string') return primitive(value);
+  if (Array.isArray(schema)) return normaliseUnion(schema, value, names);
+  if (typeof schema === 'string') {
+    const named = PRIMITIVES.has(schema) ? undefined : names.get(schema);
+    return named === undefined ? primitive(value) : normalise(named, value, names);
+  }
 
   const connectName = (schema['connect.name'] as string | undefined) ?? '';
   switch (connectName) {
@@ -149,27 +187,28 @@ export function normalise(schema: Schema, value: unknown): Value {
     const out: Record<string, Value> = {};
     const fields = (schema.fields as { name: string; type: Schema }[]) ?? [];
     const rec = value as Record<string, unknown>;
-    for (const f of fields) out[f.name] = normalise(f.type, rec[f.name]);
+    for (const f of fields) out[f.name] = normalise(f.type, rec[f.name], names);
     return out;
   }
-  if (type === 'array') return (value as unknown[]).map((v) => normalise(schema.items as Schema, v));
+  if (type === 'array') return (value as unknown[]).map((v) => normalise(schema.items as Schema, v, names));
   if (type === 'map') {
     const out: Record<string, Value> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = normalise(schema.values as Schema, v);
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = normalise(schema.values as Schema, v, names);
     return out;
   }
   if (type === 'enum') return String(value);
-  if (typeof type === 'object') return normalise(type, value); // {type: {...}} nesting
+  if (typeof type === 'object') return normalise(type, value, names); // {type: {...}} nesting
+  if (typeof type === 'string' && !PRIMITIVES.has(type) && names.has(type)) return normalise(names.get(type)!, value, names);
   return primitive(value);
 }
 
-function normaliseUnion(branches: Schema[], value: unknown): Value {
+function normaliseUnion(branches: Schema[], value: unknown, names: Names): Value {
   const nonNull = branches.filter((b) => b !== 'null');
-  if (nonNull.length === 1) return normalise(nonNull[0]!, value);
+  if (nonNull.length === 1) return normalise(nonNull[0]!, value, names);
   // avsc wraps multi-branch unions as { branchName: value }.
   const [name, inner] = Object.entries(value as Record<string, unknown>)[0] ?? [];
   const branch = nonNull.find((b) => typeof b === 'string' ? b === name : (b as { name?: string; type: Schema }).name === name || (b as { type: Schema }).type === name);
-  return branch === undefined ? primitive(inner) : normalise(branch, inner);
+  return branch === undefined ? primitive(inner) : normalise(branch, inner, names);
 }
 
 function primitive(value: unknown): Value {
