@@ -22,13 +22,16 @@ export const SafeLongType = avsc.types.LongType.__with({
 });
 
 /**
- * avsc options for the registry client. A typeHook rather than `registry: { long }`: the client
- * reuses one options object for every schema, and a shared registry would reject the second
- * schema that defines the same named type (every Debezium envelope defines ...Source).
+ * Fresh avsc options for compiling one schema. Fresh because avsc stores named types in
+ * `opts.registry` (creating it on the object passed in): shared options would make the second
+ * Debezium envelope fail with "duplicate type name ...Source". The long type is swapped in by a
+ * typeHook for the same reason.
  */
-export const AVRO_OPTIONS = {
-  typeHook: (schema: unknown) => (schema === 'long' || (isObject(schema) && schema.type === 'long' && !schema.logicalType) ? SafeLongType : undefined),
-};
+export function avroOptions(): Record<string, unknown> {
+  return {
+    typeHook: (schema: unknown) => (schema === 'long' || (isObject(schema) && schema.type === 'long' && !schema.logicalType) ? SafeLongType : undefined),
+  };
+}
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,6 +1,6 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import avsc from 'avsc';
-import { AVRO_OPTIONS } from './avro-long.js';
+import { avroOptions } from './avro-long.js';
 import { compileNormaliser, type AvroSchema } from './logical-types.js';
 import type { Value } from './change-event.js';
 import { PoisonMessageError, RideCdcError, TransientError } from '../shared/errors.js';
@@ -109,7 +109,7 @@ export class RegistrySchemaSource implements SchemaSource {
     }
     try {
       const raw = JSON.parse(body.schema) as AvroSchema;
-      const type = avsc.Type.forSchema(raw as avsc.Schema, AVRO_OPTIONS as unknown as Partial<avsc.ForSchemaOptions>);
+      const type = avsc.Type.forSchema(raw as avsc.Schema, avroOptions() as Partial<avsc.ForSchemaOptions>);
       return { id, raw, decode: (payload) => type.fromBuffer(payload), normalise: compileNormaliser(raw) };
     } catch (err) {
       throw new PoisonMessageError('schema-unusable', `schema id ${id} cannot be compiled: ${(err as Error).message}`, err);

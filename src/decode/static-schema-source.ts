@@ -1,5 +1,5 @@
 import avsc from 'avsc';
-import { AVRO_OPTIONS } from './avro-long.js';
+import { avroOptions } from './avro-long.js';
 import { compileNormaliser, type AvroSchema } from './logical-types.js';
 import { UnknownSchemaError, type ResolvedSchema, type SchemaSource } from './schema-source.js';
 
@@ -13,7 +13,7 @@ export class StaticSchemaSource implements SchemaSource {
 
   constructor(schemas: ReadonlyMap<number, AvroSchema>) {
     for (const [id, raw] of schemas) {
-      const type = avsc.Type.forSchema(raw as avsc.Schema, AVRO_OPTIONS as unknown as Partial<avsc.ForSchemaOptions>);
+      const type = avsc.Type.forSchema(raw as avsc.Schema, avroOptions() as Partial<avsc.ForSchemaOptions>);
       this.resolved.set(id, { id, raw, decode: (payload) => type.fromBuffer(payload), normalise: compileNormaliser(raw) });
     }
   }
