@@ -140,21 +140,63 @@ export function loginToShare(ctx: SimContext, share: number): number {
 /**
  * Periodic reports: the next `n` online drivers in round-robin order send their position; idle
  * ones roam a little first. Busy drivers' positions were already advanced by their booking.
+ * With `batch` > 1, up to that many reports share one UPDATE ... FROM unnest(...) statement (a
+ * location service writing in bulk); the rows and the change events are the same.
  */
 export class LocationReporter {
   private cursor = 0;
 
+  constructor(private readonly batch = 1) {}
+
   report(ctx: SimContext, n: number): void {
     const drivers = ctx.world.drivers;
     if (n <= 0 || drivers.length === 0) return;
+    let pending: DriverSim[] = [];
     let sent = 0;
     for (let scanned = 0; scanned < drivers.length && sent < n; scanned++) {
       const d = drivers[this.cursor % drivers.length]!;
       this.cursor = (this.cursor + 1) % drivers.length;
       if (d.status === 'offline') continue;
       if (d.status === 'available') roam(ctx, d);
-      submitLocation(ctx, d);
       sent++;
+      if (this.batch <= 1) {
+        submitLocation(ctx, d);
+        continue;
+      }
+      pending.push(d);
+      if (pending.length >= this.batch) {
+        submitLocationBatch(ctx, pending);
+        pending = [];
+      }
     }
+    if (pending.length > 0) submitLocationBatch(ctx, pending);
   }
+}
+
+function submitLocationBatch(ctx: SimContext, ds: DriverSim[]): void {
+  const snaps = ds.map((d) => ({ d, lat: d.lat, lon: d.lon, heading: d.heading, speed: d.speedKmh, zone: d.zoneId }));
+  for (const d of ds) d.lastReportSim = now(ctx);
+  ctx.exec.submit(
+    ds.map((d) => driverKey(d)),
+    () =>
+      ctx.writer.auto(async (s) => {
+        const ts = snaps.map((x) => ctx.clock.stamp([x.d]));
+        await s.write(
+          'driver_locations',
+          'update',
+          SQL.locationUpdateBatch,
+          [
+            snaps.map((x) => x.d.id),
+            snaps.map((x) => x.lat),
+            snaps.map((x) => x.lon),
+            snaps.map((x) => x.heading),
+            snaps.map((x) => x.speed),
+            snaps.map((x) => x.zone),
+            ts,
+          ],
+          { rows: snaps.length, expect: snaps.length },
+        );
+        ctx.counters.locationReports += snaps.length;
+      }),
+  );
 }

@@ -36,6 +36,8 @@ export interface GeneratorOptions {
     sleepMaxMs: number;
     /** City time one tick represents (movement, waits, timeouts). */
     simSecondsPerTick: number;
+    /** Periodic location reports per UPDATE statement (1 = one statement per driver report). */
+    locationBatch: number;
   };
   /** Seed mode's tick (sim seconds). */
   seedTickSeconds: number;
@@ -84,6 +86,7 @@ export const generatorInputSchema = z
         sleepMinMs: num(0, 60_000).optional(),
         sleepMaxMs: num(0, 60_000).optional(),
         simSecondsPerTick: num(0.1, 3600).optional(),
+        locationBatch: int(1, 10_000).optional(),
       })
       .default({}),
     seedTickSeconds: num(1, 3600).default(30),
@@ -127,6 +130,7 @@ export function resolveOptions(input: GeneratorInput = {}): GeneratorOptions {
       sleepMinMs: sleepMin,
       sleepMaxMs: sleepMax,
       simSecondsPerTick: o.stream.simSecondsPerTick ?? 10,
+      locationBatch: o.stream.locationBatch ?? 1,
     },
     seedTickSeconds: o.seedTickSeconds,
     poolSize: o.poolSize,

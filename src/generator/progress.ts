@@ -18,13 +18,18 @@ export interface ProgressSource {
 export class Progress {
   private readonly startedAt = performance.now();
   private lastAt = this.startedAt;
-  private lastRows = 0;
+  private lastRows: number;
+  /** Rows written before the loop (population, start-up log-ins) are excluded from the rates. */
+  private readonly baseRows: number;
 
   constructor(
     private readonly src: ProgressSource,
     private readonly intervalMs: number,
     private readonly print: (line: string) => void,
-  ) {}
+  ) {
+    this.baseRows = src.totals.rows;
+    this.lastRows = src.totals.rows;
+  }
 
   elapsedMs(): number {
     return performance.now() - this.startedAt;
@@ -44,7 +49,7 @@ export class Progress {
 
   /** The closing summary: totals and the average rate over the whole run. */
   final(): string {
-    const avg = (this.src.totals.rows * 1000) / Math.max(1, this.elapsedMs());
+    const avg = ((this.src.totals.rows - this.baseRows) * 1000) / Math.max(1, this.elapsedMs());
     return this.line(`avg ${Math.round(avg)} rows/s`, 'done');
   }
 

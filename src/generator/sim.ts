@@ -26,9 +26,13 @@ export class Simulation {
   private readonly aftercare = new Scheduler<AftercareTask>();
   private readonly flow: BookingFlow;
   private readonly demand: DemandTracker;
-  private readonly reporter = new LocationReporter();
+  private readonly reporter: LocationReporter;
 
-  constructor(readonly ctx: SimContext) {
+  constructor(
+    readonly ctx: SimContext,
+    locationBatch = 1,
+  ) {
+    this.reporter = new LocationReporter(locationBatch);
     this.flow = new BookingFlow(ctx, this.aftercare);
     this.demand = new DemandTracker(ctx.knobs.surgeWindowSeconds);
   }

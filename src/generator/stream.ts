@@ -30,7 +30,7 @@ export async function runStream(env: RunEnv): Promise<RunOutcome> {
   const clock = new WallClock(opts.stream.simSecondsPerTick);
   const exec = new KeyedExecutor(opts.poolSize);
   const ctx: SimContext = { world, clock, rng: rng.fork('simulation'), writer, exec, counters, knobs: opts.knobs };
-  const sim = new Simulation(ctx);
+  const sim = new Simulation(ctx, opts.stream.locationBatch);
 
   const nowMs = Date.now();
   const missingDrivers = opts.drivers - world.drivers.length;

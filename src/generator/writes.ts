@@ -139,6 +139,14 @@ export const SQL = {
     `UPDATE driver_locations SET lat = $2, lon = $3, heading = $4, speed_kmh = $5, zone_id = $6, updated_at = $7
      WHERE driver_id = $1`,
   ),
+  locationUpdateBatch: s(
+    'gen_location_update_batch',
+    `UPDATE driver_locations l
+     SET lat = v.lat, lon = v.lon, heading = v.heading, speed_kmh = v.speed_kmh, zone_id = v.zone_id, updated_at = v.updated_at
+     FROM unnest($1::bigint[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], $6::int[], $7::timestamptz[])
+          AS v(driver_id, lat, lon, heading, speed_kmh, zone_id, updated_at)
+     WHERE l.driver_id = v.driver_id`,
+  ),
   paymentInsert: s(
     'gen_payment_insert',
     `INSERT INTO payments (booking_id, amount, platform_fee, driver_earnings, method, status, paid_at)

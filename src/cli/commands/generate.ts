@@ -27,6 +27,7 @@ interface GenerateCliOptions {
   streamSleepMin?: string;
   streamSleepMax?: string;
   streamSimSecondsPerTick?: string;
+  streamLocationBatch?: string;
   seedTickSeconds: string;
   poolSize: string;
   synchronousCommit: string;
@@ -56,6 +57,7 @@ export function register(program: Command): void {
     .option('--stream-sleep-min <ms>', 'pause between ticks, lower bound', '50')
     .option('--stream-sleep-max <ms>', 'pause between ticks, upper bound', '250')
     .option('--stream-sim-seconds-per-tick <s>', 'city time one tick represents', '10')
+    .option('--stream-location-batch <n>', 'periodic location reports per UPDATE statement (1 = one per report)', '1')
     .option('--seed-tick-seconds <s>', 'seed mode: simulated seconds per tick', '30')
     .option('--pool-size <n>', 'stream mode connections', '8')
     .addOption(new Option('--synchronous-commit <on|off>', 'session synchronous_commit for the generator').choices(['on', 'off']).default('on'))
@@ -82,6 +84,7 @@ export function register(program: Command): void {
           sleepMinMs: o.streamSleepMin,
           sleepMaxMs: o.streamSleepMax,
           simSecondsPerTick: o.streamSimSecondsPerTick,
+          locationBatch: o.streamLocationBatch,
         },
         seedTickSeconds: o.seedTickSeconds,
         poolSize: o.poolSize,
