@@ -1,0 +1,55 @@
+/**
+ * `npm run bench [-- --only decode|drain|latency] [--events N] [--rate R] [--seconds S]`
+ *
+ * decode  — decode+project on captured fixtures, one core (no services)
+ * drain   — a pre-loaded backlog (≥ --events change events) drained into Elasticsearch and the mart
+ * latency — end-to-end latency p50/p95/p99 at a steady --rate events/s for --seconds
+ *
+ * drain and latency need the native stack (`npm run stack -- up`). Machines are noisy: numbers are
+ * medians of several runs where a run is cheap; compare ratios, not absolutes.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { benchDecodeProject } from './decode-bench.js';
+import { benchDrain, benchLatency } from './stack-bench.js';
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    events: { type: 'string', default: '200000' },
+    rate: { type: 'string', default: '5000' },
+    seconds: { type: 'string', default: '60' },
+    runs: { type: 'string', default: '5' },
+  },
+});
+const want = (name: string) => !values.only || values.only.split(',').includes(name);
+const results: Record<string, unknown> = { at: new Date().toISOString(), cpus: (await import('node:os')).cpus().length };
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+if (want('decode')) {
+  const r = await benchDecodeProject(200_000, Number(values.runs));
+  results.decode = r;
+  console.log(`decode+project: median ${fmt(r.medianEventsPerSecond)} events/s on one core (runs: ${r.runs.map(fmt).join(', ')})`);
+}
+if (want('drain')) {
+  const r = await benchDrain(Number(values.events));
+  results.drain = r;
+  console.log(`drain: ${fmt(r.events)} events in ${r.seconds.toFixed(1)} s = ${fmt(r.eventsPerSecond)} events/s (Elasticsearch + mart, one worker)`);
+  const decode = results.decode as { medianEventsPerSecond: number } | undefined;
+  if (decode) console.log(`ratio drain / decode-only: ${(r.eventsPerSecond / decode.medianEventsPerSecond).toFixed(3)}`);
+}
+if (want('latency')) {
+  const r = await benchLatency(Number(values.rate), Number(values.seconds));
+  results.latency = r;
+  console.log(
+    `latency at ${fmt(r.targetRate)} events/s target (${fmt(r.achievedRate)} achieved, ${r.seconds.toFixed(0)} s): ` +
+      `p50 ${(r.p50 * 1000).toFixed(0)} ms, p95 ${(r.p95 * 1000).toFixed(0)} ms, p99 ${(r.p99 * 1000).toFixed(0)} ms (source commit → both sinks)`,
+  );
+}
+const dir = join(import.meta.dirname, 'results');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `bench-${Date.now()}.json`);
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`results: ${file}`);
+process.exit(0);
