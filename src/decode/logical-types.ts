@@ -1,4 +1,5 @@
 import { UNCHANGED, type Value } from './change-event.js';
+import { formatScaled } from '../shared/decimal.js';
 
 /**
  * Normalises values decoded by avsc from Debezium's Avro into the ChangeEvent value conventions
@@ -19,14 +20,6 @@ export function decimalFromBytes(bytes: Uint8Array, scale: number): string {
   for (const b of bytes) n = (n << 8n) | BigInt(b);
   if (bytes.length > 0 && (bytes[0]! & 0x80) !== 0) n -= 1n << BigInt(bytes.length * 8);
   return formatScaled(n, scale);
-}
-
-export function formatScaled(unscaled: bigint, scale: number): string {
-  const neg = unscaled < 0n;
-  const digits = (neg ? -unscaled : unscaled).toString();
-  if (scale <= 0) return (neg ? '-' : '') + digits + '0'.repeat(-scale);
-  const padded = digits.padStart(scale + 1, '0');
-  return `${neg ? '-' : ''}${padded.slice(0, -scale)}.${padded.slice(-scale)}`;
 }
 
 function pad(n: number, w = 2): string {
