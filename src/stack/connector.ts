@@ -103,17 +103,35 @@ export async function registerConnector(
     body: JSON.stringify(req.config),
   });
   if (!res.ok) throw new Error(`PUT config of ${req.name}: ${res.status} ${await res.text()}`);
-  return waitRunning(cfg, req.name, opts.waitMs ?? 120_000);
+  // A task that failed earlier (say the registry was down) stays FAILED until restarted; an
+  // unchanged config does not restart it. One restart, then a new failure is reported as such.
+  const now = await getConnectorStatus(cfg, req.name);
+  const restarted = !!(now && failedTrace(now));
+  if (restarted) await restartConnector(cfg, req.name);
+  return waitRunning(cfg, req.name, opts.waitMs ?? 120_000, restarted ? 15_000 : 0);
 }
 
-export async function waitRunning(cfg: StackConfig, name: string, waitMs: number): Promise<ConnectorStatus> {
-  const deadline = Date.now() + waitMs;
+/** Restarts the connector and its failed tasks (Connect ≥ 3.0 REST API). */
+export async function restartConnector(cfg: StackConfig, name: string): Promise<void> {
+  const res = await connectFetch(cfg, `/connectors/${encodeURIComponent(name)}/restart?includeTasks=true&onlyFailed=true`, {
+    method: 'POST',
+  });
+  if (!res.ok && res.status !== 202 && res.status !== 204) throw new Error(`restart ${name}: ${res.status} ${await res.text()}`);
+}
+
+/**
+ * `failedGraceMs`: right after a restart the REST status still shows the old FAILED state for a
+ * moment (the restart is asynchronous); only a FAILED seen after the grace period counts.
+ */
+export async function waitRunning(cfg: StackConfig, name: string, waitMs: number, failedGraceMs = 0): Promise<ConnectorStatus> {
+  const start = Date.now();
+  const deadline = start + waitMs;
   let last: ConnectorStatus | undefined;
   while (Date.now() < deadline) {
     last = await getConnectorStatus(cfg, name);
     if (last) {
       const failed = failedTrace(last);
-      if (failed) throw new Error(failed);
+      if (failed && Date.now() - start >= failedGraceMs) throw new Error(failed);
       if (last.connector.state === 'RUNNING' && last.tasks.length > 0 && last.tasks.every((t) => t.state === 'RUNNING')) {
         return last;
       }

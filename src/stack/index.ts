@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { connectComponent } from './components/connect.js';
 import { elasticsearchComponent } from './components/elasticsearch.js';
 import { kafkaComponent } from './components/kafka.js';
@@ -8,6 +9,7 @@ import { registryComponent } from './components/registry.js';
 import type { Component, ComponentName } from './components/types.js';
 import { type StackConfig, loadStackConfig, paths } from './config.js';
 import { StackError, msg, portInUse, waitHealthy } from './health.js';
+import { withLock } from './lock.js';
 import { groupRss, isOurs, readPid, removePid, startDetached, stopGroup } from './processes.js';
 
 export type { ComponentName } from './components/types.js';
@@ -114,13 +116,23 @@ export async function up(
 
   const p = paths(cfg);
   for (const d of [p.logs, p.run, p.data, p.dist, p.conf]) await mkdir(d, { recursive: true });
+  // One `up` at a time per stack dir: a concurrent one waits, then finds everything up.
+  return withLock(resolve(p.run, 'up.lock'), cfg.startTimeoutMs * 3, 'stack up', () => upLocked(cfg, wanted, byName, log, opts.adoptForeign ?? false));
+}
 
+async function upLocked(
+  cfg: StackConfig,
+  wanted: Set<ComponentName>,
+  byName: Map<ComponentName, Component>,
+  log: Log,
+  adoptForeign: boolean,
+): Promise<UpResult[]> {
   const running = new Map<ComponentName, Promise<UpResult>>();
   const start = (n: ComponentName): Promise<UpResult> => {
     let pr = running.get(n);
     if (!pr) {
       const c = byName.get(n) as Component;
-      pr = Promise.all(c.dependsOn.map(start)).then(() => upOne(cfg, c, log, opts.adoptForeign ?? false));
+      pr = Promise.all(c.dependsOn.map(start)).then(() => upOne(cfg, c, log, adoptForeign));
       running.set(n, pr);
     }
     return pr;
@@ -143,11 +155,11 @@ export interface DownResult {
  * Stops exactly the processes recorded in our pid files (never by name), dependants first:
  * Connect leaves its group and flushes offsets while Kafka is still there.
  */
-export async function down(opts: { cfg?: StackConfig; log?: Log } = {}): Promise<DownResult[]> {
+export async function down(opts: { cfg?: StackConfig; log?: Log; only?: ComponentName[] } = {}): Promise<DownResult[]> {
   const cfg = opts.cfg ?? loadStackConfig();
   const log = opts.log ?? (() => {});
   const p = paths(cfg);
-  const all = components(cfg);
+  const all = components(cfg).filter((c) => !opts.only || opts.only.includes(c.name));
   const stopOne = async (c: Component): Promise<DownResult> => {
     const rec = readPid(p.pid(c.name));
     const result = rec ? await stopGroup(rec, c.stopSignal, cfg.stopTimeoutMs) : 'not-running';

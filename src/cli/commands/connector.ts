@@ -6,6 +6,8 @@ import {
   failedTrace,
   getConnectorStatus,
   registerConnector,
+  restartConnector,
+  waitRunning,
 } from '../../stack/connector.js';
 import { loadStackConfig } from '../../stack/index.js';
 
@@ -50,6 +52,24 @@ export function register(program: Command): void {
           console.error(failed);
           process.exitCode = 1;
         }
+      } catch (err) {
+        console.error((err as Error).message);
+        process.exitCode = 1;
+      }
+    });
+
+  cmd
+    .command('restart')
+    .description('restart the connector and its FAILED tasks, then wait until RUNNING')
+    .argument('[name]', 'connector name (default: the one in the connector file)')
+    .option('-w, --wait <seconds>', 'how long to wait for RUNNING', '120')
+    .action(async (name: string | undefined, opts: { wait: string }) => {
+      const cfg = loadStackConfig();
+      const n = name ?? connectorNameFromFile(cfg);
+      try {
+        await restartConnector(cfg, n);
+        const s = await waitRunning(cfg, n, Number(opts.wait) * 1000, 15_000);
+        console.log(`${s.name}: connector ${s.connector.state}, tasks ${s.tasks.map((t) => `${t.id}=${t.state}`).join(' ')}`);
       } catch (err) {
         console.error((err as Error).message);
         process.exitCode = 1;

