@@ -66,7 +66,9 @@ ${deps}
 
 function runMvn(args: string[], cwd: string, logFile: string, timeoutMs: number): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('mvn', ['-B', '-q', '-ntp', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // STACK_MAVEN_REPO: a separate local repository (cold-start measurements, isolated CI caches).
+    const repo = process.env.STACK_MAVEN_REPO ? [`-Dmaven.repo.local=${process.env.STACK_MAVEN_REPO}`] : [];
+    const child = spawn('mvn', ['-B', '-q', '-ntp', ...repo, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const keep = (d: Buffer) => {
       out = (out + d.toString()).slice(-20_000);
