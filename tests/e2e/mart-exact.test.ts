@@ -41,42 +41,46 @@ describe('reporting mart is exactly-once and equal to the truth SQL', () => {
     const at = (fraction: number) => Math.round(STREAM_SECONDS * 1000 * (fraction + Math.random() * 0.08));
     const t0 = Date.now();
     const until = async (ms: number) => sleep(Math.max(0, ms - (Date.now() - t0)));
-    const events: string[] = [];
+    const events: { what: string; at: number }[] = [];
 
-    await until(at(0.1));
-    await workers[0]!.kill('SIGKILL');
-    events.push(`kill -9 #1 at ${Date.now() - t0} ms`);
-    workers[0] = await s.startWorker();
-
-    await until(at(0.25));
-    workers.push(await s.startWorker());
-    events.push(`second worker joined at ${Date.now() - t0} ms`);
-
-    await until(at(0.4));
-    await workers[0]!.kill('SIGKILL');
-    events.push(`kill -9 #2 at ${Date.now() - t0} ms`);
-    workers[0] = await s.startWorker();
-
-    await until(at(0.55));
+    // Connect first: stopping it cleanly takes the longest, and it must happen mid-stream.
+    await until(at(0.08));
     await stopComponent(s.stack, 'connect');
     await sleep(2000);
     await startComponent(s.stack, 'connect');
-    events.push(`Kafka Connect restarted at ${Date.now() - t0} ms`);
+    events.push({ what: 'Kafka Connect restarted', at: Date.now() - t0 });
 
-    await until(at(0.7));
+    await until(at(0.3));
+    await workers[0]!.kill('SIGKILL');
+    events.push({ what: 'kill -9 #1', at: Date.now() - t0 });
+    workers[0] = await s.startWorker();
+
+    await until(at(0.45));
+    workers.push(await s.startWorker());
+    events.push({ what: 'second worker joined', at: Date.now() - t0 });
+
+    await until(at(0.6));
+    await workers[0]!.kill('SIGKILL');
+    events.push({ what: 'kill -9 #2', at: Date.now() - t0 });
+    workers[0] = await s.startWorker();
+
+    await until(at(0.75));
     await workers[1]!.kill('SIGKILL');
-    events.push(`kill -9 #3 (second worker) at ${Date.now() - t0} ms`);
+    events.push({ what: 'kill -9 #3 (second worker)', at: Date.now() - t0 });
     workers[1] = await s.startWorker();
 
     const run = await gen.done;
+    const streamEnded = Date.now() - t0;
     expect(run.code, run.output).toBe(0);
+    // Every disruption happened while the generator was still writing.
+    for (const e of events) expect(e.at, e.what).toBeLessThan(streamEnded);
 
     const result = await s.converge(async () => (await diffMart(s.sourceDb, reporting)).diffs, 240_000);
     const summary = await diffMart(s.sourceDb, reporting);
     const buckets = await reporting.query<{ n: number }>('SELECT count(*)::int AS n FROM mart.fact_metric_bucket');
     const events_in = (await Promise.all(workers.map((w) => w.metric('ride_cdc_events_in_total')))).reduce((a, b) => a + b, 0);
     process.stderr.write(
-      `[mart e2e] seed ${seed}; ${events.join('; ')}; ${summary.truthRows} truth rows over ${summary.metrics} KPIs, ` +
+      `[mart e2e] seed ${seed}; ${events.map((e) => `${e.what} at ${e.at} ms`).join('; ')}; stream ended at ${streamEnded} ms; ${summary.truthRows} truth rows over ${summary.metrics} KPIs, ` +
         `${buckets.rows[0]!.n} bucket rows, ${events_in} events decoded by the last two worker processes\n`,
     );
     expect(result.slice(0, 10)).toEqual([]);
