@@ -42,6 +42,8 @@ export interface WorkerConfig {
     retryInitialMs: number;
     retryMaxMs: number;
     shutdownTimeoutMs: number;
+    /** /readyz fails when there is a backlog but no batch committed for this long. */
+    stuckAfterMs: number;
   };
   metricsPort: number;
   logLevel: string;
@@ -142,6 +144,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       retryInitialMs: r.int('RETRY_INITIAL_MS', 200, 1, 60_000),
       retryMaxMs: r.int('RETRY_MAX_MS', 30_000, 1, 600_000),
       shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 30_000, 1000, 600_000),
+      stuckAfterMs: r.int('READY_STUCK_AFTER_MS', 120_000, 1000, 3_600_000),
     },
     metricsPort: r.int('METRICS_PORT', 9464, 0, 65535),
     logLevel: r.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, 'info'),

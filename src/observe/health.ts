@@ -1,16 +1,30 @@
 import type { Metrics } from './metrics.js';
 
 /**
- * What /readyz reports: ready when the consumer holds an assignment and no stage is failing.
- * Liveness (/healthz) only says the process answers; a sink outage must not get it killed.
+ * What /readyz reports: ready when the consumer holds an assignment, no stage is failing and it
+ * is not stuck (a backlog but no batch committed for `stuckAfterMs`). Liveness (/healthz) only
+ * says the process answers; a sink outage must not get it killed.
  */
 export class Health {
   private joined = false;
   private readonly failing = new Set<string>();
+  private readonly lag = new Map<string, number>();
   private lastProgress = Date.now();
 
-  constructor(private readonly metrics: Metrics) {
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly stuckAfterMs = 120_000,
+  ) {
     this.update();
+  }
+
+  /** A new assignment: lag of partitions we no longer own must not keep us "stuck". */
+  resetLag(): void {
+    this.lag.clear();
+  }
+
+  setLag(partition: string, messages: number): void {
+    this.lag.set(partition, messages);
   }
 
   setJoined(v: boolean): void {
@@ -28,12 +42,22 @@ export class Health {
     this.lastProgress = Date.now();
   }
 
-  status(): { ready: boolean; joined: boolean; failing: string[]; lastProgressAgoMs: number } {
-    return { ready: this.isReady(), joined: this.joined, failing: [...this.failing], lastProgressAgoMs: Date.now() - this.lastProgress };
+  status(): { ready: boolean; joined: boolean; failing: string[]; stuck: boolean; lag: number; lastProgressAgoMs: number } {
+    return { ready: this.isReady(), joined: this.joined, failing: [...this.failing], stuck: this.isStuck(), lag: this.totalLag(), lastProgressAgoMs: Date.now() - this.lastProgress };
   }
 
   isReady(): boolean {
-    return this.joined && this.failing.size === 0;
+    return this.joined && this.failing.size === 0 && !this.isStuck();
+  }
+
+  private totalLag(): number {
+    let n = 0;
+    for (const v of this.lag.values()) n += v;
+    return n;
+  }
+
+  private isStuck(): boolean {
+    return this.totalLag() > 0 && Date.now() - this.lastProgress > this.stuckAfterMs;
   }
 
   private update(): void {

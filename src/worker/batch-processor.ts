@@ -59,6 +59,8 @@ export interface BatchDeps {
   /** A stage is failing and being retried: pause the partition, report not ready, keep the group session alive. */
   onBlocked(stage: string, topic: string, partition: number, err: unknown): Promise<void>;
   onRecovered(stage: string, topic: string, partition: number): Promise<void>;
+  /** Messages left behind the high watermark after this batch. */
+  onLag?(topic: string, partition: number, lag: number): void;
 }
 
 class FencedError extends RideCdcError {
@@ -149,7 +151,9 @@ export async function processBatch(deps: BatchDeps, batch: Batch): Promise<Batch
   for (const l of [...letters, ...martLetters]) metrics.deadLettered.inc({ topic: l.topic, reason: l.reason });
   const now = Date.now();
   for (const e of committed) if (!e.snapshot) metrics.e2eLatency.observe(Math.max(0, now - e.sourceTsMs) / 1000);
-  metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(next))));
+  const lag = Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(next)));
+  metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, lag);
+  deps.onLag?.(batch.topic, batch.partition, lag);
   metrics.batchSize.observe(todo.length);
   metrics.batchSeconds.observe((performance.now() - started) / 1000);
   return { next, fenced: false };

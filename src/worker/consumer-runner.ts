@@ -75,6 +75,7 @@ export class ConsumerRunner {
   /** Seeks every assigned partition to the position committed with the data in reporting_db. */
   private async onAssigned(assignment: Record<string, number[]>): Promise<void> {
     this.positions.clear();
+    this.health.resetLag();
     for (const [topic, partitions] of Object.entries(assignment)) {
       const stored = await this.offsets.load(topic, partitions);
       for (const p of partitions) {
@@ -115,6 +116,7 @@ export class ConsumerRunner {
           signal: this.abort.signal,
           onBlocked: async (stage, topic, partition) => this.block(stage, topic, partition),
           onRecovered: async (stage, topic, partition) => this.unblock(stage, topic, partition),
+          onLag: (topic, partition, lag) => this.health.setLag(key(topic, partition), lag),
         },
         {
           topic: batch.topic,

@@ -35,7 +35,7 @@ export interface WorkerOptions {
 export class Worker {
   private state: WorkerState = 'INITIALIZED';
   readonly metrics: Metrics = createMetrics();
-  readonly health = new Health(this.metrics);
+  readonly health: Health;
   private readonly http: ObservabilityServer;
   private pool?: pg.Pool;
   private es?: Client;
@@ -52,6 +52,7 @@ export class Worker {
     private readonly logger: Logger,
     private readonly opts: WorkerOptions = {},
   ) {
+    this.health = new Health(this.metrics, cfg.pipeline.stuckAfterMs);
     this.http = new ObservabilityServer(this.metrics, this.health, cfg.metricsPort);
   }
 
