@@ -27,7 +27,10 @@ export const bundles: Record<'kafka' | 'connectPlugins' | 'apicurio' | 'elastics
     ],
   },
   apicurio: { name: 'apicurio', steps: [{ kind: 'unpack', artifact: apicurioApp, into: '.' }] },
-  elasticsearch: { name: 'elasticsearch', steps: [{ kind: 'unpack', artifact: elasticsearchZip, into: '.' }] },
+  elasticsearch: {
+    name: 'elasticsearch',
+    steps: [{ kind: 'unpack', artifact: elasticsearchZip, into: '.' }],
+  },
 };
 
 /**

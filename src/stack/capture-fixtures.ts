@@ -19,10 +19,17 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
+import { format } from 'prettier';
 import { pgClient } from './components/postgres.js';
 import { ccompatUrl, registryUrl } from './components/registry.js';
 import { loadStackConfig } from './config.js';
-import { DEFAULT_CONNECTOR_FILE, deleteConnector, loadConnector, stackConnectorEnv, waitRunning } from './connector.js';
+import {
+  DEFAULT_CONNECTOR_FILE,
+  deleteConnector,
+  loadConnector,
+  stackConnectorEnv,
+  waitRunning,
+} from './connector.js';
 import { connectUrl } from './components/connect.js';
 import { RawAvro, toJson } from './fixtures/raw-avro.js';
 import { type Expectation, TYPE_ZOO_DDL, seed, stream } from './fixtures/scenario.js';
@@ -30,9 +37,26 @@ import { applySourceSchema } from './source-schema.js';
 import { APICURIO_VERSION, DEBEZIUM_VERSION, KAFKA_VERSION } from './versions.js';
 
 const DB = 'ride_fixture_db';
-const TABLES = ['zones', 'passengers', 'drivers', 'driver_locations', 'bookings', 'payments', 'ratings', 'type_zoo'];
+const TABLES = [
+  'zones',
+  'passengers',
+  'drivers',
+  'driver_locations',
+  'bookings',
+  'payments',
+  'ratings',
+  'type_zoo',
+];
 const KEY_COLUMN: Record<string, string> = { driver_locations: 'driver_id' };
 const OUT = resolve(import.meta.dirname, '..', '..', 'tests', 'fixtures', 'debezium');
+
+/** Formatted the way `npm run lint` (prettier --check tests) expects. */
+async function writeJson(file: string, data: unknown): Promise<void> {
+  await writeFile(
+    resolve(OUT, file),
+    await format(JSON.stringify(data), { parser: 'json', printWidth: 110 }),
+  );
+}
 
 interface Captured {
   topic: string;
@@ -53,7 +77,11 @@ const route = `fixture${tag}`;
 const name = `ride-cdc-fixture-${tag}`;
 const slot = `ride_cdc_fixture_${tag}`;
 const log = (m: string) => process.stderr.write(`[capture] ${m}\n`);
-const kafka = new Kafka({ clientId: 'ride-cdc-capture', brokers: [`127.0.0.1:${cfg.ports.kafka}`], logLevel: logLevel.NOTHING });
+const kafka = new Kafka({
+  clientId: 'ride-cdc-capture',
+  brokers: [`127.0.0.1:${cfg.ports.kafka}`],
+  logLevel: logLevel.NOTHING,
+});
 const avro = new RawAvro(registryUrl(cfg));
 const topics = [...TABLES.map((t) => `${route}.ride.public.${t}`), `${route}.__debezium-heartbeat.ride`];
 
@@ -62,7 +90,10 @@ async function dropScratchDb(): Promise<void> {
   await admin.connect();
   try {
     // An inactive slot left by an interrupted run pins the database: drop those first.
-    const slots = await admin.query<{ slot_name: string }>('SELECT slot_name FROM pg_replication_slots WHERE database = $1 AND NOT active', [DB]);
+    const slots = await admin.query<{ slot_name: string }>(
+      'SELECT slot_name FROM pg_replication_slots WHERE database = $1 AND NOT active',
+      [DB],
+    );
     for (const s of slots.rows) await admin.query('SELECT pg_drop_replication_slot($1)', [s.slot_name]);
     await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
   } finally {
@@ -75,7 +106,10 @@ async function waitSlotReleased(): Promise<void> {
   await admin.connect();
   try {
     for (let i = 0; i < 150; i++) {
-      const r = await admin.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+      const r = await admin.query<{ active: boolean }>(
+        'SELECT active FROM pg_replication_slots WHERE slot_name = $1',
+        [slot],
+      );
       if (r.rowCount === 0) return;
       if (!r.rows[0]?.active) {
         await admin.query('SELECT pg_drop_replication_slot($1)', [slot]);
@@ -112,13 +146,24 @@ function match(captured: Captured[], expected: Expectation[]): { missing: Expect
       continue;
     }
     used.add(hit);
-    const what = { r: 'snapshot read', c: 'insert', u: 'update', d: 'delete', tombstone: 'tombstone after delete' }[e.op];
+    const what = {
+      r: 'snapshot read',
+      c: 'insert',
+      u: 'update',
+      d: 'delete',
+      tombstone: 'tombstone after delete',
+    }[e.op];
     hit.label = `${what} ${e.table} ${KEY_COLUMN[e.table] ?? 'id'}=${e.id}${e.note ? ` (${e.note})` : ''}`;
   }
   return { missing };
 }
 
-async function waitExpected(captured: Captured[], expected: Expectation[], what: string, timeoutMs = 120_000): Promise<void> {
+async function waitExpected(
+  captured: Captured[],
+  expected: Expectation[],
+  what: string,
+  timeoutMs = 120_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let missing: Expectation[] = expected;
   while (Date.now() < deadline) {
@@ -126,7 +171,9 @@ async function waitExpected(captured: Captured[], expected: Expectation[], what:
     if (missing.length === 0) return;
     await sleep(250);
   }
-  throw new Error(`${what}: still missing after ${timeoutMs} ms: ${missing.map((m) => `${m.op} ${m.table}#${m.id}`).join(', ')}`);
+  throw new Error(
+    `${what}: still missing after ${timeoutMs} ms: ${missing.map((m) => `${m.op} ${m.table}#${m.id}`).join(', ')}`,
+  );
 }
 
 /** Field schemas of type_zoo's row record plus the values seen, for the report. */
@@ -136,7 +183,9 @@ function typeZooReport(schemas: Map<number, unknown>, captured: Captured[]): Rec
   if (!first?.value) return {};
   const id = Buffer.from(first.value, 'base64').readInt32BE(1);
   const env = schemas.get(id) as { fields: { name: string; type: unknown[] }[] };
-  const rowRecord = (env.fields.find((f) => f.name === 'before')?.type ?? []).find((t) => typeof t === 'object') as {
+  const rowRecord = (env.fields.find((f) => f.name === 'before')?.type ?? []).find(
+    (t) => typeof t === 'object',
+  ) as {
     fields: { name: string; type: unknown }[];
   };
   const out: Record<string, unknown> = {};
@@ -167,7 +216,10 @@ async function main(): Promise<void> {
 
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+  await admin.createTopics({
+    topics: topics.map((topic) => ({ topic, numPartitions: 3 })),
+    waitForLeaders: true,
+  });
   const captured: Captured[] = [];
   const consumer = kafka.consumer({ groupId: `ride-cdc-capture-${tag}`, maxWaitTimeInMs: 200 });
   await consumer.connect();
@@ -218,10 +270,12 @@ async function main(): Promise<void> {
   const streamExpected = await stream(db);
   await waitExpected(captured, [...snapshotExpected, ...streamExpected], 'streamed changes');
   const hbDeadline = Date.now() + 30_000;
-  while (!captured.some((c) => c.topic.startsWith('__debezium-heartbeat')) && Date.now() < hbDeadline) await sleep(250);
+  while (!captured.some((c) => c.topic.startsWith('__debezium-heartbeat')) && Date.now() < hbDeadline)
+    await sleep(250);
   if (errors.length) throw new Error(`decode errors:\n${errors.join('\n')}`);
 
   await consumer.disconnect();
+  await admin.disconnect();
   await db.end();
   await deleteConnector(cfg, name);
   await waitSlotReleased();
@@ -243,52 +297,73 @@ async function main(): Promise<void> {
     const kept = (heartbeat ? list.slice(0, 2) : list).sort(
       (a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)),
     );
-    for (const c of kept) for (const b64 of [c.key, c.value]) if (b64) ids.add(Buffer.from(b64, 'base64').readInt32BE(1));
+    for (const c of kept)
+      for (const b64 of [c.key, c.value]) if (b64) ids.add(Buffer.from(b64, 'base64').readInt32BE(1));
     const file = heartbeat ? 'heartbeat.json' : `${topic.split('.').at(-1)}.json`;
     const messages = kept.map(({ decodedKey: _k, decodedValue: _v, ...m }) => ({ label: m.label, ...m }));
-    await writeFile(resolve(OUT, file), `${JSON.stringify({ topic, messages }, null, 2)}\n`);
+    await writeJson(file, { topic, messages });
     files[file] = { topic, messages: messages.length, labels: messages.map((m) => m.label as string) };
   }
   const schemas: Record<string, unknown> = {};
   for (const id of [...ids].sort((a, b) => a - b)) schemas[String(id)] = await avro.schema(id);
-  await writeFile(resolve(OUT, 'schemas.json'), `${JSON.stringify(schemas, null, 2)}\n`);
-  await writeFile(resolve(OUT, 'type_zoo.emitted.json'), `${JSON.stringify(typeZooReport(avro.schemas, captured), null, 2)}\n`);
+  await writeJson('schemas.json', schemas);
+  await writeJson('type_zoo.emitted.json', typeZooReport(avro.schemas, captured));
   const { 'database.password': _pw, ...safeConfig } = config;
-  await writeFile(
-    resolve(OUT, 'manifest.json'),
-    `${JSON.stringify(
-      {
-        capturedAt: new Date().toISOString(),
-        versions: { debezium: DEBEZIUM_VERSION, kafka: KAFKA_VERSION, apicurioRegistry: APICURIO_VERSION },
-        wireFormat: 'Confluent: magic byte 0, 4-byte big-endian schema id (Apicurio contentId), Avro binary; no headers',
-        topicPrefix: 'ride',
-        sourceDb: DB,
-        schemaRegistry: `ids resolve through ${ccompatUrl(cfg)}/schemas/ids/{id} on the live stack; schemas.json holds them for offline tests`,
-        connectorConfig: safeConfig,
-        files,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  await writeJson('manifest.json', {
+    capturedAt: new Date().toISOString(),
+    versions: { debezium: DEBEZIUM_VERSION, kafka: KAFKA_VERSION, apicurioRegistry: APICURIO_VERSION },
+    wireFormat:
+      'Confluent: magic byte 0, 4-byte big-endian schema id (Apicurio contentId), Avro binary; no headers',
+    topicPrefix: 'ride',
+    sourceDb: DB,
+    schemaRegistry: `ids resolve through ${ccompatUrl(cfg)}/schemas/ids/{id} on the live stack; schemas.json holds them for offline tests`,
+    connectorConfig: safeConfig,
+    files,
+  });
 
-  // Cleanup: topics, subjects and the scratch database.
-  await admin.deleteTopics({ topics }).catch((e) => log(`warning: deleting topics: ${(e as Error).message}`));
-  await admin.disconnect();
-  const subjects = (await (await fetch(`${ccompatUrl(cfg)}/subjects`)).json()) as string[];
-  for (const s of subjects.filter((x) => x.startsWith(`${route}.`))) {
-    await fetch(`${ccompatUrl(cfg)}/subjects/${encodeURIComponent(s)}`, { method: 'DELETE' });
-    await fetch(`${ccompatUrl(cfg)}/subjects/${encodeURIComponent(s)}?permanent=true`, { method: 'DELETE' });
-  }
-  await dropScratchDb();
   log(`wrote ${Object.keys(files).length} message files, ${ids.size} schemas to ${OUT}`);
 }
 
-main().then(
-  () => process.exit(0),
-  async (err) => {
-    log(`FAILED: ${(err as Error).stack ?? err}`);
-    await deleteConnector(cfg, name).catch(() => {});
-    process.exit(1);
-  },
-);
+/** Best effort, also after a failure: connector, slot, topics, subjects, scratch database. */
+async function cleanup(): Promise<void> {
+  const step = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+    } catch (err) {
+      log(`cleanup: ${what}: ${(err as Error).message}`);
+    }
+  };
+  await step('connector', () => deleteConnector(cfg, name));
+  await step('slot', () => waitSlotReleased());
+  const admin = kafka.admin();
+  await step('topics', async () => {
+    await admin.connect();
+    const existing = new Set(await admin.listTopics());
+    const mine = topics.filter((t) => existing.has(t));
+    if (mine.length) await admin.deleteTopics({ topics: mine });
+  });
+  await admin.disconnect().catch(() => {});
+  await step('subjects', async () => {
+    const subjects = (await (await fetch(`${ccompatUrl(cfg)}/subjects`)).json()) as string[];
+    for (const s of subjects.filter((x) => x.startsWith(`${route}.`))) {
+      await fetch(`${ccompatUrl(cfg)}/subjects/${encodeURIComponent(s)}`, { method: 'DELETE' });
+      await fetch(`${ccompatUrl(cfg)}/subjects/${encodeURIComponent(s)}?permanent=true`, {
+        method: 'DELETE',
+      });
+    }
+  });
+  await step('database', () => dropScratchDb());
+}
+
+main()
+  .then(
+    () => 0,
+    (err) => {
+      log(`FAILED: ${(err as Error).stack ?? err}`);
+      return 1;
+    },
+  )
+  .then(async (code) => {
+    await cleanup();
+    process.exit(code);
+  });

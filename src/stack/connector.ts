@@ -24,7 +24,10 @@ export interface ConnectorRequest {
 }
 
 /** The values the native stack knows; the process environment overrides them. */
-export function stackConnectorEnv(cfg: StackConfig, env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+export function stackConnectorEnv(
+  cfg: StackConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string | undefined> {
   return {
     SOURCE_PGHOST: '127.0.0.1',
     SOURCE_PGPORT: String(cfg.ports.sourcePg),
@@ -44,13 +47,16 @@ export function loadConnector(file: string, vars: Record<string, string | undefi
   const missing = new Set<string>();
   const config: Record<string, string> = {};
   for (const [k, v] of Object.entries(cfgObj)) {
-    config[k] = String(v).replace(PLACEHOLDER, (whole, provider: string | undefined, n: string, fallback: string | undefined) => {
-      const got = vars[n];
-      if (got !== undefined && got !== '') return got;
-      if (fallback !== undefined) return fallback;
-      if (!provider) missing.add(n);
-      return whole;
-    });
+    config[k] = String(v).replace(
+      PLACEHOLDER,
+      (whole, provider: string | undefined, n: string, fallback: string | undefined) => {
+        const got = vars[n];
+        if (got !== undefined && got !== '') return got;
+        if (fallback !== undefined) return fallback;
+        if (!provider) missing.add(n);
+        return whole;
+      },
+    );
   }
   if (missing.size > 0) throw new Error(`${file}: no value for ${[...missing].sort().join(', ')}`);
   return { name, config: { ...config, name } };
@@ -70,11 +76,16 @@ async function connectFetch(cfg: StackConfig, path: string, init: RequestInit = 
       signal: AbortSignal.timeout(30_000),
     });
   } catch (err) {
-    throw new Error(`Kafka Connect at ${connectUrl(cfg)} is not reachable (${(err as Error).message}); is the stack up?`);
+    throw new Error(
+      `Kafka Connect at ${connectUrl(cfg)} is not reachable (${(err as Error).message}); is the stack up?`,
+    );
   }
 }
 
-export async function getConnectorStatus(cfg: StackConfig, name: string): Promise<ConnectorStatus | undefined> {
+export async function getConnectorStatus(
+  cfg: StackConfig,
+  name: string,
+): Promise<ConnectorStatus | undefined> {
   const res = await connectFetch(cfg, `/connectors/${encodeURIComponent(name)}/status`);
   if (res.status === 404) return undefined;
   if (!res.ok) throw new Error(`GET status of ${name}: ${res.status} ${await res.text()}`);
@@ -82,7 +93,8 @@ export async function getConnectorStatus(cfg: StackConfig, name: string): Promis
 }
 
 export function failedTrace(s: ConnectorStatus): string | undefined {
-  if (s.connector.state === 'FAILED') return `connector ${s.name} FAILED:\n${s.connector.trace ?? '(no trace)'}`;
+  if (s.connector.state === 'FAILED')
+    return `connector ${s.name} FAILED:\n${s.connector.trace ?? '(no trace)'}`;
   const t = s.tasks.find((x) => x.state === 'FAILED');
   return t ? `task ${s.name}-${t.id} FAILED:\n${t.trace ?? '(no trace)'}` : undefined;
 }
@@ -113,17 +125,27 @@ export async function registerConnector(
 
 /** Restarts the connector and its failed tasks (Connect ≥ 3.0 REST API). */
 export async function restartConnector(cfg: StackConfig, name: string): Promise<void> {
-  const res = await connectFetch(cfg, `/connectors/${encodeURIComponent(name)}/restart?includeTasks=true&onlyFailed=true`, {
-    method: 'POST',
-  });
-  if (!res.ok && res.status !== 202 && res.status !== 204) throw new Error(`restart ${name}: ${res.status} ${await res.text()}`);
+  const res = await connectFetch(
+    cfg,
+    `/connectors/${encodeURIComponent(name)}/restart?includeTasks=true&onlyFailed=true`,
+    {
+      method: 'POST',
+    },
+  );
+  if (!res.ok && res.status !== 202 && res.status !== 204)
+    throw new Error(`restart ${name}: ${res.status} ${await res.text()}`);
 }
 
 /**
  * `failedGraceMs`: right after a restart the REST status still shows the old FAILED state for a
  * moment (the restart is asynchronous); only a FAILED seen after the grace period counts.
  */
-export async function waitRunning(cfg: StackConfig, name: string, waitMs: number, failedGraceMs = 0): Promise<ConnectorStatus> {
+export async function waitRunning(
+  cfg: StackConfig,
+  name: string,
+  waitMs: number,
+  failedGraceMs = 0,
+): Promise<ConnectorStatus> {
   const start = Date.now();
   const deadline = start + waitMs;
   let last: ConnectorStatus | undefined;
@@ -132,7 +154,11 @@ export async function waitRunning(cfg: StackConfig, name: string, waitMs: number
     if (last) {
       const failed = failedTrace(last);
       if (failed && Date.now() - start >= failedGraceMs) throw new Error(failed);
-      if (last.connector.state === 'RUNNING' && last.tasks.length > 0 && last.tasks.every((t) => t.state === 'RUNNING')) {
+      if (
+        last.connector.state === 'RUNNING' &&
+        last.tasks.length > 0 &&
+        last.tasks.every((t) => t.state === 'RUNNING')
+      ) {
         return last;
       }
     }

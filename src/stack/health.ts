@@ -43,11 +43,19 @@ export async function waitHealthy(
       last = err;
     }
     if (opts.alive && !opts.alive()) {
-      throw new StackError(component, `process exited during start-up (last probe: ${msg(last)})`, opts.logFile);
+      throw new StackError(
+        component,
+        `process exited during start-up (last probe: ${msg(last)})`,
+        opts.logFile,
+      );
     }
     await sleep(opts.intervalMs ?? 500);
   }
-  throw new StackError(component, `not healthy after ${opts.timeoutMs} ms (last probe: ${msg(last)})`, opts.logFile);
+  throw new StackError(
+    component,
+    `not healthy after ${opts.timeoutMs} ms (last probe: ${msg(last)})`,
+    opts.logFile,
+  );
 }
 
 export function msg(err: unknown): string {

@@ -65,9 +65,14 @@ async function upOne(cfg: StackConfig, c: Component, log: Log, adoptForeign: boo
           `port ${c.port} is already in use by a process this stack (${cfg.dir}) did not start; stop it, or point this stack elsewhere with the *_PORT variables`,
         );
       }
-      const detail = await waitHealthy(c.name, c.probe, { timeoutMs: 30_000, logFile: `${logFile} (not ours: started by another stack)` });
+      const detail = await waitHealthy(c.name, c.probe, {
+        timeoutMs: 30_000,
+        logFile: `${logFile} (not ours: started by another stack)`,
+      });
       await c.afterHealthy?.();
-      log(`${c.name}: adopted the healthy service already on port ${c.port} (${detail}); it will not be stopped`);
+      log(
+        `${c.name}: adopted the healthy service already on port ${c.port} (${detail}); it will not be stopped`,
+      );
       return { component: c.name, action: 'adopted', ms: Date.now() - t0, detail };
     }
     await removePid(p.pid(c.name));
@@ -117,7 +122,9 @@ export async function up(
   const p = paths(cfg);
   for (const d of [p.logs, p.run, p.data, p.dist, p.conf]) await mkdir(d, { recursive: true });
   // One `up` at a time per stack dir: a concurrent one waits, then finds everything up.
-  return withLock(resolve(p.run, 'up.lock'), cfg.startTimeoutMs * 3, 'stack up', () => upLocked(cfg, wanted, byName, log, opts.adoptForeign ?? false));
+  return withLock(resolve(p.run, 'up.lock'), cfg.startTimeoutMs * 3, 'stack up', () =>
+    upLocked(cfg, wanted, byName, log, opts.adoptForeign ?? false),
+  );
 }
 
 async function upLocked(
@@ -155,7 +162,9 @@ export interface DownResult {
  * Stops exactly the processes recorded in our pid files (never by name), dependants first:
  * Connect leaves its group and flushes offsets while Kafka is still there.
  */
-export async function down(opts: { cfg?: StackConfig; log?: Log; only?: ComponentName[] } = {}): Promise<DownResult[]> {
+export async function down(
+  opts: { cfg?: StackConfig; log?: Log; only?: ComponentName[] } = {},
+): Promise<DownResult[]> {
   const cfg = opts.cfg ?? loadStackConfig();
   const log = opts.log ?? (() => {});
   const p = paths(cfg);

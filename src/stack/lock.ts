@@ -6,7 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * never resolve artifacts into the same directory or start the same service twice. The file holds
  * the owner's pid; a lock whose owner is gone is taken over.
  */
-export async function withLock<T>(file: string, timeoutMs: number, what: string, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(
+  file: string,
+  timeoutMs: number,
+  what: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let announced = false;
   for (;;) {
@@ -26,7 +31,8 @@ export async function withLock<T>(file: string, timeoutMs: number, what: string,
         }
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`${what}: still locked by pid ${owner} after ${timeoutMs} ms (${file})`);
+      if (Date.now() > deadline)
+        throw new Error(`${what}: still locked by pid ${owner} after ${timeoutMs} ms (${file})`);
       if (!announced) {
         process.stderr.write(`${what}: waiting for pid ${owner} (${file})\n`);
         announced = true;

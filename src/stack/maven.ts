@@ -68,7 +68,10 @@ function runMvn(args: string[], cwd: string, logFile: string, timeoutMs: number)
   return new Promise((resolvePromise, reject) => {
     // STACK_MAVEN_REPO: a separate local repository (cold-start measurements, isolated CI caches).
     const repo = process.env.STACK_MAVEN_REPO ? [`-Dmaven.repo.local=${process.env.STACK_MAVEN_REPO}`] : [];
-    const child = spawn('mvn', ['-B', '-q', '-ntp', ...repo, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('mvn', ['-B', '-q', '-ntp', ...repo, ...args], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const keep = (d: Buffer) => {
       out = (out + d.toString()).slice(-20_000);
@@ -85,7 +88,11 @@ function runMvn(args: string[], cwd: string, logFile: string, timeoutMs: number)
       await writeFile(logFile, `$ mvn ${args.join(' ')}\n${out}\n`, { flag: 'a' });
       if (code === 0) return resolvePromise();
       const why = signal ? `killed after ${timeoutMs} ms` : `exit ${code}`;
-      const errLines = out.split('\n').filter((l) => l.includes('ERROR')).slice(0, 3).join('\n');
+      const errLines = out
+        .split('\n')
+        .filter((l) => l.includes('ERROR'))
+        .slice(0, 3)
+        .join('\n');
       reject(new MavenError(`mvn ${args[0]} failed (${why}); see ${logFile}\n${errLines}`));
     });
   });
@@ -126,7 +133,11 @@ export async function ensureBundle(bundle: Bundle, stackDir: string, timeoutMs =
     } else {
       await writeFile(resolve(workDir, 'pom.xml'), pomFor(bundle.name, []));
       await runMvn(
-        [`${DEP_PLUGIN_LENIENT}:${step.kind}`, `-Dartifact=${gav(step.artifact)}`, `-DoutputDirectory=${into}`],
+        [
+          `${DEP_PLUGIN_LENIENT}:${step.kind}`,
+          `-Dartifact=${gav(step.artifact)}`,
+          `-DoutputDirectory=${into}`,
+        ],
         workDir,
         logFile,
         timeoutMs,

@@ -23,9 +23,13 @@ export function serviceAccount(name: string): RunAs | undefined {
   try {
     cached = { uid: idOf('-u'), gid: idOf('-g'), name };
   } catch {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', name], {
-      stdio: 'ignore',
-    });
+    execFileSync(
+      'useradd',
+      ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', name],
+      {
+        stdio: 'ignore',
+      },
+    );
     cached = { uid: idOf('-u'), gid: idOf('-g'), name };
   }
   return cached;

@@ -58,7 +58,12 @@ export const kafkaArtifacts: Coordinate[] = [
 const providedByConnect = ['org.apache.kafka:*', 'org.slf4j:*', 'org.apache.logging.log4j:*'];
 
 export const debeziumArtifacts: Coordinate[] = [
-  { groupId: 'io.debezium', artifactId: 'debezium-connector-postgres', version: DEBEZIUM_VERSION, exclusions: providedByConnect },
+  {
+    groupId: 'io.debezium',
+    artifactId: 'debezium-connector-postgres',
+    version: DEBEZIUM_VERSION,
+    exclusions: providedByConnect,
+  },
 ];
 
 /** The converter jar alone (its pom is unresolvable, see above). */
@@ -68,7 +73,12 @@ export const apicurioConverterJar: Coordinate = {
   version: APICURIO_CONVERTER_VERSION,
 };
 export const apicurioConverterDeps: Coordinate[] = [
-  { groupId: 'io.apicurio', artifactId: 'apicurio-registry-avro-serde-kafka', version: APICURIO_SERDE_VERSION, exclusions: providedByConnect },
+  {
+    groupId: 'io.apicurio',
+    artifactId: 'apicurio-registry-avro-serde-kafka',
+    version: APICURIO_SERDE_VERSION,
+    exclusions: providedByConnect,
+  },
 ];
 
 /** Quarkus fast-jar distribution: quarkus-run.jar + app/ lib/ quarkus/. */

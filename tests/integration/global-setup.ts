@@ -39,7 +39,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const results = await up({ cfg, log, adoptForeign: true });
   const startedHere = results.some((r) => r.action === 'started');
   await registerConnector(cfg, { waitMs: 180_000 });
-  log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (${startedHere ? 'started by this run' : 'reused the running stack'})`);
+  log(
+    `ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (${startedHere ? 'started by this run' : 'reused the running stack'})`,
+  );
 
   const endpoints: StackEndpoints = {
     kafkaBrokers: `127.0.0.1:${cfg.ports.kafka}`,
@@ -47,8 +49,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
     apicurioUrl: registryUrl(cfg),
     connectUrl: connectUrl(cfg),
     esUrl: esUrl(cfg),
-    source: { host: '127.0.0.1', port: cfg.ports.sourcePg, user: cfg.pg.user, password: cfg.pg.password, database: cfg.pg.sourceDb },
-    reporting: { host: '127.0.0.1', port: cfg.ports.reportingPg, user: cfg.pg.user, password: cfg.pg.password, database: cfg.pg.reportingDb },
+    source: {
+      host: '127.0.0.1',
+      port: cfg.ports.sourcePg,
+      user: cfg.pg.user,
+      password: cfg.pg.password,
+      database: cfg.pg.sourceDb,
+    },
+    reporting: {
+      host: '127.0.0.1',
+      port: cfg.ports.reportingPg,
+      user: cfg.pg.user,
+      password: cfg.pg.password,
+      database: cfg.pg.reportingDb,
+    },
     topicPrefix: process.env.KAFKA_TOPIC_PREFIX ?? 'ride',
   };
   project.provide('stack', endpoints);

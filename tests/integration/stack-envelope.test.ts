@@ -14,7 +14,12 @@ import { type Admin, Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadStackConfig } from '../../src/stack/config.js';
-import { DEFAULT_CONNECTOR_FILE, loadConnector, stackConnectorEnv, waitRunning } from '../../src/stack/connector.js';
+import {
+  DEFAULT_CONNECTOR_FILE,
+  loadConnector,
+  stackConnectorEnv,
+  waitRunning,
+} from '../../src/stack/connector.js';
 
 const stack = inject('stack');
 const prefix = stack.topicPrefix;
@@ -42,7 +47,11 @@ const avroOptions = {
   },
 };
 const registry = new SchemaRegistry({ host: stack.schemaRegistryUrl }, { AVRO: avroOptions } as never);
-const kafka = new Kafka({ clientId: 'stack-envelope-test', brokers: [stack.kafkaBrokers], logLevel: logLevel.NOTHING });
+const kafka = new Kafka({
+  clientId: 'stack-envelope-test',
+  brokers: [stack.kafkaBrokers],
+  logLevel: logLevel.NOTHING,
+});
 
 type Rec = Record<string, unknown>;
 interface Got {
@@ -68,7 +77,10 @@ const decode = async (buf: Buffer) => (await registry.decode(buf)) as Rec;
 
 /** Consumes `topics` from their current ends (recorded before the changes) into `sink`. */
 async function collectFrom(topics: string[], admin: Admin, sink: Got[]) {
-  await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+  await admin.createTopics({
+    topics: topics.map((topic) => ({ topic, numPartitions: 3 })),
+    waitForLeaders: true,
+  });
   const starts = new Map<string, { partition: number; offset: string }[]>();
   // Freshly created topics may answer NOT_LEADER for a moment: retry, bounded.
   for (const t of topics) {
@@ -82,7 +94,10 @@ async function collectFrom(topics: string[], admin: Admin, sink: Got[]) {
       }
     }
   }
-  const consumer = kafka.consumer({ groupId: `stack-envelope-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 200 });
+  const consumer = kafka.consumer({
+    groupId: `stack-envelope-${randomBytes(6).toString('hex')}`,
+    maxWaitTimeInMs: 200,
+  });
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: true });
   await consumer.run({
@@ -105,7 +120,8 @@ async function collectFrom(topics: string[], admin: Admin, sink: Got[]) {
       }
     },
   });
-  for (const [topic, offs] of starts) for (const o of offs) consumer.seek({ topic, partition: o.partition, offset: o.offset });
+  for (const [topic, offs] of starts)
+    for (const o of offs) consumer.seek({ topic, partition: o.partition, offset: o.offset });
   return consumer;
 }
 
@@ -114,7 +130,8 @@ const decodeErrors: string[] = [];
 async function waitFor<T>(what: string, fn: () => T | undefined, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (decodeErrors.length > 0) throw new Error(`decode failed while waiting for ${what}:\n${decodeErrors.join('\n')}`);
+    if (decodeErrors.length > 0)
+      throw new Error(`decode failed while waiting for ${what}:\n${decodeErrors.join('\n')}`);
     const v = fn();
     if (v !== undefined) return v;
     await sleep(200);
@@ -157,7 +174,9 @@ describe('Debezium envelope through Kafka and the registry', () => {
     await db.connect();
     admin = kafka.admin();
     await admin.connect();
-    const topics = ['zones', 'passengers', 'drivers', 'bookings', 'ratings'].map((t) => `${prefix}.public.${t}`);
+    const topics = ['zones', 'passengers', 'drivers', 'bookings', 'ratings'].map(
+      (t) => `${prefix}.public.${t}`,
+    );
     consumer = await collectFrom(topics, admin, got);
 
     await db.query(
@@ -166,7 +185,10 @@ describe('Debezium envelope through Kafka and the registry', () => {
       [zoneId, `T${zoneId}`],
     );
     ids.passenger = (
-      await db.query(`INSERT INTO passengers (full_name, phone, home_zone_id) VALUES ('Envelope P', '+84000', $1) RETURNING id`, [zoneId])
+      await db.query(
+        `INSERT INTO passengers (full_name, phone, home_zone_id) VALUES ('Envelope P', '+84000', $1) RETURNING id`,
+        [zoneId],
+      )
     ).rows[0].id;
     ids.driver = (
       await db.query(
@@ -185,10 +207,10 @@ describe('Debezium envelope through Kafka and the registry', () => {
       )
     ).rows[0].id;
     // metadata untouched: with REPLICA IDENTITY DEFAULT its TOASTed value is not in the WAL record.
-    await db.query(`UPDATE bookings SET status = 'accepted', driver_id = $2, accepted_at = now(), updated_at = now() WHERE id = $1`, [
-      ids.booking,
-      ids.driver,
-    ]);
+    await db.query(
+      `UPDATE bookings SET status = 'accepted', driver_id = $2, accepted_at = now(), updated_at = now() WHERE id = $1`,
+      [ids.booking, ids.driver],
+    );
     ids.rating = (
       await db.query(
         `INSERT INTO ratings (booking_id, rater_type, rater_id, ratee_id, score, comment, rated_at)
@@ -224,7 +246,9 @@ describe('Debezium envelope through Kafka and the registry', () => {
     }
     // Subjects follow the TopicNameStrategy.
     const subjects = (await (await fetch(`${stack.schemaRegistryUrl}/subjects`)).json()) as string[];
-    expect(subjects).toEqual(expect.arrayContaining([`${prefix}.public.zones-key`, `${prefix}.public.zones-value`]));
+    expect(subjects).toEqual(
+      expect.arrayContaining([`${prefix}.public.zones-key`, `${prefix}.public.zones-value`]),
+    );
     expect(zone.key).toEqual({ id: zoneId });
   });
 
@@ -268,14 +292,23 @@ describe('Debezium envelope through Kafka and the registry', () => {
       precision: 12,
       'connect.name': 'org.apache.kafka.connect.data.Decimal',
     });
-    expect(await fieldSchema(id, 'requested_at')).toMatchObject({ type: 'string', 'connect.name': 'io.debezium.time.ZonedTimestamp' });
+    expect(await fieldSchema(id, 'requested_at')).toMatchObject({
+      type: 'string',
+      'connect.name': 'io.debezium.time.ZonedTimestamp',
+    });
     expect(await fieldSchema(id, 'status')).toMatchObject({
       type: 'string',
       'connect.name': 'io.debezium.data.Enum',
       'connect.parameters': { allowed: 'requested,accepted,arrived,in_progress,completed,cancelled' },
     });
-    expect(await fieldSchema(id, 'metadata')).toMatchObject({ type: 'string', 'connect.name': 'io.debezium.data.Json' });
-    expect(await fieldSchema(id, 'booking_uuid')).toMatchObject({ type: 'string', 'connect.name': 'io.debezium.data.Uuid' });
+    expect(await fieldSchema(id, 'metadata')).toMatchObject({
+      type: 'string',
+      'connect.name': 'io.debezium.data.Json',
+    });
+    expect(await fieldSchema(id, 'booking_uuid')).toMatchObject({
+      type: 'string',
+      'connect.name': 'io.debezium.data.Uuid',
+    });
     expect(await fieldSchema(id, 'pickup_lat')).toBe('double');
 
     const z = await waitFor('zone insert', find('zones', zoneId, op('c')));
@@ -298,7 +331,9 @@ describe('Debezium envelope through Kafka and the registry', () => {
     expect(after.accepted_at).toMatch(/Z$/);
     expect(after.metadata).toBe('__debezium_unavailable_value');
     const c = await waitFor('booking insert', find('bookings', ids.booking, op('c')));
-    expect((v.source as Rec).lsn as bigint).toBeGreaterThan((c.value as Rec & { source: Rec }).source.lsn as bigint);
+    expect((v.source as Rec).lsn as bigint).toBeGreaterThan(
+      (c.value as Rec & { source: Rec }).source.lsn as bigint,
+    );
   });
 
   it('delete: op d with the key in before, then a tombstone with the same key', async () => {
@@ -306,7 +341,10 @@ describe('Debezium envelope through Kafka and the registry', () => {
     const v = d.value as Rec;
     expect(v.after).toBeNull();
     expect(Number((v.before as Rec).id)).toBe(Number(ids.rating));
-    const tomb = await waitFor('rating tombstone', find('ratings', ids.rating, (g) => g.value === null));
+    const tomb = await waitFor(
+      'rating tombstone',
+      find('ratings', ids.rating, (g) => g.value === null),
+    );
     expect(tomb.partition).toBe(d.partition);
     expect(BigInt(tomb.offset)).toBe(BigInt(d.offset) + 1n);
     expect(tomb.valueId).toBeNull();
@@ -315,7 +353,10 @@ describe('Debezium envelope through Kafka and the registry', () => {
   it('the Confluent API serves every schema id seen, including bookings (string default "{}")', async () => {
     // Apicurio 3.0.9 answered 400 "Failed to discover artifact type from content" here for the
     // bookings value schema (bookings.metadata DEFAULT '{}'); the stack runs 3.3.3 for that reason.
-    await waitFor('rating tombstone', find('ratings', ids.rating, (g) => g.value === null));
+    await waitFor(
+      'rating tombstone',
+      find('ratings', ids.rating, (g) => g.value === null),
+    );
     const seen = new Set(got.flatMap((g) => [g.keyId, ...(g.valueId === null ? [] : [g.valueId])]));
     const b = await waitFor('booking insert', find('bookings', ids.booking, op('c')));
     expect(seen.has(b.valueId as number)).toBe(true);
@@ -378,11 +419,15 @@ describe('snapshot reads', () => {
       }
       await sleep(200);
     }
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${topicPrefix}.`) || t.endsWith(`.${topicPrefix}`));
+    const topics = (await admin.listTopics()).filter(
+      (t) => t.startsWith(`${topicPrefix}.`) || t.endsWith(`.${topicPrefix}`),
+    );
     if (topics.length) await admin.deleteTopics({ topics }).catch(() => {});
     for (const s of [`${topicPrefix}.public.zones-key`, `${topicPrefix}.public.zones-value`]) {
       await fetch(`${stack.schemaRegistryUrl}/subjects/${s}`, { method: 'DELETE' }).catch(() => {});
-      await fetch(`${stack.schemaRegistryUrl}/subjects/${s}?permanent=true`, { method: 'DELETE' }).catch(() => {});
+      await fetch(`${stack.schemaRegistryUrl}/subjects/${s}?permanent=true`, { method: 'DELETE' }).catch(
+        () => {},
+      );
     }
     await admin.disconnect();
     await db.query('DELETE FROM zones WHERE id = $1', [zoneId]).catch(() => {});
@@ -398,6 +443,8 @@ describe('snapshot reads', () => {
     const v = r.value as Rec;
     expect(v.before).toBeNull();
     expect((v.after as Rec).code).toBe(`S${zoneId}`);
-    expect(['true', 'first', 'first_in_data_collection', 'last', 'last_in_data_collection']).toContain((v.source as Rec).snapshot);
+    expect(['true', 'first', 'first_in_data_collection', 'last', 'last_in_data_collection']).toContain(
+      (v.source as Rec).snapshot,
+    );
   });
 });

@@ -24,7 +24,9 @@ export function register(program: Command): void {
       const cfg = loadStackConfig();
       try {
         const s = await registerConnector(cfg, { file: opts.file, waitMs: Number(opts.wait) * 1000 });
-        console.log(`${s.name}: connector ${s.connector.state}, tasks ${s.tasks.map((t) => `${t.id}=${t.state}`).join(' ')}`);
+        console.log(
+          `${s.name}: connector ${s.connector.state}, tasks ${s.tasks.map((t) => `${t.id}=${t.state}`).join(' ')}`,
+        );
       } catch (err) {
         console.error((err as Error).message);
         process.exitCode = 1;
@@ -69,7 +71,9 @@ export function register(program: Command): void {
       try {
         await restartConnector(cfg, n);
         const s = await waitRunning(cfg, n, Number(opts.wait) * 1000, 15_000);
-        console.log(`${s.name}: connector ${s.connector.state}, tasks ${s.tasks.map((t) => `${t.id}=${t.state}`).join(' ')}`);
+        console.log(
+          `${s.name}: connector ${s.connector.state}, tasks ${s.tasks.map((t) => `${t.id}=${t.state}`).join(' ')}`,
+        );
       } catch (err) {
         console.error((err as Error).message);
         process.exitCode = 1;

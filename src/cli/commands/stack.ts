@@ -1,6 +1,14 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import { COMPONENT_NAMES, type ComponentName, down, loadStackConfig, logFile, status, up } from '../../stack/index.js';
+import {
+  COMPONENT_NAMES,
+  type ComponentName,
+  down,
+  loadStackConfig,
+  logFile,
+  status,
+  up,
+} from '../../stack/index.js';
 
 function parseComponents(names: string[]): ComponentName[] {
   for (const n of names) {
@@ -15,12 +23,23 @@ const mb = (b: number) => (b ? `${Math.round(b / 1024 / 1024)} MB` : '-');
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** `ride-cdc stack up|down|status|logs`: the native local stack (see src/stack/). */
 export function register(program: Command): void {
-  const stack = program.command('stack').description('native local stack: PostgreSQL x2, Kafka (KRaft), Kafka Connect + Debezium, Apicurio Registry, Elasticsearch');
+  const stack = program
+    .command('stack')
+    .description(
+      'native local stack: PostgreSQL x2, Kafka (KRaft), Kafka Connect + Debezium, Apicurio Registry, Elasticsearch',
+    );
 
   stack
     .command('up')
@@ -62,7 +81,13 @@ export function register(program: Command): void {
         console.log(
           table([
             ['COMPONENT', 'PORT', 'PID', 'RSS', 'HEALTH'],
-            ...rows.map((r) => [r.component, String(r.port), r.pid ? String(r.pid) : '-', mb(r.rssBytes), r.health]),
+            ...rows.map((r) => [
+              r.component,
+              String(r.port),
+              r.pid ? String(r.pid) : '-',
+              mb(r.rssBytes),
+              r.health,
+            ]),
           ]),
         );
       }
@@ -78,7 +103,9 @@ export function register(program: Command): void {
     .action(async (name: string, opts: { follow?: boolean; lines: string }) => {
       const [component] = parseComponents([name]);
       const file = logFile(loadStackConfig(), component as ComponentName);
-      const child = spawn('tail', ['-n', opts.lines, ...(opts.follow ? ['-F'] : []), file], { stdio: 'inherit' });
+      const child = spawn('tail', ['-n', opts.lines, ...(opts.follow ? ['-F'] : []), file], {
+        stdio: 'inherit',
+      });
       await new Promise((res) => child.on('close', res));
     });
 }

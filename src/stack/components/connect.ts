@@ -50,7 +50,12 @@ export function connectComponent(cfg: StackConfig): Component {
         'config.providers': 'env',
         'config.providers.env.class': 'org.apache.kafka.common.config.provider.EnvVarConfigProvider',
       };
-      await writeFile(props, `${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+      await writeFile(
+        props,
+        `${Object.entries(settings)
+          .map(([k, v]) => `${k}=${v}`)
+          .join('\n')}\n`,
+      );
       await writeLog4j(log4j);
     },
     startSpec() {
@@ -75,7 +80,9 @@ export function connectComponent(cfg: StackConfig): Component {
     async probe() {
       // /connectors answers only once the worker joined its group and read the config topic.
       const body = await httpGet(`${connectUrl(cfg)}/connectors`);
-      const plugins = JSON.parse(await httpGet(`${connectUrl(cfg)}/connector-plugins`)) as { class: string }[];
+      const plugins = JSON.parse(await httpGet(`${connectUrl(cfg)}/connector-plugins`)) as {
+        class: string;
+      }[];
       if (!plugins.some((x) => x.class === 'io.debezium.connector.postgresql.PostgresConnector')) {
         throw new Error('Debezium PostgresConnector plugin not loaded');
       }

@@ -27,7 +27,9 @@ export function elasticsearchComponent(cfg: StackConfig): Component {
     async prepare() {
       await ensureArtifacts(cfg);
       if (!existsSync(resolve(home, 'bin', 'elasticsearch'))) {
-        throw new Error(`Elasticsearch distribution missing at ${home}; delete ${p.dist}/elasticsearch to re-resolve`);
+        throw new Error(
+          `Elasticsearch distribution missing at ${home}; delete ${p.dist}/elasticsearch to re-resolve`,
+        );
       }
       await mkdir(dataDir, { recursive: true });
       await mkdir(logDir, { recursive: true });
@@ -60,7 +62,9 @@ export function elasticsearchComponent(cfg: StackConfig): Component {
       };
       await writeFile(
         resolve(home, 'config', 'elasticsearch.yml'),
-        `${Object.entries(yml).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n')}\n`,
+        `${Object.entries(yml)
+          .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+          .join('\n')}\n`,
       );
       // ES writes its keystore and temp files next to its config: the account needs the tree.
       chownTree(home, runAs);

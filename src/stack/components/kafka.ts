@@ -82,7 +82,12 @@ export function kafkaComponent(cfg: StackConfig): Component {
         'log.retention.hours': 168,
         'delete.topic.enable': 'true',
       };
-      await writeFile(props, `${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+      await writeFile(
+        props,
+        `${Object.entries(settings)
+          .map(([k, v]) => `${k}=${v}`)
+          .join('\n')}\n`,
+      );
       await writeLog4j(log4j);
       if (!existsSync(resolve(dataDir, 'meta.properties'))) {
         await mkdir(dataDir, { recursive: true });
@@ -91,7 +96,18 @@ export function kafkaComponent(cfg: StackConfig): Component {
         try {
           await run(
             javaBin(cfg),
-            ['-Xmx256m', `-Dlog4j2.configurationFile=${log4j}`, '-cp', kafkaClasspath(cfg), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props],
+            [
+              '-Xmx256m',
+              `-Dlog4j2.configurationFile=${log4j}`,
+              '-cp',
+              kafkaClasspath(cfg),
+              'kafka.tools.StorageTool',
+              'format',
+              '-t',
+              clusterId,
+              '-c',
+              props,
+            ],
             { timeout: 120_000 },
           );
         } catch (err) {

@@ -71,7 +71,18 @@ function postgresComponent(cfg: StackConfig, role: 'source' | 'reporting'): Comp
       try {
         await run(
           resolve(bin, 'initdb'),
-          ['-D', dataDir, '-U', cfg.pg.user, `--pwfile=${pwFile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C'],
+          [
+            '-D',
+            dataDir,
+            '-U',
+            cfg.pg.user,
+            `--pwfile=${pwFile}`,
+            '--auth-local=trust',
+            '--auth-host=scram-sha-256',
+            '-E',
+            'UTF8',
+            '--locale=C',
+          ],
           { timeout: 120_000, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) },
         );
       } catch (err) {
@@ -96,7 +107,15 @@ function postgresComponent(cfg: StackConfig, role: 'source' | 'reporting'): Comp
       };
       return {
         command: resolve(bin, 'postgres'),
-        args: ['-D', dataDir, '-p', String(port), '-k', sockDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
+        args: [
+          '-D',
+          dataDir,
+          '-p',
+          String(port),
+          '-k',
+          sockDir,
+          ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+        ],
         logFile: p.log(name),
         pidFile: p.pid(name),
         match: dataDir,

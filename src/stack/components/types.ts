@@ -2,7 +2,8 @@ import type { StackConfig } from '../config.js';
 import type { Probe } from '../health.js';
 import type { StartSpec } from '../processes.js';
 
-export type ComponentName = 'postgres-source' | 'postgres-reporting' | 'kafka' | 'registry' | 'connect' | 'elasticsearch';
+export type ComponentName =
+  'postgres-source' | 'postgres-reporting' | 'kafka' | 'registry' | 'connect' | 'elasticsearch';
 
 /**
  * One service of the stack. `prepare` and `afterHealthy` are idempotent: `up` runs them on every
