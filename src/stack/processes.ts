@@ -86,16 +86,21 @@ export function isOurs(rec: PidRecord | undefined): rec is PidRecord {
   return cmd !== undefined && cmd.includes(rec.match) && !isZombie(rec.pid);
 }
 
-/** Every live pid in the process group `pgid`. */
-export function groupMembers(pgid: number): number[] {
-  const out: number[] = [];
+interface ProcInfo {
+  pid: number;
+  ppid: number;
+  pgid: number;
+}
+
+function procTable(): ProcInfo[] {
+  const out: ProcInfo[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       // Fields after "(comm)": state ppid pgrp ...; comm may contain spaces, so split after ')'.
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(rest[2]) === pgid && rest[0] !== 'Z') out.push(Number(entry));
+      if (rest[0] !== 'Z') out.push({ pid: Number(entry), ppid: Number(rest[1]), pgid: Number(rest[2]) });
     } catch {
       // the process exited while we were looking
     }
@@ -103,7 +108,26 @@ export function groupMembers(pgid: number): number[] {
   return out;
 }
 
-/** Resident memory of the whole process group, in bytes. */
+/**
+ * Every live process of a service: its process group plus all descendants. PostgreSQL children
+ * call setsid() and leave the postmaster's group, so the group alone would miss them.
+ */
+export function groupMembers(pgid: number): number[] {
+  const table = procTable();
+  const members = new Set(table.filter((p) => p.pgid === pgid).map((p) => p.pid));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of table) {
+      if (!members.has(p.pid) && members.has(p.ppid)) {
+        members.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  return [...members];
+}
+
+/** Resident memory of the service's processes, in bytes (shared pages counted per process). */
 export function groupRss(pgid: number): number {
   let kb = 0;
   for (const pid of groupMembers(pgid)) {
@@ -126,7 +150,20 @@ export async function stopGroup(
   signal: NodeJS.Signals,
   timeoutMs: number,
 ): Promise<'not-running' | 'stopped' | 'killed'> {
-  if (!isOurs(rec)) return 'not-running';
+  const r: PidRecord = rec; // isOurs() narrows `rec` away in the branch below
+  if (!isOurs(rec)) {
+    // The leader is gone, but a child it forked may live on in the group (the ES server JVM
+    // after its launcher died): stop those that still name our config, never anything else.
+    const strays = groupMembers(r.pid).filter((pid) => cmdline(pid)?.includes(r.match));
+    for (const pid of strays) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    return strays.length > 0 ? 'killed' : 'not-running';
+  }
   try {
     process.kill(-rec.pid, signal);
   } catch {
@@ -137,10 +174,13 @@ export async function stopGroup(
     if (groupMembers(rec.pid).length === 0) return 'stopped';
     await sleep(200);
   }
-  try {
-    process.kill(-rec.pid, 'SIGKILL');
-  } catch {
-    // already gone
+  // The group and every descendant that left it (PostgreSQL backends call setsid()).
+  for (const pid of groupMembers(rec.pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
   }
   const killDeadline = Date.now() + 5000;
   while (Date.now() < killDeadline && groupMembers(rec.pid).length > 0) await sleep(100);
