@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { EnvReader } from '../config/env.js';
+import { othersCanTraverse } from './user.js';
 
 /**
  * Everything the native stack needs to know, read once from the environment. The port variables
@@ -34,7 +36,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
   const r = new EnvReader(env);
   const port = (name: string, fallback: number) => r.int(name, fallback, 1, 65535);
   const cfg: StackConfig = {
-    dir: resolve(REPO_ROOT, r.str('STACK_DIR', '.stack')),
+    dir: resolve(REPO_ROOT, r.str('STACK_DIR', defaultStackDir())),
     repoRoot: REPO_ROOT,
     ports: {
       sourcePg: port('SOURCE_PGPORT', 5432),
@@ -64,6 +66,16 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
   };
   r.done();
   return cfg;
+}
+
+/**
+ * `.stack/` in the checkout, unless we are root and the checkout is not reachable by the service
+ * account (e.g. under /root): then a per-checkout directory under /var/tmp, so PostgreSQL and
+ * Elasticsearch can still reach their data.
+ */
+function defaultStackDir(): string {
+  if (process.getuid?.() !== 0 || othersCanTraverse(REPO_ROOT)) return '.stack';
+  return `/var/tmp/ride-cdc-stack-${createHash('sha256').update(REPO_ROOT).digest('hex').slice(0, 10)}`;
 }
 
 export const paths = (cfg: StackConfig) => ({

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /**
  * PostgreSQL and Elasticsearch refuse to run as root. When the stack is started by root (CI, this
@@ -39,4 +41,20 @@ export function serviceAccount(name: string): RunAs | undefined {
 export function chownTree(path: string, runAs: RunAs | undefined): void {
   if (!runAs) return;
   execFileSync('chown', ['-R', `${runAs.uid}:${runAs.gid}`, path]);
+}
+
+/**
+ * Whether an unrelated account can reach `path`: every ancestor directory must be searchable by
+ * "others" (o+x). A checkout under /root is not, and PostgreSQL/Elasticsearch running as the
+ * service account could then not read their binaries or data.
+ */
+export function othersCanTraverse(path: string): boolean {
+  for (let dir = path; ; dir = dirname(dir)) {
+    try {
+      if ((statSync(dir).mode & 0o001) === 0) return false;
+    } catch {
+      // not created yet: its parent decides
+    }
+    if (dirname(dir) === dir) return true;
+  }
 }

