@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { chmod, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { type StackConfig, paths } from '../config.js';
@@ -26,7 +26,23 @@ export function pgBinDir(cfg: StackConfig): string {
   return resolve(cfg.dir, 'dist', 'postgres-native', 'bin');
 }
 
+/**
+ * The package's postinstall script recreates the libraries' symlinks listed in pg-symlinks.json
+ * (npm tarballs cannot hold symlinks). Where install scripts did not run, do it here.
+ */
+async function hydrateSymlinks(cfg: StackConfig): Promise<void> {
+  const pkg = resolve(pgNativeDir(cfg), '..');
+  const listFile = resolve(pkg, 'native', 'pg-symlinks.json');
+  if (!existsSync(listFile)) return;
+  const links = JSON.parse(await readFile(listFile, 'utf8')) as { source: string; target: string }[];
+  for (const { source, target } of links) {
+    const t = resolve(pkg, target);
+    if (!existsSync(t)) await symlink(relative(dirname(t), resolve(pkg, source)), t).catch(() => {});
+  }
+}
+
 async function ensurePgBinaries(cfg: StackConfig): Promise<void> {
+  await hydrateSymlinks(cfg);
   const bin = pgBinDir(cfg);
   if (existsSync(resolve(bin, 'postgres'))) return;
   const src = pgNativeDir(cfg);
