@@ -44,7 +44,7 @@ async function moveAllDrivers(s: Scenario, rounds: number): Promise<void> {
   for (let i = 0; i < rounds; i++) {
     await s.sourceDb.query(
       `UPDATE driver_locations SET lat = lat + (random() - 0.5) * 0.001, lon = lon + (random() - 0.5) * 0.001,
-              heading = (heading + 7) % 360, speed_kmh = 10 + random() * 30, updated_at = clock_timestamp()`,
+              heading = mod((heading + 7)::numeric, 360)::double precision, speed_kmh = 10 + random() * 30, updated_at = clock_timestamp()`,
     );
   }
 }
