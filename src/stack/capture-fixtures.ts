@@ -34,7 +34,7 @@ import { connectUrl } from './components/connect.js';
 import { RawAvro, toJson } from './fixtures/raw-avro.js';
 import { type Expectation, TYPE_ZOO_DDL, seed, stream } from './fixtures/scenario.js';
 import { applySourceSchema } from './source-schema.js';
-import { APICURIO_VERSION, DEBEZIUM_VERSION, KAFKA_VERSION } from './versions.js';
+import { APICURIO_SERVER_VERSION, APICURIO_VERSION, DEBEZIUM_VERSION, KAFKA_VERSION } from './versions.js';
 
 const DB = 'ride_fixture_db';
 const TABLES = [
@@ -311,7 +311,12 @@ async function main(): Promise<void> {
   const { 'database.password': _pw, ...safeConfig } = config;
   await writeJson('manifest.json', {
     capturedAt: new Date().toISOString(),
-    versions: { debezium: DEBEZIUM_VERSION, kafka: KAFKA_VERSION, apicurioRegistry: APICURIO_VERSION },
+    versions: {
+      debezium: DEBEZIUM_VERSION,
+      kafka: KAFKA_VERSION,
+      apicurioRegistry: APICURIO_SERVER_VERSION,
+      apicurioConverter: APICURIO_VERSION,
+    },
     wireFormat:
       'Confluent: magic byte 0, 4-byte big-endian schema id (Apicurio contentId), Avro binary; no headers',
     topicPrefix: 'ride',

