@@ -75,12 +75,21 @@ export function loadMigrations(dir: string): Migration[] {
     if (!m) throw new MigrationError(`${join(dir, name)}: migration files must be named NNN_name.sql`);
     const path = join(dir, name);
     const sql = readFileSync(path, 'utf8');
-    out.push({ version: Number(m[1]), name, path, sql, checksum: checksumOf(sql), transactional: !NO_TX_RE.test(sql) });
+    out.push({
+      version: Number(m[1]),
+      name,
+      path,
+      sql,
+      checksum: checksumOf(sql),
+      transactional: !NO_TX_RE.test(sql),
+    });
   }
   out.sort((a, b) => a.version - b.version || a.name.localeCompare(b.name));
   for (let i = 1; i < out.length; i++) {
     if (out[i]!.version === out[i - 1]!.version) {
-      throw new MigrationError(`${dir}: ${out[i - 1]!.name} and ${out[i]!.name} share version ${out[i]!.version}`);
+      throw new MigrationError(
+        `${dir}: ${out[i - 1]!.name} and ${out[i]!.name} share version ${out[i]!.version}`,
+      );
     }
   }
   return out;
@@ -91,7 +100,10 @@ export function loadMigrations(dir: string): Migration[] {
  * opened and closed) or a connected client (left open; it must not be inside a transaction).
  * Blocks until done; throws MigrationError for bad files, changed checksums and failing SQL.
  */
-export async function runMigrations(target: PgSettings | pg.Client, opts: MigrateOptions): Promise<MigrateResult> {
+export async function runMigrations(
+  target: PgSettings | pg.Client,
+  opts: MigrateOptions,
+): Promise<MigrateResult> {
   const migrations = loadMigrations(opts.dir);
   const result: MigrateResult = { applied: [], skipped: [] };
   if (migrations.length === 0) {
@@ -115,11 +127,14 @@ export async function runMigrations(target: PgSettings | pg.Client, opts: Migrat
            applied_at timestamptz NOT NULL DEFAULT now()
          )`,
       );
-      const { rows } = await client.query<{ name: string; checksum: string }>(`SELECT name, checksum FROM ${table}`);
+      const { rows } = await client.query<{ name: string; checksum: string }>(
+        `SELECT name, checksum FROM ${table}`,
+      );
       const applied = new Map(rows.map((r) => [r.name, r.checksum]));
       const known = new Set(migrations.map((m) => m.name));
       for (const name of applied.keys()) {
-        if (!known.has(name)) opts.logger?.warn(`migrations: ${name} is recorded as applied but no longer exists in ${opts.dir}`);
+        if (!known.has(name))
+          opts.logger?.warn(`migrations: ${name} is recorded as applied but no longer exists in ${opts.dir}`);
       }
       for (const m of migrations) {
         const recorded = applied.get(m.name);
@@ -184,10 +199,15 @@ function failed(m: Migration, err: unknown, withLine = true): MigrationError {
 async function acquireLock(client: pg.Client, key: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [key]);
+    const { rows } = await client.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok',
+      [key],
+    );
     if (rows[0]?.ok) return;
     if (Date.now() > deadline) {
-      throw new MigrationError(`timed out after ${timeoutMs} ms waiting for the migration lock (${key}) held by another session`);
+      throw new MigrationError(
+        `timed out after ${timeoutMs} ms waiting for the migration lock (${key}) held by another session`,
+      );
     }
     await sleep(200);
   }

@@ -33,7 +33,11 @@ export const REPORTING_PG_DEFAULTS: PgDefaults = { host: 'localhost', port: 5433
  * Reads `<prefix>PGHOST`, `<prefix>PGPORT`, `<prefix>PGDB`, `<prefix>PGUSER`, `<prefix>PGPASSWORD`.
  * Throws a ConfigError naming every bad value.
  */
-export function pgSettingsFromEnv(prefix: string, defaults: PgDefaults, env: NodeJS.ProcessEnv = process.env): PgSettings {
+export function pgSettingsFromEnv(
+  prefix: string,
+  defaults: PgDefaults,
+  env: NodeJS.ProcessEnv = process.env,
+): PgSettings {
   const r = new EnvReader(env);
   const settings: PgSettings = {
     host: r.str(`${prefix}PGHOST`, defaults.host ?? 'localhost'),
@@ -101,8 +105,17 @@ export function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string } | undefined)?.code;
   if (!code) return false;
   return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03'].includes(code) ||
-    code.startsWith('08')
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'EPIPE',
+      'ENOTFOUND',
+      'EAI_AGAIN',
+      '57P01',
+      '57P02',
+      '57P03',
+    ].includes(code) || code.startsWith('08')
   );
 }
 

@@ -6,7 +6,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withRetry } from '../shared/retry.js';
 import { runMigrations, type MigrateResult, type MigrationLogger } from './migrations.js';
-import { describePg, ensureDatabase, isConnectionError, reportingPgSettings, sourcePgSettings, type PgSettings } from './pg.js';
+import {
+  describePg,
+  ensureDatabase,
+  isConnectionError,
+  reportingPgSettings,
+  sourcePgSettings,
+  type PgSettings,
+} from './pg.js';
 
 export const MIGRATION_TARGETS = ['source', 'reporting'] as const;
 export type MigrationTarget = (typeof MIGRATION_TARGETS)[number];
@@ -34,14 +41,18 @@ export interface MigrateTargetOptions {
   signal?: AbortSignal;
 }
 
-export async function migrateTarget(target: MigrationTarget, opts: MigrateTargetOptions = {}): Promise<MigrateResult> {
+export async function migrateTarget(
+  target: MigrationTarget,
+  opts: MigrateTargetOptions = {},
+): Promise<MigrateResult> {
   const settings = opts.settings ?? settingsFor(target);
   const dir = opts.dir ?? migrationDir(target);
   const deadline = Date.now() + (opts.waitMs ?? 0);
   return withRetry(
     async () => {
       if (opts.createDatabase ?? true) {
-        if (await ensureDatabase(settings)) opts.logger?.info(`migrations: created database ${describePg(settings)}`);
+        if (await ensureDatabase(settings))
+          opts.logger?.info(`migrations: created database ${describePg(settings)}`);
       }
       return runMigrations(settings, { dir, logger: opts.logger });
     },
@@ -51,7 +62,9 @@ export async function migrateTarget(target: MigrationTarget, opts: MigrateTarget
       signal: opts.signal,
       retriable: (err) => isConnectionError(err) && Date.now() < deadline,
       onRetry: (err, attempt) =>
-        opts.logger?.warn(`migrations: ${describePg(settings)} not reachable yet (${(err as Error).message}); attempt ${attempt}`),
+        opts.logger?.warn(
+          `migrations: ${describePg(settings)} not reachable yet (${(err as Error).message}); attempt ${attempt}`,
+        ),
     },
   );
 }

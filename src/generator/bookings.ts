@@ -40,17 +40,28 @@ export class BookingFlow {
     const fate = b.fate;
     switch (b.status) {
       case 'requested':
-        if (b.cancelSim !== undefined && t >= b.cancelSim && fate.kind === 'cancel') return this.cancel(b, 'passenger', fate.reason);
+        if (b.cancelSim !== undefined && t >= b.cancelSim && fate.kind === 'cancel')
+          return this.cancel(b, 'passenger', fate.reason);
         if (t >= b.matchDeadlineSim) {
-          return this.cancel(b, 'system', fate.kind === 'cancel' && fate.by === 'system' ? fate.reason : 'no_driver_available');
+          return this.cancel(
+            b,
+            'system',
+            fate.kind === 'cancel' && fate.by === 'system' ? fate.reason : 'no_driver_available',
+          );
         }
         if (t >= b.dueSim) {
-          const d = this.ctx.world.nearestAvailable(b.vehicle, b.pickup.lat, b.pickup.lon, matchRadiusKm(t - b.stageSince));
+          const d = this.ctx.world.nearestAvailable(
+            b.vehicle,
+            b.pickup.lat,
+            b.pickup.lon,
+            matchRadiusKm(t - b.stageSince),
+          );
           if (d) this.accept(b, d);
         }
         return;
       case 'accepted': {
-        if (b.cancelSim !== undefined && t >= b.cancelSim && fate.kind === 'cancel') return this.cancel(b, fate.by, fate.reason);
+        if (b.cancelSim !== undefined && t >= b.cancelSim && fate.kind === 'cancel')
+          return this.cancel(b, fate.by, fate.reason);
         const step = moveDriver(this.ctx, b.driver!, b.pickup.lat, b.pickup.lon, b.legSpeedKmh);
         if (step.arrived) this.arrive(b);
         return;
@@ -147,7 +158,14 @@ export class BookingFlow {
         const ts = ctx.clock.stamp([b, d]);
         await s.write('bookings', 'update', SQL.bookingComplete, [b.id, ts, fare, km], { expect: 1 });
         await s.write('drivers', 'update', SQL.driverStatus, [d.id, 'available', ts], { expect: 1 });
-        await s.write('payments', 'insert', SQL.paymentInsert, [b.id, pay.amount, pay.platformFee, pay.driverEarnings, b.paymentMethod, ts]);
+        await s.write('payments', 'insert', SQL.paymentInsert, [
+          b.id,
+          pay.amount,
+          pay.platformFee,
+          pay.driverEarnings,
+          b.paymentMethod,
+          ts,
+        ]);
         ctx.counters.completed++;
         ctx.counters.payments++;
         ctx.counters.driverStatusChanges++;
@@ -168,7 +186,8 @@ export class BookingFlow {
       d.speedKmh = 0;
     }
     const keys = d ? [bookingKey(b), driverKey(d)] : [bookingKey(b)];
-    const write = (fn: (s: Session) => Promise<void>): Promise<void> => (d ? ctx.writer.tx(fn) : ctx.writer.auto(fn));
+    const write = (fn: (s: Session) => Promise<void>): Promise<void> =>
+      d ? ctx.writer.tx(fn) : ctx.writer.auto(fn);
     ctx.exec.submit(keys, () =>
       write(async (s) => {
         const ts = ctx.clock.stamp(d ? [b, d] : [b]);

@@ -17,7 +17,13 @@ export function legSpeedKmh(rng: Rng, vehicle: VehicleType): number {
 }
 
 /** Advances a driver one tick toward a point; returns true on arrival. */
-export function moveDriver(ctx: SimContext, d: DriverSim, toLat: number, toLon: number, legSpeed: number): { arrived: boolean; movedKm: number } {
+export function moveDriver(
+  ctx: SimContext,
+  d: DriverSim,
+  toLat: number,
+  toLon: number,
+  legSpeed: number,
+): { arrived: boolean; movedKm: number } {
   const speed = legSpeed * ctx.rng.float(0.6, 1.25);
   const step = moveToward(d.lat, d.lon, toLat, toLon, (speed * ctx.clock.tickSeconds) / 3600);
   if (step.movedKm > 0) d.heading = Math.round(bearingDeg(d.lat, d.lon, toLat, toLon) * 10) / 10;
@@ -38,7 +44,9 @@ function roam(ctx: SimContext, d: DriverSim): void {
   }
   const home = ctx.world.zones.get(d.homeZoneId);
   const far = equirectKm(d.lat, d.lon, home.centerLat, home.centerLon) > 4;
-  const heading = far ? bearingDeg(d.lat, d.lon, home.centerLat, home.centerLon) : (d.heading + ctx.rng.float(-60, 60) + 360) % 360;
+  const heading = far
+    ? bearingDeg(d.lat, d.lon, home.centerLat, home.centerLon)
+    : (d.heading + ctx.rng.float(-60, 60) + 360) % 360;
   const km = (speed * elapsed) / 3600;
   const rad = (heading * Math.PI) / 180;
   d.lat = round6(d.lat + (km / 111.2) * Math.cos(rad));
@@ -62,7 +70,13 @@ async function writeLocation(
   p: { lat: number; lon: number; heading: number; speed: number; zone: number },
 ): Promise<void> {
   const ts = ctx.clock.stamp([d]);
-  await s.write('driver_locations', 'update', SQL.locationUpdate, [d.id, p.lat, p.lon, p.heading, p.speed, p.zone, ts], { expect: 1 });
+  await s.write(
+    'driver_locations',
+    'update',
+    SQL.locationUpdate,
+    [d.id, p.lat, p.lon, p.heading, p.speed, p.zone, ts],
+    { expect: 1 },
+  );
   ctx.counters.locationReports++;
 }
 
@@ -174,7 +188,14 @@ export class LocationReporter {
 }
 
 function submitLocationBatch(ctx: SimContext, ds: DriverSim[]): void {
-  const snaps = ds.map((d) => ({ d, lat: d.lat, lon: d.lon, heading: d.heading, speed: d.speedKmh, zone: d.zoneId }));
+  const snaps = ds.map((d) => ({
+    d,
+    lat: d.lat,
+    lon: d.lon,
+    heading: d.heading,
+    speed: d.speedKmh,
+    zone: d.zoneId,
+  }));
   for (const d of ds) d.lastReportSim = now(ctx);
   ctx.exec.submit(
     ds.map((d) => driverKey(d)),

@@ -14,7 +14,14 @@ export type BookingStatus = 'requested' | 'accepted' | 'arrived' | 'in_progress'
 export type CancelActor = 'passenger' | 'driver' | 'system';
 export type DriverStatus = 'offline' | 'available' | 'busy';
 
-export const BOOKING_STATUSES: readonly BookingStatus[] = ['requested', 'accepted', 'arrived', 'in_progress', 'completed', 'cancelled'];
+export const BOOKING_STATUSES: readonly BookingStatus[] = [
+  'requested',
+  'accepted',
+  'arrived',
+  'in_progress',
+  'completed',
+  'cancelled',
+];
 
 const NEXT: Readonly<Record<BookingStatus, readonly BookingStatus[]>> = {
   requested: ['accepted', 'cancelled'],
@@ -105,7 +112,11 @@ export const CANCEL_REASONS = {
 } as const;
 
 /** Draws a fate; `r` and `pickReason` are the caller's random source (keeps this module pure). */
-export function drawFate(r: number, pickReason: (reasons: readonly string[]) => string, w: FateWeights = DEFAULT_FATE_WEIGHTS): Fate {
+export function drawFate(
+  r: number,
+  pickReason: (reasons: readonly string[]) => string,
+  w: FateWeights = DEFAULT_FATE_WEIGHTS,
+): Fate {
   const entries: [keyof FateWeights, number][] = [
     ['complete', w.complete],
     ['passengerBeforeAccept', w.passengerBeforeAccept],
@@ -128,14 +139,34 @@ export function drawFate(r: number, pickReason: (reasons: readonly string[]) => 
     case 'complete':
       return { kind: 'complete' };
     case 'passengerBeforeAccept':
-      return { kind: 'cancel', by: 'passenger', at: 'requested', reason: pickReason(CANCEL_REASONS.passengerBeforeAccept) };
+      return {
+        kind: 'cancel',
+        by: 'passenger',
+        at: 'requested',
+        reason: pickReason(CANCEL_REASONS.passengerBeforeAccept),
+      };
     case 'passengerAfterAccept':
-      return { kind: 'cancel', by: 'passenger', at: 'accepted', reason: pickReason(CANCEL_REASONS.passengerAfterAccept) };
+      return {
+        kind: 'cancel',
+        by: 'passenger',
+        at: 'accepted',
+        reason: pickReason(CANCEL_REASONS.passengerAfterAccept),
+      };
     case 'driverAfterAccept':
-      return { kind: 'cancel', by: 'driver', at: 'accepted', reason: pickReason(CANCEL_REASONS.driverAfterAccept) };
+      return {
+        kind: 'cancel',
+        by: 'driver',
+        at: 'accepted',
+        reason: pickReason(CANCEL_REASONS.driverAfterAccept),
+      };
     case 'driverNoShow':
       return { kind: 'cancel', by: 'driver', at: 'arrived', reason: pickReason(CANCEL_REASONS.driverNoShow) };
     case 'systemNoDriver':
-      return { kind: 'cancel', by: 'system', at: 'requested', reason: pickReason(CANCEL_REASONS.systemNoDriver) };
+      return {
+        kind: 'cancel',
+        by: 'system',
+        at: 'requested',
+        reason: pickReason(CANCEL_REASONS.systemNoDriver),
+      };
   }
 }

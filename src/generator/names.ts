@@ -2,14 +2,80 @@
 import type { Rng } from './rng.js';
 import type { VehicleType } from './fare.js';
 
-const FAMILY = ['Nguyen', 'Tran', 'Le', 'Pham', 'Hoang', 'Huynh', 'Phan', 'Vu', 'Vo', 'Dang', 'Bui', 'Do', 'Ho', 'Ngo', 'Duong', 'Ly'];
+const FAMILY = [
+  'Nguyen',
+  'Tran',
+  'Le',
+  'Pham',
+  'Hoang',
+  'Huynh',
+  'Phan',
+  'Vu',
+  'Vo',
+  'Dang',
+  'Bui',
+  'Do',
+  'Ho',
+  'Ngo',
+  'Duong',
+  'Ly',
+];
 const FAMILY_WEIGHT = [38, 11, 9, 7, 5, 5, 4, 4, 3, 2, 2, 2, 2, 2, 2, 2];
 const MIDDLE = ['Van', 'Thi', 'Minh', 'Ngoc', 'Thanh', 'Duc', 'Hoai', 'Quoc', 'Gia', 'Bao', 'Kim', 'Huu'];
 const GIVEN = [
-  'An', 'Binh', 'Chi', 'Dung', 'Giang', 'Hai', 'Hanh', 'Hieu', 'Hoa', 'Hung', 'Huong', 'Khanh', 'Lan', 'Linh', 'Long',
-  'Mai', 'Minh', 'Nam', 'Nga', 'Phong', 'Phuong', 'Quan', 'Quynh', 'Son', 'Tam', 'Thao', 'Trang', 'Trung', 'Tuan', 'Vy', 'Yen',
+  'An',
+  'Binh',
+  'Chi',
+  'Dung',
+  'Giang',
+  'Hai',
+  'Hanh',
+  'Hieu',
+  'Hoa',
+  'Hung',
+  'Huong',
+  'Khanh',
+  'Lan',
+  'Linh',
+  'Long',
+  'Mai',
+  'Minh',
+  'Nam',
+  'Nga',
+  'Phong',
+  'Phuong',
+  'Quan',
+  'Quynh',
+  'Son',
+  'Tam',
+  'Thao',
+  'Trang',
+  'Trung',
+  'Tuan',
+  'Vy',
+  'Yen',
 ];
-const MOBILE_PREFIXES = ['90', '91', '93', '94', '96', '97', '98', '70', '76', '77', '78', '79', '81', '83', '84', '85', '86', '88', '89'];
+const MOBILE_PREFIXES = [
+  '90',
+  '91',
+  '93',
+  '94',
+  '96',
+  '97',
+  '98',
+  '70',
+  '76',
+  '77',
+  '78',
+  '79',
+  '81',
+  '83',
+  '84',
+  '85',
+  '86',
+  '88',
+  '89',
+];
 const EMAIL_DOMAINS = ['gmail.com', 'yahoo.com', 'outlook.com', 'icloud.com'];
 
 export function fullName(rng: Rng): string {

@@ -64,13 +64,19 @@ const baseTime = z.preprocess(
   z.date().refine((d) => !Number.isNaN(d.getTime()), 'expected an ISO-8601 timestamp or "now"'),
 );
 
-const bool = z.preprocess((v) => (v === 'true' || v === 'on' ? true : v === 'false' || v === 'off' ? false : v), z.boolean());
+const bool = z.preprocess(
+  (v) => (v === 'true' || v === 'on' ? true : v === 'false' || v === 'off' ? false : v),
+  z.boolean(),
+);
 
 export const generatorInputSchema = z
   .object({
     mode: z.enum(['seed', 'stream']).default('stream'),
     volume: z.enum(VOLUMES).default('small'),
-    seed: z.union([z.string().min(1), z.number()]).default('42').transform(String),
+    seed: z
+      .union([z.string().min(1), z.number()])
+      .default('42')
+      .transform(String),
     baseTime: baseTime.optional(),
     days: num(0.01, 3650).optional(),
     bookings: int(0).optional(),
@@ -102,7 +108,10 @@ export const generatorInputSchema = z
     path: ['stream', 'sleepMinMs'],
   });
 
-export type GeneratorInput = z.input<typeof generatorInputSchema> & { knobs?: Partial<SimKnobs>; pg?: PgSettings };
+export type GeneratorInput = z.input<typeof generatorInputSchema> & {
+  knobs?: Partial<SimKnobs>;
+  pg?: PgSettings;
+};
 
 export function resolveOptions(input: GeneratorInput = {}): GeneratorOptions {
   const parsed = generatorInputSchema.safeParse(input);
@@ -111,7 +120,8 @@ export function resolveOptions(input: GeneratorInput = {}): GeneratorOptions {
   const preset = VOLUME_PRESETS[o.volume];
   const sleepMin = o.stream.sleepMinMs ?? 50;
   const sleepMax = o.stream.sleepMaxMs ?? Math.max(sleepMin, 250);
-  if (sleepMin > sleepMax) throw new ConfigError('invalid generator options: stream sleep min must be <= max');
+  if (sleepMin > sleepMax)
+    throw new ConfigError('invalid generator options: stream sleep min must be <= max');
   return {
     mode: o.mode,
     volume: o.volume,
@@ -138,7 +148,11 @@ export function resolveOptions(input: GeneratorInput = {}): GeneratorOptions {
     migrate: o.migrate,
     ifSeeded: o.ifSeeded,
     progressIntervalMs: o.progressIntervalMs,
-    knobs: { ...DEFAULT_KNOBS, ...(input.knobs ?? {}), fateWeights: { ...DEFAULT_KNOBS.fateWeights, ...(input.knobs?.fateWeights ?? {}) } },
+    knobs: {
+      ...DEFAULT_KNOBS,
+      ...(input.knobs ?? {}),
+      fateWeights: { ...DEFAULT_KNOBS.fateWeights, ...(input.knobs?.fateWeights ?? {}) },
+    },
     pg: input.pg,
   };
 }

@@ -57,7 +57,8 @@ export class DemandTracker {
 /** Available drivers per zone, counted once per tick: the supply side of surge. */
 export function supplyByZone(ctx: SimContext): Map<number, number> {
   const m = new Map<number, number>();
-  for (const d of ctx.world.drivers) if (d.status === 'available') m.set(d.zoneId, (m.get(d.zoneId) ?? 0) + 1);
+  for (const d of ctx.world.drivers)
+    if (d.status === 'available') m.set(d.zoneId, (m.get(d.zoneId) ?? 0) + 1);
   return m;
 }
 
@@ -94,7 +95,12 @@ function metadata(rng: Rng, large: boolean): Record<string, unknown> {
  * Plans a new request and submits its INSERT. Returns false when every passenger tried is already
  * riding. `atMs` pins requested_at (seed mode samples request times up front).
  */
-export function requestRide(ctx: SimContext, demand: DemandTracker, supply: Map<number, number>, atMs?: number): boolean {
+export function requestRide(
+  ctx: SimContext,
+  demand: DemandTracker,
+  supply: Map<number, number>,
+  atMs?: number,
+): boolean {
   const { world, rng, knobs } = ctx;
   const passenger = pickPassenger(ctx);
   if (!passenger) return false;

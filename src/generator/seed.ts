@@ -21,7 +21,8 @@ const LOCAL_OFFSET_MS = 7 * 3_600_000;
 
 /** Relative request volume by local hour: morning and evening peaks, quiet nights. */
 export const HOURLY_DEMAND: readonly number[] = [
-  0.2, 0.1, 0.08, 0.06, 0.1, 0.3, 0.7, 1.6, 1.8, 1.2, 0.9, 1.0, 1.1, 0.9, 0.8, 0.9, 1.2, 1.8, 2.0, 1.6, 1.2, 1.0, 0.7, 0.4,
+  0.2, 0.1, 0.08, 0.06, 0.1, 0.3, 0.7, 1.6, 1.8, 1.2, 0.9, 1.0, 1.1, 0.9, 0.8, 0.9, 1.2, 1.8, 2.0, 1.6, 1.2,
+  1.0, 0.7, 0.4,
 ];
 
 /** `n` request times in [fromMs, toMs) following HOURLY_DEMAND (rejection sampling), ascending. */
@@ -49,9 +50,20 @@ export async function runSeed(env: RunEnv): Promise<RunOutcome> {
     const what = `ride_hailing_db already has ${ex.drivers} drivers, ${ex.passengers} passengers, ${ex.bookings} bookings`;
     if (opts.ifSeeded === 'skip') {
       log(`[generate seed] ${what}; skipping (--if-seeded skip)`);
-      return { totals, counters, ticks: 0, skipped: true, resumed: 0, loopMs: 0, loopRows: 0, summary: 'skipped' };
+      return {
+        totals,
+        counters,
+        ticks: 0,
+        skipped: true,
+        resumed: 0,
+        loopMs: 0,
+        loopRows: 0,
+        summary: 'skipped',
+      };
     }
-    throw new ConfigError(`${what}; seed mode needs an empty database for reproducible rows (or pass --if-seeded skip)`);
+    throw new ConfigError(
+      `${what}; seed mode needs an empty database for reproducible rows (or pass --if-seeded skip)`,
+    );
   }
 
   const world = new World(await loadZones(pool));
@@ -71,17 +83,33 @@ export async function runSeed(env: RunEnv): Promise<RunOutcome> {
     await insertPassengers(s, world, passengers);
     await insertDrivers(s, world, drivers);
   });
-  log(`[generate seed] population: ${opts.passengers} passengers, ${opts.drivers} drivers; history ${opts.days} days, ${opts.bookings} bookings ending ${opts.baseTime.toISOString()}`);
+  log(
+    `[generate seed] population: ${opts.passengers} passengers, ${opts.drivers} drivers; history ${opts.days} days, ${opts.bookings} bookings ending ${opts.baseTime.toISOString()}`,
+  );
 
   const clock = new SimulatedClock(startMs, opts.seedTickSeconds, rng.fork('stamps'));
   const exec = new KeyedExecutor(1);
-  const ctx: SimContext = { world, clock, rng: rng.fork('simulation'), writer, exec, counters, knobs: opts.knobs };
+  const ctx: SimContext = {
+    world,
+    clock,
+    rng: rng.fork('simulation'),
+    writer,
+    exec,
+    counters,
+    knobs: opts.knobs,
+  };
   const sim = new Simulation(ctx);
   // Requests stop an hour before the end so the history is (nearly) all finished by --base-time.
   const lastRequest = endMs - Math.min(3_600_000, (endMs - startMs) / 10);
   const times = sampleRequestTimes(rng.fork('arrivals'), opts.bookings, startMs, lastRequest);
   const progress = new Progress(
-    { mode: 'seed', totals, counters, world, fraction: () => Math.min(1, (clock.simSeconds * 1000) / Math.max(1, endMs - startMs)) },
+    {
+      mode: 'seed',
+      totals,
+      counters,
+      world,
+      fraction: () => Math.min(1, (clock.simSeconds * 1000) / Math.max(1, endMs - startMs)),
+    },
     opts.progressIntervalMs,
     log,
   );

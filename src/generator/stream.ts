@@ -14,7 +14,15 @@ import { Rng } from './rng.js';
 import type { RunEnv, RunOutcome } from './run-env.js';
 import { Simulation } from './sim.js';
 import { KeyedExecutor, RateLimiter } from './throttle.js';
-import { World, insertDrivers, insertPassengers, loadWorldState, loadZones, makeDrivers, makePassengers } from './world.js';
+import {
+  World,
+  insertDrivers,
+  insertPassengers,
+  loadWorldState,
+  loadZones,
+  makeDrivers,
+  makePassengers,
+} from './world.js';
 import { Writer, emptyTotals } from './writes.js';
 
 export async function runStream(env: RunEnv): Promise<RunOutcome> {
@@ -29,27 +37,49 @@ export async function runStream(env: RunEnv): Promise<RunOutcome> {
   const writer = new Writer(pool, new RateLimiter(opts.rate), totals);
   const clock = new WallClock(opts.stream.simSecondsPerTick);
   const exec = new KeyedExecutor(opts.poolSize);
-  const ctx: SimContext = { world, clock, rng: rng.fork('simulation'), writer, exec, counters, knobs: opts.knobs };
+  const ctx: SimContext = {
+    world,
+    clock,
+    rng: rng.fork('simulation'),
+    writer,
+    exec,
+    counters,
+    knobs: opts.knobs,
+  };
   const sim = new Simulation(ctx, opts.stream.locationBatch);
 
   const nowMs = Date.now();
   const missingDrivers = opts.drivers - world.drivers.length;
   const missingPassengers = opts.passengers - world.passengers.length;
   if (missingPassengers > 0) {
-    const rows = makePassengers(rng.fork(`population/passengers/${world.passengers.length}`), world, world.passengers.length, missingPassengers, nowMs);
+    const rows = makePassengers(
+      rng.fork(`population/passengers/${world.passengers.length}`),
+      world,
+      world.passengers.length,
+      missingPassengers,
+      nowMs,
+    );
     await writer.auto((s) => insertPassengers(s, world, rows));
   }
   if (missingDrivers > 0) {
-    const rows = makeDrivers(rng.fork(`population/drivers/${world.drivers.length}`), world, world.drivers.length, missingDrivers, {
-      signedUpBefore: nowMs,
-      statusAt: nowMs,
-      onlineShare: 0,
-    });
+    const rows = makeDrivers(
+      rng.fork(`population/drivers/${world.drivers.length}`),
+      world,
+      world.drivers.length,
+      missingDrivers,
+      {
+        signedUpBefore: nowMs,
+        statusAt: nowMs,
+        onlineShare: 0,
+      },
+    );
     await writer.auto((s) => insertDrivers(s, world, rows));
   }
 
   // Driver status must agree with the bookings in flight before the simulation takes over.
-  const onTrip = new Set(loaded.filter((b) => b.driverId !== null && b.status !== 'requested').map((b) => b.driverId));
+  const onTrip = new Set(
+    loaded.filter((b) => b.driverId !== null && b.status !== 'requested').map((b) => b.driverId),
+  );
   for (const d of world.drivers) {
     if (onTrip.has(d.id)) {
       if (d.status !== 'busy') setDriverStatus(ctx, d, 'busy');
@@ -74,7 +104,8 @@ export async function runStream(env: RunEnv): Promise<RunOutcome> {
   let ticks = 0;
   while (!signal?.aborted && performance.now() < deadline) {
     let requests = 0;
-    for (let free = maxInflight - world.active.length; free > 0; free--) if (ctx.rng.chance(newBookingProb)) requests++;
+    for (let free = maxInflight - world.active.length; free > 0; free--)
+      if (ctx.rng.chance(newBookingProb)) requests++;
     sim.tick({ requests, driverUpdates, shifts: true });
     await exec.drain();
     clock.advance();

@@ -17,8 +17,36 @@ export interface VolumePreset {
 }
 
 export const VOLUME_PRESETS: Readonly<Record<Volume, VolumePreset>> = {
-  tiny: { drivers: 20, passengers: 50, seedDays: 1, seedBookings: 150, maxInflight: 8, driverUpdatesPerTick: 4 },
-  small: { drivers: 200, passengers: 1_000, seedDays: 3, seedBookings: 2_000, maxInflight: 40, driverUpdatesPerTick: 20 },
-  medium: { drivers: 1_000, passengers: 5_000, seedDays: 7, seedBookings: 10_000, maxInflight: 150, driverUpdatesPerTick: 80 },
-  large: { drivers: 4_000, passengers: 20_000, seedDays: 7, seedBookings: 40_000, maxInflight: 600, driverUpdatesPerTick: 300 },
+  tiny: {
+    drivers: 20,
+    passengers: 50,
+    seedDays: 1,
+    seedBookings: 150,
+    maxInflight: 8,
+    driverUpdatesPerTick: 4,
+  },
+  small: {
+    drivers: 200,
+    passengers: 1_000,
+    seedDays: 3,
+    seedBookings: 2_000,
+    maxInflight: 40,
+    driverUpdatesPerTick: 20,
+  },
+  medium: {
+    drivers: 1_000,
+    passengers: 5_000,
+    seedDays: 7,
+    seedBookings: 10_000,
+    maxInflight: 150,
+    driverUpdatesPerTick: 80,
+  },
+  large: {
+    drivers: 4_000,
+    passengers: 20_000,
+    seedDays: 7,
+    seedBookings: 40_000,
+    maxInflight: 600,
+    driverUpdatesPerTick: 300,
+  },
 };

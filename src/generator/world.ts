@@ -199,7 +199,13 @@ export function makeDrivers(
   return out;
 }
 
-export function makePassengers(rng: Rng, world: World, startIndex: number, count: number, signedUpBefore: number): NewPassenger[] {
+export function makePassengers(
+  rng: Rng,
+  world: World,
+  startIndex: number,
+  count: number,
+  signedUpBefore: number,
+): NewPassenger[] {
   const out: NewPassenger[] = [];
   for (let i = startIndex; i < startIndex + count; i++) {
     const name = fullName(rng);
@@ -226,7 +232,8 @@ export async function insertDrivers(s: Session, world: World, rows: NewDriver[])
   for (let off = 0; off < rows.length; off += BATCH) {
     const chunk = rows.slice(off, off + BATCH);
     const values: unknown[] = [];
-    for (const d of chunk) values.push(d.fullName, d.phone, d.vehicle, d.plate, d.status, d.homeZoneId, d.createdAt, d.updatedAt);
+    for (const d of chunk)
+      values.push(d.fullName, d.phone, d.vehicle, d.plate, d.status, d.homeZoneId, d.createdAt, d.updatedAt);
     const res = await s.write(
       'drivers',
       'insert',
@@ -298,7 +305,8 @@ export async function insertPassengers(s: Session, world: World, rows: NewPassen
 function increasingIds(rows: { id: string }[]): number[] {
   const ids = rows.map((r) => Number(r.id));
   for (let i = 1; i < ids.length; i++) {
-    if (!(ids[i]! > ids[i - 1]!)) throw new Error('INSERT ... RETURNING did not return ids in insertion order');
+    if (!(ids[i]! > ids[i - 1]!))
+      throw new Error('INSERT ... RETURNING did not return ids in insertion order');
   }
   return ids;
 }
@@ -384,8 +392,11 @@ export async function loadWorldState(q: pg.Pool, world: World): Promise<LoadedBo
       lastTs: r.ts.getTime(),
     });
   }
-  const passengers = await q.query<{ id: string; home_zone_id: number }>('SELECT id, home_zone_id FROM passengers ORDER BY id');
-  for (const r of passengers.rows) world.passengers.push({ id: Number(r.id), homeZoneId: r.home_zone_id, riding: false });
+  const passengers = await q.query<{ id: string; home_zone_id: number }>(
+    'SELECT id, home_zone_id FROM passengers ORDER BY id',
+  );
+  for (const r of passengers.rows)
+    world.passengers.push({ id: Number(r.id), homeZoneId: r.home_zone_id, riding: false });
 
   const active = await q.query<{
     id: string;

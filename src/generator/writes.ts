@@ -8,7 +8,14 @@ import type pg from 'pg';
 import { RideCdcError } from '../shared/errors.js';
 import type { RateLimiter } from './throttle.js';
 
-export const WRITTEN_TABLES = ['passengers', 'drivers', 'driver_locations', 'bookings', 'payments', 'ratings'] as const;
+export const WRITTEN_TABLES = [
+  'passengers',
+  'drivers',
+  'driver_locations',
+  'bookings',
+  'payments',
+  'ratings',
+] as const;
 export type WrittenTable = (typeof WRITTEN_TABLES)[number];
 export type WriteOp = 'insert' | 'update' | 'delete';
 
@@ -21,7 +28,9 @@ export interface WriteTotals {
 }
 
 export function emptyTotals(): WriteTotals {
-  const byTable = Object.fromEntries(WRITTEN_TABLES.map((t) => [t, { insert: 0, update: 0, delete: 0 }])) as WriteTotals['byTable'];
+  const byTable = Object.fromEntries(
+    WRITTEN_TABLES.map((t) => [t, { insert: 0, update: 0, delete: 0 }]),
+  ) as WriteTotals['byTable'];
   return { rows: 0, statements: 0, transactions: 0, byTable };
 }
 
@@ -44,12 +53,20 @@ export class Session {
     private readonly totals: WriteTotals,
   ) {}
 
-  async write(table: WrittenTable, op: WriteOp, stmt: Stmt, values: unknown[], opts: { rows?: number; expect?: number } = {}): Promise<pg.QueryResult> {
+  async write(
+    table: WrittenTable,
+    op: WriteOp,
+    stmt: Stmt,
+    values: unknown[],
+    opts: { rows?: number; expect?: number } = {},
+  ): Promise<pg.QueryResult> {
     await this.limiter.take(opts.rows ?? 1);
     const res = await this.q.query({ name: stmt.name, text: stmt.text, values });
     const n = res.rowCount ?? 0;
     if (opts.expect !== undefined && n !== opts.expect) {
-      throw new SimulationStateError(`${stmt.name}(${JSON.stringify(values.slice(0, 2))}) touched ${n} rows, expected ${opts.expect}`);
+      throw new SimulationStateError(
+        `${stmt.name}(${JSON.stringify(values.slice(0, 2))}) touched ${n} rows, expected ${opts.expect}`,
+      );
     }
     this.totals.statements++;
     this.totals.rows += n;
@@ -156,7 +173,10 @@ export const SQL = {
     'gen_payment_adjust',
     `UPDATE payments SET amount = $2, platform_fee = $3, driver_earnings = $4 WHERE booking_id = $1`,
   ),
-  paymentRefund: s('gen_payment_refund', `UPDATE payments SET status = 'refunded' WHERE booking_id = $1 AND status = 'paid'`),
+  paymentRefund: s(
+    'gen_payment_refund',
+    `UPDATE payments SET status = 'refunded' WHERE booking_id = $1 AND status = 'paid'`,
+  ),
   ratingInsert: s(
     'gen_rating_insert',
     `INSERT INTO ratings (booking_id, rater_type, rater_id, ratee_id, score, comment, rated_at)

@@ -73,7 +73,8 @@ export class ZoneIndex {
   private readonly byId = new Map<number, Zone>();
 
   constructor(zones: readonly Zone[]) {
-    if (zones.length === 0) throw new Error('ZoneIndex needs at least one zone (is migration 002_zones applied?)');
+    if (zones.length === 0)
+      throw new Error('ZoneIndex needs at least one zone (is migration 002_zones applied?)');
     this.zones = [...zones].sort((a, b) => a.id - b.id);
     for (const z of this.zones) this.byId.set(z.id, z);
   }

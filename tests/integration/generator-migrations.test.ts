@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MigrationError, runMigrations } from '../../src/db/migrations.js';
-import { createClient, ensureDatabase, quoteIdent, sourcePgSettings, type PgSettings } from '../../src/db/pg.js';
+import {
+  createClient,
+  ensureDatabase,
+  quoteIdent,
+  sourcePgSettings,
+  type PgSettings,
+} from '../../src/db/pg.js';
 import { migrateTarget } from '../../src/db/targets.js';
 
 const server = sourcePgSettings();
@@ -52,10 +58,19 @@ describe('migration runner', () => {
       '002_rows.sql': "INSERT INTO t VALUES (1, 'a');",
       '010_more.sql': "INSERT INTO t VALUES (2, 'b');",
     });
-    expect(await runMigrations(db, { dir })).toEqual({ applied: ['001_t.sql', '002_rows.sql', '010_more.sql'], skipped: [] });
-    expect(await runMigrations(db, { dir })).toEqual({ applied: [], skipped: ['001_t.sql', '002_rows.sql', '010_more.sql'] });
+    expect(await runMigrations(db, { dir })).toEqual({
+      applied: ['001_t.sql', '002_rows.sql', '010_more.sql'],
+      skipped: [],
+    });
+    expect(await runMigrations(db, { dir })).toEqual({
+      applied: [],
+      skipped: ['001_t.sql', '002_rows.sql', '010_more.sql'],
+    });
     expect(await q(db, 'SELECT id FROM t ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
-    const recorded = await q<{ name: string; checksum: string; applied_at: Date }>(db, 'SELECT * FROM public.schema_migrations ORDER BY name');
+    const recorded = await q<{ name: string; checksum: string; applied_at: Date }>(
+      db,
+      'SELECT * FROM public.schema_migrations ORDER BY name',
+    );
     expect(recorded.map((r) => r.name)).toEqual(['001_t.sql', '002_rows.sql', '010_more.sql']);
     expect(recorded[0]!.checksum).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -78,7 +93,9 @@ describe('migration runner', () => {
     expect(err).toBeInstanceOf(MigrationError);
     expect((err as Error).message).toMatch(/002_bad\.sql:2: relation "nope" does not exist/);
     expect(await q(db, "SELECT to_regclass('half') AS r")).toEqual([{ r: null }]);
-    expect((await q<{ name: string }>(db, 'SELECT name FROM schema_migrations')).map((r) => r.name)).toEqual(['001_ok.sql']);
+    expect((await q<{ name: string }>(db, 'SELECT name FROM schema_migrations')).map((r) => r.name)).toEqual([
+      '001_ok.sql',
+    ]);
   });
 
   it('is safe to run concurrently (advisory lock)', async () => {
@@ -94,9 +111,14 @@ describe('migration runner', () => {
 
   it('supports another bookkeeping schema, no-transaction files, and empty or missing directories', async () => {
     const db = await freshDb();
-    const dir = dirWith({ '001_idx.sql': '-- migrate:no-transaction\nCREATE TABLE x (id int);\nCREATE INDEX CONCURRENTLY x_idx ON x (id);' });
+    const dir = dirWith({
+      '001_idx.sql':
+        '-- migrate:no-transaction\nCREATE TABLE x (id int);\nCREATE INDEX CONCURRENTLY x_idx ON x (id);',
+    });
     expect((await runMigrations(db, { dir, schema: 'mart' })).applied).toEqual(['001_idx.sql']);
-    expect(await q(db, "SELECT count(*)::int AS n FROM mart.schema_migrations WHERE name = '001_idx.sql'")).toEqual([{ n: 1 }]);
+    expect(
+      await q(db, "SELECT count(*)::int AS n FROM mart.schema_migrations WHERE name = '001_idx.sql'"),
+    ).toEqual([{ n: 1 }]);
     expect(await runMigrations(db, { dir: dirWith({}) })).toEqual({ applied: [], skipped: [] });
     expect(await runMigrations(db, { dir: join(dir, 'missing') })).toEqual({ applied: [], skipped: [] });
   });

@@ -116,13 +116,24 @@ async function checkInvariants(s: PgSettings): Promise<{ bookings: BookingRow[] 
     const t = (d: Date | null): number => (d === null ? NaN : d.getTime());
     for (const b of bookings) {
       const where = `booking ${b.id} (${b.status})`;
-      const has = { acc: b.accepted_at !== null, arr: b.arrived_at !== null, st: b.started_at !== null, done: b.completed_at !== null };
+      const has = {
+        acc: b.accepted_at !== null,
+        arr: b.arrived_at !== null,
+        st: b.started_at !== null,
+        done: b.completed_at !== null,
+      };
       switch (b.status) {
         case 'completed': {
           expect(has, where).toEqual({ acc: true, arr: true, st: true, done: true });
-          expect(t(b.completed_at) >= t(b.started_at) && t(b.started_at) >= t(b.arrived_at), where).toBe(true);
-          expect(t(b.arrived_at) >= t(b.accepted_at) && t(b.accepted_at) >= t(b.requested_at), where).toBe(true);
-          const expected = computeFare(b.vehicle_type, Number(b.distance_km), Number(b.surge_multiplier)) + Number(b.correction_delta ?? 0);
+          expect(t(b.completed_at) >= t(b.started_at) && t(b.started_at) >= t(b.arrived_at), where).toBe(
+            true,
+          );
+          expect(t(b.arrived_at) >= t(b.accepted_at) && t(b.accepted_at) >= t(b.requested_at), where).toBe(
+            true,
+          );
+          const expected =
+            computeFare(b.vehicle_type, Number(b.distance_km), Number(b.surge_multiplier)) +
+            Number(b.correction_delta ?? 0);
           expect(Number(b.final_fare), `${where} fare`).toBe(expected);
           expect(b.driver_id, where).not.toBeNull();
           break;
@@ -148,7 +159,8 @@ async function checkInvariants(s: PgSettings): Promise<{ bookings: BookingRow[] 
           expect(has, where).toEqual({ acc: true, arr: true, st: true, done: false });
           break;
       }
-      if (b.status !== 'cancelled') expect(b.cancelled_at ?? b.cancelled_by ?? b.cancel_reason, where).toBeNull();
+      if (b.status !== 'cancelled')
+        expect(b.cancelled_at ?? b.cancelled_by ?? b.cancel_reason, where).toBeNull();
     }
 
     // Payments: exactly one per completed booking, for the final fare, split into fee + earnings.
@@ -202,9 +214,13 @@ describe('generator against PostgreSQL', () => {
     expect(bookings.length).toBe(150 - ra.counters.deletes);
     const statuses = new Set(bookings.map((x) => x.status));
     expect([...statuses].sort()).toEqual(['cancelled', 'completed']);
-    expect(new Set(bookings.filter((x) => x.cancelled_by).map((x) => x.cancelled_by))).toEqual(new Set(['passenger', 'driver', 'system']));
+    expect(new Set(bookings.filter((x) => x.cancelled_by).map((x) => x.cancelled_by))).toEqual(
+      new Set(['passenger', 'driver', 'system']),
+    );
     // History ends by --base-time (the default, fixed one).
-    expect(Math.max(...bookings.map((x) => x.requested_at.getTime()))).toBeLessThan(Date.parse('2025-06-01T00:00:00Z'));
+    expect(Math.max(...bookings.map((x) => x.requested_at.getTime()))).toBeLessThan(
+      Date.parse('2025-06-01T00:00:00Z'),
+    );
 
     // A second seed on the same database refuses (rows would not be reproducible), or skips.
     await expect(runGenerator({ ...input, pg: a }, undefined, quiet)).rejects.toThrow(/empty database/);
@@ -230,7 +246,9 @@ describe('generator against PostgreSQL', () => {
       }
       try {
         while (polling) {
-          const r = await c.query<{ status: string }>('SELECT DISTINCT status FROM bookings').catch(() => ({ rows: [] }));
+          const r = await c
+            .query<{ status: string }>('SELECT DISTINCT status FROM bookings')
+            .catch(() => ({ rows: [] }));
           for (const x of r.rows) seen.add(x.status);
           await new Promise((r) => setTimeout(r, 150));
         }
@@ -256,7 +274,14 @@ describe('generator against PostgreSQL', () => {
     polling = false;
     await poller;
 
-    expect([...seen].sort()).toEqual(['accepted', 'arrived', 'cancelled', 'completed', 'in_progress', 'requested']);
+    expect([...seen].sort()).toEqual([
+      'accepted',
+      'arrived',
+      'cancelled',
+      'completed',
+      'in_progress',
+      'requested',
+    ]);
     const k = res.counters;
     expect(k.completed).toBeGreaterThan(20);
     expect(k.cancelled.passenger).toBeGreaterThan(0);
@@ -290,7 +315,9 @@ describe('generator against PostgreSQL', () => {
            AND pg_column_size(metadata) > 8192 AND status <> 'requested' AND NOT metadata ? 'fare_correction'`,
       );
       expect(Number(toast.rows[0]!.n)).toBeGreaterThan(0);
-      const corrected = await c.query<{ n: string }>(`SELECT count(*) AS n FROM bookings WHERE metadata ? 'fare_correction'`);
+      const corrected = await c.query<{ n: string }>(
+        `SELECT count(*) AS n FROM bookings WHERE metadata ? 'fare_correction'`,
+      );
       expect(Number(corrected.rows[0]!.n)).toBe(k.fareCorrections);
     });
   });
@@ -312,7 +339,10 @@ describe('generator against PostgreSQL', () => {
     expect(performance.now() - t0).toBeLessThan(15_000);
     expect(first.counters.requested).toBeGreaterThan(0);
     const inflight = await withDb(db, async (c) =>
-      Number((await c.query(`SELECT count(*) AS n FROM bookings WHERE status NOT IN ('completed', 'cancelled')`)).rows[0].n),
+      Number(
+        (await c.query(`SELECT count(*) AS n FROM bookings WHERE status NOT IN ('completed', 'cancelled')`))
+          .rows[0].n,
+      ),
     );
     await checkInvariants(db);
 
@@ -322,8 +352,12 @@ describe('generator against PostgreSQL', () => {
     // No connections left behind by either run.
     const leftovers = await admin(async (c) =>
       Number(
-        (await c.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'ride-cdc-generator'`, [db.database]))
-          .rows[0].n,
+        (
+          await c.query(
+            `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'ride-cdc-generator'`,
+            [db.database],
+          )
+        ).rows[0].n,
       ),
     );
     expect(leftovers).toBe(0);

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SURGE, TARIFFS, computeFare, roundKm, splitPayment, surgeMultiplier, VEHICLE_TYPES } from '../../src/generator/fare.js';
+import {
+  MAX_SURGE,
+  TARIFFS,
+  computeFare,
+  roundKm,
+  splitPayment,
+  surgeMultiplier,
+  VEHICLE_TYPES,
+} from '../../src/generator/fare.js';
 
 describe('computeFare', () => {
   it('is base + per_km × km × surge, rounded to 100 VND', () => {
@@ -39,8 +47,16 @@ describe('computeFare', () => {
 
 describe('splitPayment', () => {
   it('takes the platform commission and gives the driver the rest', () => {
-    expect(splitPayment('car', 100_000)).toEqual({ amount: 100_000, platformFee: 22_000, driverEarnings: 78_000 });
-    expect(splitPayment('bike', 32_600)).toEqual({ amount: 32_600, platformFee: 6_520, driverEarnings: 26_080 });
+    expect(splitPayment('car', 100_000)).toEqual({
+      amount: 100_000,
+      platformFee: 22_000,
+      driverEarnings: 78_000,
+    });
+    expect(splitPayment('bike', 32_600)).toEqual({
+      amount: 32_600,
+      platformFee: 6_520,
+      driverEarnings: 26_080,
+    });
     for (const v of VEHICLE_TYPES) {
       for (const amount of [10_000, 14_200, 99_900, 302_000]) {
         const p = splitPayment(v, amount);

@@ -61,13 +61,27 @@ describe('drawFate', () => {
     }
     expect((counts.get('complete') ?? 0) / n).toBeCloseTo(DEFAULT_FATE_WEIGHTS.complete, 1);
     expect([...counts.keys()].sort()).toEqual(
-      ['complete', 'driver@accepted', 'driver@arrived', 'passenger@accepted', 'passenger@requested', 'system@requested'].sort(),
+      [
+        'complete',
+        'driver@accepted',
+        'driver@arrived',
+        'passenger@accepted',
+        'passenger@requested',
+        'system@requested',
+      ].sort(),
     );
   });
 
   it('respects zero weights', () => {
     const rng = new Rng('zero');
-    const w = { ...DEFAULT_FATE_WEIGHTS, complete: 0, passengerBeforeAccept: 0, passengerAfterAccept: 0, driverAfterAccept: 0, driverNoShow: 0 };
+    const w = {
+      ...DEFAULT_FATE_WEIGHTS,
+      complete: 0,
+      passengerBeforeAccept: 0,
+      passengerAfterAccept: 0,
+      driverAfterAccept: 0,
+      driverNoShow: 0,
+    };
     for (let i = 0; i < 100; i++) {
       const f = drawFate(rng.next(), (r) => rng.pick(r), w);
       expect(f).toEqual({ kind: 'cancel', by: 'system', at: 'requested', reason: 'no_driver_available' });

@@ -47,7 +47,12 @@ describe('generator options', () => {
   it('reports every bad value at once', () => {
     let err: unknown;
     try {
-      resolveOptions({ volume: 'huge' as 'tiny', rate: 'fast', stream: { newBookingProb: 2 }, baseTime: 'yesterday' });
+      resolveOptions({
+        volume: 'huge' as 'tiny',
+        rate: 'fast',
+        stream: { newBookingProb: 2 },
+        baseTime: 'yesterday',
+      });
     } catch (e) {
       err = e;
     }
@@ -64,7 +69,9 @@ describe('generator options', () => {
   });
 
   it('merges knob overrides over the defaults', () => {
-    const o = resolveOptions({ knobs: { deleteCancelledProb: 0.5, fateWeights: { complete: 0.1 } as never } });
+    const o = resolveOptions({
+      knobs: { deleteCancelledProb: 0.5, fateWeights: { complete: 0.1 } as never },
+    });
     expect(o.knobs.deleteCancelledProb).toBe(0.5);
     expect(o.knobs.fateWeights.complete).toBe(0.1);
     expect(o.knobs.fateWeights.systemNoDriver).toBeGreaterThan(0);
@@ -80,13 +87,20 @@ describe('PG settings from env', () => {
       user: 'user',
       password: 'password',
     });
-    const s = pgSettingsFromEnv('GENERATOR_', SOURCE_PG_DEFAULTS, { GENERATOR_PGPORT: '6000', GENERATOR_PGDB: 'x' });
+    const s = pgSettingsFromEnv('GENERATOR_', SOURCE_PG_DEFAULTS, {
+      GENERATOR_PGPORT: '6000',
+      GENERATOR_PGDB: 'x',
+    });
     expect(s).toMatchObject({ port: 6000, database: 'x' });
-    expect(poolConfig(s, { sessionSettings: { synchronous_commit: 'off' } }).options).toBe('-c synchronous_commit=off');
+    expect(poolConfig(s, { sessionSettings: { synchronous_commit: 'off' } }).options).toBe(
+      '-c synchronous_commit=off',
+    );
   });
 
   it('names the bad variable', () => {
-    expect(() => pgSettingsFromEnv('REPORTING_', SOURCE_PG_DEFAULTS, { REPORTING_PGPORT: 'abc' })).toThrow(/REPORTING_PGPORT/);
+    expect(() => pgSettingsFromEnv('REPORTING_', SOURCE_PG_DEFAULTS, { REPORTING_PGPORT: 'abc' })).toThrow(
+      /REPORTING_PGPORT/,
+    );
   });
 });
 

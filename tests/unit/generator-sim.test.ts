@@ -27,12 +27,21 @@ function fakePool(): { pool: pg.Pool; log: Logged[] } {
   };
   const query = async (q: string | { name: string; text: string; values: unknown[] }): Promise<unknown> => {
     if (typeof q === 'string') {
-      if (q.includes('count(*)')) return { rows: [{ drivers: '0', passengers: '0', bookings: '0' }], rowCount: 1 };
+      if (q.includes('count(*)'))
+        return { rows: [{ drivers: '0', passengers: '0', bookings: '0' }], rowCount: 1 };
       if (q.includes('FROM zones')) {
         return {
           rows: HCMC_ZONES.map((z) => ({
-            id: z.id, code: z.code, name: z.name, center_lat: z.centerLat, center_lon: z.centerLon,
-            min_lat: z.minLat, max_lat: z.maxLat, min_lon: z.minLon, max_lon: z.maxLon, demand_weight: String(z.demandWeight),
+            id: z.id,
+            code: z.code,
+            name: z.name,
+            center_lat: z.centerLat,
+            center_lon: z.centerLon,
+            min_lat: z.minLat,
+            max_lat: z.maxLat,
+            min_lon: z.minLon,
+            max_lon: z.maxLon,
+            demand_weight: String(z.demandWeight),
           })),
           rowCount: HCMC_ZONES.length,
         };
@@ -53,7 +62,9 @@ function fakePool(): { pool: pg.Pool; log: Logged[] } {
   return { pool, log };
 }
 
-async function seedInMemory(input: GeneratorInput): Promise<{ log: Logged[]; out: Awaited<ReturnType<typeof runSeed>> }> {
+async function seedInMemory(
+  input: GeneratorInput,
+): Promise<{ log: Logged[]; out: Awaited<ReturnType<typeof runSeed>> }> {
   const { pool, log } = fakePool();
   const opts = resolveOptions({ mode: 'seed', progressIntervalMs: 0, migrate: false, ...input });
   const out = await runSeed({ opts, pool, log: () => {} });
@@ -88,7 +99,9 @@ describe('seed-mode simulation (in memory)', () => {
       const step = STEP[name];
       if (!step) continue;
       const id = name === 'gen_booking_insert' ? ++nextBooking : Number(values[0]);
-      const ts = String(name === 'gen_booking_insert' ? values[9] : values[name === 'gen_booking_accept' ? 2 : 1]);
+      const ts = String(
+        name === 'gen_booking_insert' ? values[9] : values[name === 'gen_booking_accept' ? 2 : 1],
+      );
       if (step === 'requested') {
         expect(status.has(id)).toBe(false);
       } else {
@@ -116,7 +129,8 @@ describe('seed-mode simulation (in memory)', () => {
     let n = 0;
     const fares = new Map<number, number>();
     for (const { name, values } of log) {
-      if (name === 'gen_booking_insert') booking.set(++n, { vehicle: String(values[2]), surge: Number(values[12]) });
+      if (name === 'gen_booking_insert')
+        booking.set(++n, { vehicle: String(values[2]), surge: Number(values[12]) });
       if (name === 'gen_booking_complete') {
         const b = booking.get(Number(values[0]))!;
         const fare = Number(values[2]);

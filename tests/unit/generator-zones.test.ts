@@ -27,9 +27,24 @@ describe('zones', () => {
 
   it('match the seed migration row for row', () => {
     const sql = readFileSync(join(import.meta.dirname, '../../mart-sql/source/002_zones.sql'), 'utf8');
-    const rows = [...sql.matchAll(/\((\d+), '([^']+)', '([^']+)', '[^']+', ([\d.]+), ([\d.]+), ([\d.]+), ([\d.]+), ([\d.]+), ([\d.]+), ([\d.]+)\)/g)];
+    const rows = [
+      ...sql.matchAll(
+        /\((\d+), '([^']+)', '([^']+)', '[^']+', ([\d.]+), ([\d.]+), ([\d.]+), ([\d.]+), ([\d.]+), ([\d.]+), ([\d.]+)\)/g,
+      ),
+    ];
     expect(rows.map((m) => [Number(m[1]), m[2], m[3], ...m.slice(4).map(Number)])).toEqual(
-      HCMC_ZONES.map((z) => [z.id, z.code, z.name, z.centerLat, z.centerLon, z.minLat, z.maxLat, z.minLon, z.maxLon, z.demandWeight]),
+      HCMC_ZONES.map((z) => [
+        z.id,
+        z.code,
+        z.name,
+        z.centerLat,
+        z.centerLon,
+        z.minLat,
+        z.maxLat,
+        z.minLon,
+        z.maxLon,
+        z.demandWeight,
+      ]),
     );
   });
 

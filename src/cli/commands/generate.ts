@@ -40,9 +40,19 @@ interface GenerateCliOptions {
 export function register(program: Command): void {
   program
     .command('generate')
-    .description('simulate a ride-hailing city into ride_hailing_db (GENERATOR_PGHOST/PGPORT/PGDB/PGUSER/PGPASSWORD)')
-    .addOption(new Option('--mode <mode>', 'seed: population + history on simulated time; stream: live simulation').choices(['seed', 'stream']).default('stream'))
-    .addOption(new Option('--volume <volume>', 'population and load preset (see docs/generator.md)').choices([...VOLUMES]).default('small'))
+    .description(
+      'simulate a ride-hailing city into ride_hailing_db (GENERATOR_PGHOST/PGPORT/PGDB/PGUSER/PGPASSWORD)',
+    )
+    .addOption(
+      new Option('--mode <mode>', 'seed: population + history on simulated time; stream: live simulation')
+        .choices(['seed', 'stream'])
+        .default('stream'),
+    )
+    .addOption(
+      new Option('--volume <volume>', 'population and load preset (see docs/generator.md)')
+        .choices([...VOLUMES])
+        .default('small'),
+    )
     .option('--seconds <n>', 'stream duration in seconds; 0 = until Ctrl-C', '0')
     .option('--seed <s>', 'random seed; seed mode on a fresh database is reproducible', '42')
     .option('--base-time <iso|now>', `seed mode: history ends here (default ${DEFAULT_SEED_BASE_TIME})`)
@@ -52,17 +62,33 @@ export function register(program: Command): void {
     .option('--passengers <n>', 'population override (default per volume)')
     .option('--rate <rows-per-s|unlimited>', 'target source-row writes per second', 'unlimited')
     .option('--stream-max-inflight <n>', 'max bookings in flight at once (default per volume)')
-    .option('--stream-new-booking-prob <p>', 'per tick, chance that each free in-flight slot gets a new request', '0.05')
+    .option(
+      '--stream-new-booking-prob <p>',
+      'per tick, chance that each free in-flight slot gets a new request',
+      '0.05',
+    )
     .option('--stream-driver-updates <n>', 'periodic driver location reports per tick (default per volume)')
     .option('--stream-sleep-min <ms>', 'pause between ticks, lower bound', '50')
     .option('--stream-sleep-max <ms>', 'pause between ticks, upper bound', '250')
     .option('--stream-sim-seconds-per-tick <s>', 'city time one tick represents', '10')
-    .option('--stream-location-batch <n>', 'periodic location reports per UPDATE statement (1 = one per report)', '1')
+    .option(
+      '--stream-location-batch <n>',
+      'periodic location reports per UPDATE statement (1 = one per report)',
+      '1',
+    )
     .option('--seed-tick-seconds <s>', 'seed mode: simulated seconds per tick', '30')
     .option('--pool-size <n>', 'stream mode connections', '8')
-    .addOption(new Option('--synchronous-commit <on|off>', 'session synchronous_commit for the generator').choices(['on', 'off']).default('on'))
+    .addOption(
+      new Option('--synchronous-commit <on|off>', 'session synchronous_commit for the generator')
+        .choices(['on', 'off'])
+        .default('on'),
+    )
     .option('--no-migrate', 'do not apply mart-sql/source migrations first')
-    .addOption(new Option('--if-seeded <what>', 'seed mode on a non-empty database').choices(['fail', 'skip']).default('fail'))
+    .addOption(
+      new Option('--if-seeded <what>', 'seed mode on a non-empty database')
+        .choices(['fail', 'skip'])
+        .default('fail'),
+    )
     .option('--progress-interval <s>', 'seconds between progress lines (0 = none)', '5')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (o: GenerateCliOptions) => {
