@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { MigrationError, runMigrations } from '../../src/db/migrations.js';
 import {
   createClient,
@@ -17,7 +17,17 @@ import {
 } from '../../src/db/pg.js';
 import { migrateTarget } from '../../src/db/targets.js';
 
-const server = sourcePgSettings();
+function serverSettings(): PgSettings {
+  if (process.env.GENERATOR_PGHOST || process.env.GENERATOR_PGPORT) return sourcePgSettings();
+  // Under the integration global setup the stack publishes its endpoints; outside it, env defaults.
+  try {
+    return (inject('stack') as { source: PgSettings } | undefined)?.source ?? sourcePgSettings();
+  } catch {
+    return sourcePgSettings();
+  }
+}
+
+const server = serverSettings();
 const created: string[] = [];
 
 async function freshDb(): Promise<PgSettings> {
