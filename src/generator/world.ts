@@ -225,7 +225,8 @@ const BATCH = 500;
 
 /**
  * Multi-row INSERTs in list order. On a fresh database the bigserial ids follow that order, which
- * seed mode's determinism relies on; the returned ids are checked to be increasing.
+ * seed mode's determinism relies on; the returned ids are checked to be increasing. Population is
+ * set-up, not load: it bypasses --rate.
  */
 export async function insertDrivers(s: Session, world: World, rows: NewDriver[]): Promise<DriverSim[]> {
   const created: DriverSim[] = [];
@@ -243,7 +244,7 @@ export async function insertDrivers(s: Session, world: World, rows: NewDriver[])
                VALUES ${valuesPlaceholders(chunk.length, 8)} RETURNING id`,
       },
       values,
-      { rows: chunk.length },
+      { rows: chunk.length, throttle: false },
     );
     const ids = increasingIds(res.rows as { id: string }[]);
     const locValues: unknown[] = [];
@@ -275,7 +276,7 @@ export async function insertDrivers(s: Session, world: World, rows: NewDriver[])
                VALUES ${valuesPlaceholders(chunk.length, 7)}`,
       },
       locValues,
-      { rows: chunk.length },
+      { rows: chunk.length, throttle: false },
     );
   }
   return created;
@@ -295,7 +296,7 @@ export async function insertPassengers(s: Session, world: World, rows: NewPassen
                VALUES ${valuesPlaceholders(chunk.length, 5)} RETURNING id`,
       },
       values,
-      { rows: chunk.length },
+      { rows: chunk.length, throttle: false },
     );
     const ids = increasingIds(res.rows as { id: string }[]);
     chunk.forEach((p, i) => world.passengers.push({ id: ids[i]!, homeZoneId: p.homeZoneId, riding: false }));

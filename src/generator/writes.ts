@@ -58,9 +58,9 @@ export class Session {
     op: WriteOp,
     stmt: Stmt,
     values: unknown[],
-    opts: { rows?: number; expect?: number } = {},
+    opts: { rows?: number; expect?: number; throttle?: boolean } = {},
   ): Promise<pg.QueryResult> {
-    await this.limiter.take(opts.rows ?? 1);
+    if (opts.throttle !== false) await this.limiter.take(opts.rows ?? 1);
     const res = await this.q.query({ name: stmt.name, text: stmt.text, values });
     const n = res.rowCount ?? 0;
     if (opts.expect !== undefined && n !== opts.expect) {
