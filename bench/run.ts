@@ -35,7 +35,8 @@ if (want('decode')) {
 if (want('drain')) {
   const r = await benchDrain(Number(values.events));
   results.drain = r;
-  console.log(`drain: ${fmt(r.events)} events in ${r.seconds.toFixed(1)} s = ${fmt(r.eventsPerSecond)} events/s (Elasticsearch + mart, one worker)`);
+  console.log(`drain: ${fmt(r.events)} events in ${r.seconds.toFixed(1)} s = ${fmt(r.eventsPerSecond)} events/s (Elasticsearch + mart, one worker); mart merges ${fmt(r.martRowsPerSecond)} rows/s`);
+  console.log(`  time per stage (s): ${Object.entries(r.stageSeconds).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
   const decode = results.decode as { medianEventsPerSecond: number } | undefined;
   if (decode) console.log(`ratio drain / decode-only: ${(r.eventsPerSecond / decode.medianEventsPerSecond).toFixed(3)}`);
 }

@@ -12,6 +12,10 @@ export interface DrainResult {
   events: number;
   seconds: number;
   eventsPerSecond: number;
+  /** Mart rows upserted per second of drain (fact_metric_bucket, gauges, members). */
+  martRowsPerSecond: number;
+  /** Where the time went: summed seconds per stage, from the worker's histograms. */
+  stageSeconds: Record<string, number>;
 }
 
 /** Sum of high watermarks of the scenario's table topics (= change events Debezium produced). */
@@ -58,6 +62,8 @@ export async function benchDrain(minEvents: number, volume = 'small'): Promise<D
   try {
     await s.start({ beforeConnector: () => generate(s.generatorEnv(), ['--mode', 'seed', '--volume', volume, '--seed', '1']).then(() => undefined) });
     const drivers = (await s.sourceDb.query<{ n: number }>('SELECT count(*)::int AS n FROM driver_locations')).rows[0]!.n;
+    // A mart-heavy part of the backlog: the simulation streaming at full speed (bookings, payments, ratings).
+    await generate(s.generatorEnv(), ['--mode', 'stream', '--volume', volume, '--seconds', '30', '--seed', '3', '--stream-sleep-min', '0', '--stream-sleep-max', '5']);
     const seeded = await waitStable(() => producedEvents(s));
     await moveAllDrivers(s, Math.ceil(Math.max(0, minEvents - seeded) / Math.max(1, drivers)));
     const total = await waitStable(() => producedEvents(s));
@@ -65,11 +71,23 @@ export async function benchDrain(minEvents: number, volume = 'small'): Promise<D
     const w = await s.startWorker({ LOG_LEVEL: 'error' });
     while ((await consumedEvents(s)) < total) await sleep(250);
     const seconds = (performance.now() - started) / 1000;
+    const martRows = await w.metric('ride_cdc_mart_rows_merged_total');
+    const stageSeconds = await stageTimes(w);
     await w.kill('SIGTERM');
-    return { events: total, seconds, eventsPerSecond: total / seconds };
+    return { events: total, seconds, eventsPerSecond: total / seconds, martRowsPerSecond: martRows / seconds, stageSeconds };
   } finally {
     await s.stop();
   }
+}
+
+async function stageTimes(w: WorkerProcess): Promise<Record<string, number>> {
+  const { body } = await w.get('/metrics');
+  const out: Record<string, number> = {};
+  for (const line of body.split('\n')) {
+    const m = /^ride_cdc_(sink_request_seconds|batch_processing_seconds)_sum(?:\{sink="([^"]+)",operation="([^"]+)"\})? ([0-9.e+-]+)$/.exec(line);
+    if (m) out[m[2] ? `${m[2]}:${m[3]}` : 'batch total'] = Number(m[4]);
+  }
+  return out;
 }
 
 /** Waits until a growing count stops growing for 5 s (Debezium has published everything). */
