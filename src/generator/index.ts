@@ -3,7 +3,8 @@
  * not to), runs seed or stream mode against ride_hailing_db and returns what it wrote. Used by
  * `ride-cdc generate`, the demo and the tests.
  */
-import { createPool, describePg, sourcePgSettings } from '../db/pg.js';
+import { createClient, createPool, describePg, sourcePgSettings, type PgSettings } from '../db/pg.js';
+import { ConfigError } from '../shared/errors.js';
 import { migrateTarget } from '../db/targets.js';
 import type { SimCounters } from './context.js';
 import { resolveOptions, type GeneratorInput, type GeneratorOptions } from './options.js';
@@ -47,6 +48,7 @@ export async function runGenerator(
       logger: { info: (m) => log(`[generate] ${m}`), warn: (m) => log(`[generate] warning: ${m}`) },
     });
   }
+  const lock = await holdGeneratorLock(settings);
   const pool = createPool(settings, {
     max: opts.mode === 'seed' ? 1 : opts.poolSize,
     applicationName: 'ride-cdc-generator',
@@ -71,5 +73,27 @@ export async function runGenerator(
     };
   } finally {
     await pool.end();
+    await lock.release();
   }
+}
+
+/**
+ * One generator per database: two simulations would fight over the same drivers and bookings (and
+ * fail on each other's updates). A session advisory lock, held for the whole run on its own
+ * connection, makes the second one fail at once with a clear message.
+ */
+async function holdGeneratorLock(settings: PgSettings): Promise<{ release: () => Promise<void> }> {
+  const c = createClient(settings, { applicationName: 'ride-cdc-generator-lock' });
+  await c.connect();
+  c.on('error', () => {});
+  const { rows } = await c.query<{ ok: boolean }>(
+    "SELECT pg_try_advisory_lock(hashtextextended('ride-cdc:generator', 0)) AS ok",
+  );
+  if (!rows[0]?.ok) {
+    await c.end().catch(() => {});
+    throw new ConfigError(
+      `another generator is already writing to ${describePg(settings)}; run one at a time per database`,
+    );
+  }
+  return { release: () => c.end().catch(() => {}) };
 }

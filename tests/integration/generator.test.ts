@@ -322,7 +322,7 @@ describe('generator against PostgreSQL', () => {
     });
   });
 
-  it('stops cleanly on abort and the next run resumes the bookings left in flight', async () => {
+  it('runs one generator per database, stops cleanly on abort, and the next run resumes the bookings left in flight', async () => {
     const db = await freshDb('resume');
     const ac = new AbortController();
     const input: GeneratorInput = {
@@ -335,7 +335,13 @@ describe('generator against PostgreSQL', () => {
     };
     setTimeout(() => ac.abort(), 3_000);
     const t0 = performance.now();
-    const first = await runGenerator(input, ac.signal, quiet);
+    const running = runGenerator(input, ac.signal, quiet);
+    // One generator per database: a second one is refused while the first runs.
+    await new Promise((r) => setTimeout(r, 1_500));
+    await expect(runGenerator({ ...input, seconds: 1 }, undefined, quiet)).rejects.toThrow(
+      /another generator/,
+    );
+    const first = await running;
     expect(performance.now() - t0).toBeLessThan(15_000);
     expect(first.counters.requested).toBeGreaterThan(0);
     const inflight = await withDb(db, async (c) =>
