@@ -80,4 +80,20 @@ describe('poison messages', () => {
     expect(worker.child.exitCode).toBeNull();
     expect((await worker.get('/readyz')).status).toBe(200);
   });
+
+  it('drains on SIGTERM: exits 0 within the shutdown deadline with its position committed', async () => {
+    await s.sourceDb.query(`UPDATE drivers SET status = 'available', updated_at = now() WHERE id = 1`);
+    await s.converge(async () => {
+      const doc = await s.es.get<{ status: string }>({ index: `${s.indexPrefix}driver_locations`, id: '1' }).catch(() => null);
+      return doc?._source?.status === 'available' ? [] : ['not yet'];
+    }, 60_000);
+    const started = Date.now();
+    const code = await worker.kill('SIGTERM');
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    // A new worker of the same group finds everything committed: nothing is replayed into the mart.
+    const next = await s.startWorker();
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(await next.metric('ride_cdc_events_in_total')).toBe(0);
+  });
 });

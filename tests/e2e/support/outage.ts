@@ -1,16 +1,11 @@
-import { join } from 'node:path';
 import type { ComponentName } from '../../../src/stack/components/types.js';
 import type { StackConfig } from '../../../src/stack/config.js';
-import { up } from '../../../src/stack/index.js';
-import { readPid, removePid, stopGroup } from '../../../src/stack/processes.js';
+import { down, up } from '../../../src/stack/index.js';
 
-/** Stops one component of the native stack for real (its whole process group), as an outage. */
+/** Stops one component of the native stack for real (its whole process group, its own stop signal), as an outage. */
 export async function stopComponent(cfg: StackConfig, name: ComponentName): Promise<void> {
-  const pidFile = join(cfg.dir, 'run', `${name}.pid`);
-  const rec = readPid(pidFile);
-  if (!rec) throw new Error(`${name} is not running from ${pidFile}`);
-  await stopGroup(rec, 'SIGTERM', 30_000);
-  await removePid(pidFile);
+  const [r] = await down({ cfg, only: [name] });
+  if (!r || r.result === 'not-running') throw new Error(`${name} was not running`);
 }
 
 /** Starts it again and waits until healthy. */
