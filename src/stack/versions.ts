@@ -22,11 +22,7 @@ export const KAFKA_VERSION = '4.1.1';
 export const DEBEZIUM_VERSION = '3.4.3.Final';
 /** The registry server the native stack runs. */
 export const APICURIO_SERVER_VERSION = '3.3.3';
-/**
- * The Kafka Connect converter (the only published 3.x). tests/unit/compose.test.ts also pins
- * compose's registry image to this name; compose should move to APICURIO_SERVER_VERSION for the
- * ccompat fix described above.
- */
+/** The Kafka Connect converter (the only published 3.x); compose's Connect image uses the same. */
 export const APICURIO_VERSION = '3.0.9';
 export const APICURIO_SERDE_VERSION = '3.0.2';
 /** PyPI package carrying a Java 25 runtime for the registry (see jre.ts). */

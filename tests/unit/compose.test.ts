@@ -228,7 +228,7 @@ describe('compose: services and images', () => {
     const versions = read('src/stack/versions.ts');
     const pinned = (name: string) => new RegExp(`${name} = '([^']+)'`).exec(versions)?.[1];
     expect(image('kafka-1')).toBe(`apache/kafka:${pinned('KAFKA_VERSION')}`);
-    expect(image('registry')).toBe(`apicurio/apicurio-registry:${pinned('APICURIO_VERSION')}`);
+    expect(image('registry')).toBe(`apicurio/apicurio-registry:${pinned('APICURIO_SERVER_VERSION')}`);
     expect(read('compose/connect/Dockerfile')).toContain(
       `quay.io/debezium/connect:${pinned('DEBEZIUM_VERSION')}`,
     );
