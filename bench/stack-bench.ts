@@ -149,7 +149,7 @@ async function latencyBuckets(w: WorkerProcess): Promise<{ le: number; count: nu
 export async function benchLatency(rate: number, seconds: number): Promise<LatencyResult> {
   const s = new Scenario();
   try {
-    await s.start({ beforeConnector: () => generate(s.generatorEnv(), ['--mode', 'seed', '--volume', 'medium', '--seed', '2']).then(() => undefined) });
+    await s.start({ beforeConnector: () => generate(s.generatorEnv(), ['--mode', 'seed', '--volume', 'small', '--drivers', '1000', '--bookings', '300', '--days', '1', '--seed', '2']).then(() => undefined) });
     const w = await s.startWorker({ LOG_LEVEL: 'error' });
     await sleep(5000);
     const drivers = (await s.sourceDb.query<{ n: number }>('SELECT count(*)::int AS n FROM driver_locations')).rows[0]!.n;

@@ -35,7 +35,8 @@ export function register(program: Command): void {
 
       if (await sourceIsEmpty()) {
         log(`seeding ride_hailing_db (volume ${opts.volume}, seed ${opts.seed})`);
-        await runChild(['generate', '--mode', 'seed', '--volume', opts.volume, '--seed', opts.seed], 'inherit');
+        // History ending now, so Kibana's and the mart's recent windows show it.
+        await runChild(['generate', '--mode', 'seed', '--volume', opts.volume, '--seed', opts.seed, '--base-time', 'now'], 'inherit');
       }
       await registerConnector(stack, { waitMs: 180_000 });
       log('Debezium connector RUNNING');
