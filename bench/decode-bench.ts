@@ -19,7 +19,9 @@ export interface DecodeResult {
  */
 export async function benchDecodeProject(messagesPerRun = 200_000, runs = 5): Promise<DecodeResult> {
   const decoder = fixtureDecoder();
-  const msgs = loadFixtureMessages().filter((m) => m.value !== null && !m.topic.endsWith('type_zoo') && !m.topic.startsWith('__'));
+  const msgs = loadFixtureMessages().filter(
+    (m) => m.value !== null && !m.topic.endsWith('type_zoo') && !m.topic.startsWith('__'),
+  );
   // Warm up the schema cache and the JIT.
   for (let i = 0; i < 2000; i++) await decoder.decode(msgs[i % msgs.length]!);
   const rates: number[] = [];
@@ -31,7 +33,8 @@ export async function benchDecodeProject(messagesPerRun = 200_000, runs = 5): Pr
       const d = await decoder.decode(msgs[i % msgs.length]!);
       if (d.kind !== 'change') continue;
       batch.push(d.event);
-      if (METRIC_TABLES.has(d.event.table) && d.event.after) sink += delta(d.event.table as MetricSource, null, d.event.after as never).length;
+      if (METRIC_TABLES.has(d.event.table) && d.event.after)
+        sink += delta(d.event.table as MetricSource, null, d.event.after as never).length;
       if (batch.length === 500) {
         sink += projectToElasticsearch(batch).length;
         batch.length = 0;
@@ -43,5 +46,9 @@ export async function benchDecodeProject(messagesPerRun = 200_000, runs = 5): Pr
     rates.push(messagesPerRun / seconds);
   }
   const sorted = [...rates].sort((a, b) => a - b);
-  return { messages: messagesPerRun, medianEventsPerSecond: sorted[Math.floor(sorted.length / 2)]!, runs: rates };
+  return {
+    messages: messagesPerRun,
+    medianEventsPerSecond: sorted[Math.floor(sorted.length / 2)]!,
+    runs: rates,
+  };
 }

@@ -24,21 +24,35 @@ const { values } = parseArgs({
   },
 });
 const want = (name: string) => !values.only || values.only.split(',').includes(name);
-const results: Record<string, unknown> = { at: new Date().toISOString(), cpus: (await import('node:os')).cpus().length };
+const results: Record<string, unknown> = {
+  at: new Date().toISOString(),
+  cpus: (await import('node:os')).cpus().length,
+};
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 if (want('decode')) {
   const r = await benchDecodeProject(200_000, Number(values.runs));
   results.decode = r;
-  console.log(`decode+project: median ${fmt(r.medianEventsPerSecond)} events/s on one core (runs: ${r.runs.map(fmt).join(', ')})`);
+  console.log(
+    `decode+project: median ${fmt(r.medianEventsPerSecond)} events/s on one core (runs: ${r.runs.map(fmt).join(', ')})`,
+  );
 }
 if (want('drain')) {
   const r = await benchDrain(Number(values.events));
   results.drain = r;
-  console.log(`drain: ${fmt(r.events)} events in ${r.seconds.toFixed(1)} s = ${fmt(r.eventsPerSecond)} events/s (Elasticsearch + mart, one worker); mart merges ${fmt(r.martRowsPerSecond)} rows/s`);
-  console.log(`  time per stage (s): ${Object.entries(r.stageSeconds).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+  console.log(
+    `drain: ${fmt(r.events)} events in ${r.seconds.toFixed(1)} s = ${fmt(r.eventsPerSecond)} events/s (Elasticsearch + mart, one worker); mart merges ${fmt(r.martRowsPerSecond)} rows/s`,
+  );
+  console.log(
+    `  time per stage (s): ${Object.entries(r.stageSeconds)
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+      .join(', ')}`,
+  );
   const decode = results.decode as { medianEventsPerSecond: number } | undefined;
-  if (decode) console.log(`ratio drain / decode-only: ${(r.eventsPerSecond / decode.medianEventsPerSecond).toFixed(3)}`);
+  if (decode)
+    console.log(
+      `ratio drain / decode-only: ${(r.eventsPerSecond / decode.medianEventsPerSecond).toFixed(3)}`,
+    );
 }
 if (want('latency')) {
   const r = await benchLatency(Number(values.rate), Number(values.seconds));

@@ -36,7 +36,10 @@ async function consumedEvents(s: Scenario): Promise<number> {
   const c = createClient(s.reporting);
   await c.connect();
   try {
-    const r = await c.query<{ n: string }>(`SELECT coalesce(sum(next_offset), 0)::text AS n FROM mart.consumer_offsets WHERE topic LIKE $1`, [`${s.topicPrefix}.public.%`]);
+    const r = await c.query<{ n: string }>(
+      `SELECT coalesce(sum(next_offset), 0)::text AS n FROM mart.consumer_offsets WHERE topic LIKE $1`,
+      [`${s.topicPrefix}.public.%`],
+    );
     return Number(r.rows[0]!.n);
   } finally {
     await c.end();
@@ -60,10 +63,29 @@ async function moveAllDrivers(s: Scenario, rounds: number): Promise<void> {
 export async function benchDrain(minEvents: number, volume = 'small'): Promise<DrainResult> {
   const s = new Scenario();
   try {
-    await s.start({ beforeConnector: () => generate(s.generatorEnv(), ['--mode', 'seed', '--volume', volume, '--seed', '1']).then(() => undefined) });
-    const drivers = (await s.sourceDb.query<{ n: number }>('SELECT count(*)::int AS n FROM driver_locations')).rows[0]!.n;
+    await s.start({
+      beforeConnector: () =>
+        generate(s.generatorEnv(), ['--mode', 'seed', '--volume', volume, '--seed', '1']).then(
+          () => undefined,
+        ),
+    });
+    const drivers = (await s.sourceDb.query<{ n: number }>('SELECT count(*)::int AS n FROM driver_locations'))
+      .rows[0]!.n;
     // A mart-heavy part of the backlog: the simulation streaming at full speed (bookings, payments, ratings).
-    await generate(s.generatorEnv(), ['--mode', 'stream', '--volume', volume, '--seconds', '30', '--seed', '3', '--stream-sleep-min', '0', '--stream-sleep-max', '5']);
+    await generate(s.generatorEnv(), [
+      '--mode',
+      'stream',
+      '--volume',
+      volume,
+      '--seconds',
+      '30',
+      '--seed',
+      '3',
+      '--stream-sleep-min',
+      '0',
+      '--stream-sleep-max',
+      '5',
+    ]);
     const seeded = await waitStable(() => producedEvents(s));
     await moveAllDrivers(s, Math.ceil(Math.max(0, minEvents - seeded) / Math.max(1, drivers)));
     const total = await waitStable(() => producedEvents(s));
@@ -74,7 +96,13 @@ export async function benchDrain(minEvents: number, volume = 'small'): Promise<D
     const martRows = await w.metric('ride_cdc_mart_rows_merged_total');
     const stageSeconds = await stageTimes(w);
     await w.kill('SIGTERM');
-    return { events: total, seconds, eventsPerSecond: total / seconds, martRowsPerSecond: martRows / seconds, stageSeconds };
+    return {
+      events: total,
+      seconds,
+      eventsPerSecond: total / seconds,
+      martRowsPerSecond: martRows / seconds,
+      stageSeconds,
+    };
   } finally {
     await s.stop();
   }
@@ -84,7 +112,10 @@ async function stageTimes(w: WorkerProcess): Promise<Record<string, number>> {
   const { body } = await w.get('/metrics');
   const out: Record<string, number> = {};
   for (const line of body.split('\n')) {
-    const m = /^ride_cdc_(sink_request_seconds|batch_processing_seconds)_sum(?:\{sink="([^"]+)",operation="([^"]+)"\})? ([0-9.e+-]+)$/.exec(line);
+    const m =
+      /^ride_cdc_(sink_request_seconds|batch_processing_seconds)_sum(?:\{sink="([^"]+)",operation="([^"]+)"\})? ([0-9.e+-]+)$/.exec(
+        line,
+      );
     if (m) out[m[2] ? `${m[2]}:${m[3]}` : 'batch total'] = Number(m[4]);
   }
   return out;
@@ -149,10 +180,27 @@ async function latencyBuckets(w: WorkerProcess): Promise<{ le: number; count: nu
 export async function benchLatency(rate: number, seconds: number): Promise<LatencyResult> {
   const s = new Scenario();
   try {
-    await s.start({ beforeConnector: () => generate(s.generatorEnv(), ['--mode', 'seed', '--volume', 'small', '--drivers', '1000', '--bookings', '300', '--days', '1', '--seed', '2']).then(() => undefined) });
+    await s.start({
+      beforeConnector: () =>
+        generate(s.generatorEnv(), [
+          '--mode',
+          'seed',
+          '--volume',
+          'small',
+          '--drivers',
+          '1000',
+          '--bookings',
+          '300',
+          '--days',
+          '1',
+          '--seed',
+          '2',
+        ]).then(() => undefined),
+    });
     const w = await s.startWorker({ LOG_LEVEL: 'error' });
     await sleep(5000);
-    const drivers = (await s.sourceDb.query<{ n: number }>('SELECT count(*)::int AS n FROM driver_locations')).rows[0]!.n;
+    const drivers = (await s.sourceDb.query<{ n: number }>('SELECT count(*)::int AS n FROM driver_locations'))
+      .rows[0]!.n;
     const perTick = Math.max(1, Math.round(rate / 10));
     const before = await latencyBuckets(w);
     const started = performance.now();

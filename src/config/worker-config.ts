@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { EnvReader } from './env.js';
 
-export const SOURCE_TABLES = ['zones', 'passengers', 'drivers', 'driver_locations', 'bookings', 'payments', 'ratings'] as const;
+export const SOURCE_TABLES = [
+  'zones',
+  'passengers',
+  'drivers',
+  'driver_locations',
+  'bookings',
+  'payments',
+  'ratings',
+] as const;
 export type SourceTable = (typeof SOURCE_TABLES)[number];
 
 export type OffsetReset = 'earliest' | 'latest';
@@ -35,7 +43,14 @@ export interface WorkerConfig {
     bulkMaxBytes: number;
     requestTimeoutMs: number;
   };
-  reporting: { host: string; port: number; database: string; user: string; password: string; poolSize: number };
+  reporting: {
+    host: string;
+    port: number;
+    database: string;
+    user: string;
+    password: string;
+    poolSize: number;
+  };
   pipeline: {
     /** Max batches processed at once across partitions (p-queue concurrency). */
     maxInFlightBatches: number;
@@ -59,11 +74,18 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   }) as SourceTable[];
 
   const defaultReset = r.oneOf('KAFKA_OFFSET_RESET', ['earliest', 'latest'] as const, 'earliest');
-  const offsetReset = Object.fromEntries(SOURCE_TABLES.map((t) => [t, defaultReset])) as Record<SourceTable, OffsetReset>;
+  const offsetReset = Object.fromEntries(SOURCE_TABLES.map((t) => [t, defaultReset])) as Record<
+    SourceTable,
+    OffsetReset
+  >;
   // e.g. KAFKA_OFFSET_RESET_OVERRIDES=driver_locations:latest,bookings:earliest
   for (const item of r.list('KAFKA_OFFSET_RESET_OVERRIDES', [])) {
     const [table, policy] = item.split(':');
-    if (!table || !(SOURCE_TABLES as readonly string[]).includes(table) || (policy !== 'earliest' && policy !== 'latest')) {
+    if (
+      !table ||
+      !(SOURCE_TABLES as readonly string[]).includes(table) ||
+      (policy !== 'earliest' && policy !== 'latest')
+    ) {
       r.fail(`KAFKA_OFFSET_RESET_OVERRIDES item ${JSON.stringify(item)}: expected <table>:earliest|latest`);
       continue;
     }
@@ -77,7 +99,9 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     const username = r.optional('KAFKA_SASL_USERNAME');
     const password = r.optional('KAFKA_SASL_PASSWORD');
     if (mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
-      r.fail(`KAFKA_SASL_MECHANISM=${JSON.stringify(saslMechanism)}: expected plain, scram-sha-256 or scram-sha-512`);
+      r.fail(
+        `KAFKA_SASL_MECHANISM=${JSON.stringify(saslMechanism)}: expected plain, scram-sha-256 or scram-sha-512`,
+      );
     } else if (!username || !password) {
       r.fail('KAFKA_SASL_MECHANISM is set: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required');
     } else {
@@ -95,10 +119,12 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   }
   const esUser = r.optional('ES_USERNAME');
   const esPassword = r.optional('ES_PASSWORD');
-  if ((esUser === undefined) !== (esPassword === undefined)) r.fail('ES_USERNAME and ES_PASSWORD must be set together');
+  if ((esUser === undefined) !== (esPassword === undefined))
+    r.fail('ES_USERNAME and ES_PASSWORD must be set together');
 
   const brokers = r.list('KAFKA_BROKERS', ['localhost:9092']);
-  for (const b of brokers) if (!/^[^:\s]+:\d{1,5}$/.test(b)) r.fail(`KAFKA_BROKERS item ${JSON.stringify(b)}: expected host:port`);
+  for (const b of brokers)
+    if (!/^[^:\s]+:\d{1,5}$/.test(b)) r.fail(`KAFKA_BROKERS item ${JSON.stringify(b)}: expected host:port`);
 
   const config: WorkerConfig = {
     kafka: {

@@ -29,7 +29,10 @@ export const SafeLongType = avsc.types.LongType.__with({
  */
 export function avroOptions(): Record<string, unknown> {
   return {
-    typeHook: (schema: unknown) => (schema === 'long' || (isObject(schema) && schema.type === 'long' && !schema.logicalType) ? SafeLongType : undefined),
+    typeHook: (schema: unknown) =>
+      schema === 'long' || (isObject(schema) && schema.type === 'long' && !schema.logicalType)
+        ? SafeLongType
+        : undefined,
   };
 }
 

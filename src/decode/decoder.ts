@@ -25,8 +25,12 @@ export class Decoder {
     const table = tableOfTopic(this.topicPrefix, msg.topic);
     const key = msg.key ? await this.decodeRecord(msg.key, 'key') : null;
     if (table === null) {
-      if (msg.topic.startsWith('__debezium-heartbeat')) return fromHeartbeat(msg.value ? await this.decodeRecord(msg.value, 'value') : null);
-      throw new PoisonMessageError('unexpected-topic', `topic ${msg.topic} is not a captured table of prefix ${this.topicPrefix}`);
+      if (msg.topic.startsWith('__debezium-heartbeat'))
+        return fromHeartbeat(msg.value ? await this.decodeRecord(msg.value, 'value') : null);
+      throw new PoisonMessageError(
+        'unexpected-topic',
+        `topic ${msg.topic} is not a captured table of prefix ${this.topicPrefix}`,
+      );
     }
     if (msg.value === null) return { kind: 'tombstone', key };
     const value = await this.decodeRecord(msg.value, 'value');
@@ -40,7 +44,11 @@ export class Decoder {
     try {
       decoded = schema.decode(payload);
     } catch (err) {
-      throw new PoisonMessageError('avro-decode-failed', `${part} does not decode with schema id ${schemaId}: ${(err as Error).message}`, err);
+      throw new PoisonMessageError(
+        'avro-decode-failed',
+        `${part} does not decode with schema id ${schemaId}: ${(err as Error).message}`,
+        err,
+      );
     }
     try {
       const row = schema.normalise(decoded);
@@ -48,7 +56,11 @@ export class Decoder {
       return row as Row;
     } catch (err) {
       if (err instanceof RideCdcError) throw err;
-      throw new PoisonMessageError('logical-type', `${part} with schema id ${schemaId}: ${(err as Error).message}`, err);
+      throw new PoisonMessageError(
+        'logical-type',
+        `${part} with schema id ${schemaId}: ${(err as Error).message}`,
+        err,
+      );
     }
   }
 }

@@ -19,7 +19,8 @@ export type DecodedMessage =
 
 function asRow(v: Value | undefined, what: string): Row | null {
   if (v === null || v === undefined) return null;
-  if (typeof v !== 'object' || Array.isArray(v)) throw new PoisonMessageError('invalid-envelope', `${what} is not a record`);
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw new PoisonMessageError('invalid-envelope', `${what} is not a record`);
   return v as Row;
 }
 

@@ -84,19 +84,26 @@ const NO_NAMES: Names = new Map();
  * define the row record once (in `before`) and refer to it by name in `after`, so a value can
  * only be normalised with the whole schema's names at hand.
  */
-export function indexNamedTypes(schema: Schema, namespace = '', out = new Map<string, Schema>()): Map<string, Schema> {
+export function indexNamedTypes(
+  schema: Schema,
+  namespace = '',
+  out = new Map<string, Schema>(),
+): Map<string, Schema> {
   if (Array.isArray(schema)) {
     for (const b of schema) indexNamedTypes(b, namespace, out);
   } else if (typeof schema === 'object' && schema !== null) {
     let ns = namespace;
     const name = schema.name as string | undefined;
     if (name && (schema.type === 'record' || schema.type === 'enum' || schema.type === 'fixed')) {
-      ns = name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : ((schema.namespace as string | undefined) ?? namespace);
+      ns = name.includes('.')
+        ? name.slice(0, name.lastIndexOf('.'))
+        : ((schema.namespace as string | undefined) ?? namespace);
       const short = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1) : name;
       out.set(ns ? `${ns}.${short}` : short, schema);
       if (!out.has(short)) out.set(short, schema);
     }
-    if (schema.type === 'record') for (const f of (schema.fields as { type: Schema }[]) ?? []) indexNamedTypes(f.type, ns, out);
+    if (schema.type === 'record')
+      for (const f of (schema.fields as { type: Schema }[]) ?? []) indexNamedTypes(f.type, ns, out);
     if (schema.type === 'array') indexNamedTypes(schema.items as Schema, ns, out);
     if (schema.type === 'map') indexNamedTypes(schema.values as Schema, ns, out);
     if (typeof schema.type === 'object') indexNamedTypes(schema.type, ns, out);
@@ -186,12 +193,14 @@ export function normalise(schema: Schema, value: unknown, names: Names = NO_NAME
   if (type === 'array') return (value as unknown[]).map((v) => normalise(schema.items as Schema, v, names));
   if (type === 'map') {
     const out: Record<string, Value> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = normalise(schema.values as Schema, v, names);
+    for (const [k, v] of Object.entries(value as Record<string, unknown>))
+      out[k] = normalise(schema.values as Schema, v, names);
     return out;
   }
   if (type === 'enum') return String(value);
   if (typeof type === 'object') return normalise(type, value, names); // {type: {...}} nesting
-  if (typeof type === 'string' && !PRIMITIVES.has(type) && names.has(type)) return normalise(names.get(type)!, value, names);
+  if (typeof type === 'string' && !PRIMITIVES.has(type) && names.has(type))
+    return normalise(names.get(type)!, value, names);
   return primitive(value);
 }
 
@@ -200,7 +209,11 @@ function normaliseUnion(branches: Schema[], value: unknown, names: Names): Value
   if (nonNull.length === 1) return normalise(nonNull[0]!, value, names);
   // avsc wraps multi-branch unions as { branchName: value }.
   const [name, inner] = Object.entries(value as Record<string, unknown>)[0] ?? [];
-  const branch = nonNull.find((b) => typeof b === 'string' ? b === name : (b as { name?: string; type: Schema }).name === name || (b as { type: Schema }).type === name);
+  const branch = nonNull.find((b) =>
+    typeof b === 'string'
+      ? b === name
+      : (b as { name?: string; type: Schema }).name === name || (b as { type: Schema }).type === name,
+  );
   return branch === undefined ? primitive(inner) : normalise(branch, inner, names);
 }
 

@@ -22,7 +22,10 @@ export interface ResolvedSchema {
 
 /** The registry has no schema with this id (yet: it may lag the producer). Retried a few times, then dead-lettered. */
 export class UnknownSchemaError extends RideCdcError {
-  constructor(readonly schemaId: number, cause?: unknown) {
+  constructor(
+    readonly schemaId: number,
+    cause?: unknown,
+  ) {
     super(`schema id ${schemaId} is not known to the registry`, { retriable: true, cause });
   }
 }
@@ -40,11 +43,18 @@ export function classifyRegistryError(id: number, err: unknown): Error {
   if (status === 404 || /40403/.test(msg)) return new UnknownSchemaError(id, err);
   if (status === undefined) {
     const code = (err as { code?: string }).code ?? '';
-    const network = /^E(CONN|TIMEDOUT|NOTFOUND|AI_AGAIN|PIPE|HOSTUNREACH|NETUNREACH)/.test(code) || /ECONN|socket|timed? ?out|network|fetch failed/i.test(msg);
+    const network =
+      /^E(CONN|TIMEDOUT|NOTFOUND|AI_AGAIN|PIPE|HOSTUNREACH|NETUNREACH)/.test(code) ||
+      /ECONN|socket|timed? ?out|network|fetch failed/i.test(msg);
     // Anything else without an HTTP status failed while compiling the schema: retrying cannot help.
-    if (!network) return new PoisonMessageError('schema-unusable', `schema id ${id} cannot be used: ${msg}`, err);
+    if (!network)
+      return new PoisonMessageError('schema-unusable', `schema id ${id} cannot be used: ${msg}`, err);
   } else if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
-    return new PoisonMessageError('registry-rejected', `registry answered ${status} for schema id ${id}: ${msg}`, err);
+    return new PoisonMessageError(
+      'registry-rejected',
+      `registry answered ${status} for schema id ${id}: ${msg}`,
+      err,
+    );
   }
   return new TransientError(`schema registry unavailable while resolving id ${id}: ${msg}`, err);
 }
@@ -71,7 +81,8 @@ export class RegistrySchemaSource implements SchemaSource {
 
   constructor(opts: { url: string; username?: string; password?: string }) {
     this.url = opts.url.replace(/\/+$/, '');
-    if (opts.username) this.auth = `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64')}`;
+    if (opts.username)
+      this.auth = `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64')}`;
     this.registry = new SchemaRegistry({
       host: opts.url,
       auth: opts.username ? { username: opts.username, password: opts.password ?? '' } : undefined,
@@ -105,14 +116,21 @@ export class RegistrySchemaSource implements SchemaSource {
       }
     }
     if (body.schemaType && body.schemaType !== 'AVRO') {
-      throw new PoisonMessageError('unsupported-schema-type', `schema id ${id} is ${body.schemaType}, expected AVRO`);
+      throw new PoisonMessageError(
+        'unsupported-schema-type',
+        `schema id ${id} is ${body.schemaType}, expected AVRO`,
+      );
     }
     try {
       const raw = JSON.parse(body.schema) as AvroSchema;
       const type = avsc.Type.forSchema(raw as avsc.Schema, avroOptions() as Partial<avsc.ForSchemaOptions>);
       return { id, raw, decode: (payload) => type.fromBuffer(payload), normalise: compileNormaliser(raw) };
     } catch (err) {
-      throw new PoisonMessageError('schema-unusable', `schema id ${id} cannot be compiled: ${(err as Error).message}`, err);
+      throw new PoisonMessageError(
+        'schema-unusable',
+        `schema id ${id} cannot be compiled: ${(err as Error).message}`,
+        err,
+      );
     }
   }
 
@@ -124,21 +142,33 @@ export class RegistrySchemaSource implements SchemaSource {
   }
 
   private async byVersions(id: number): Promise<{ schema: string; schemaType?: string }> {
-    const versions = (await this.get(`/schemas/ids/${id}/versions`)) as { subject: string; version: number }[];
+    const versions = (await this.get(`/schemas/ids/${id}/versions`)) as {
+      subject: string;
+      version: number;
+    }[];
     const first = versions[0];
     if (!first) throw new UnknownSchemaError(id);
-    const schema = (await this.get(`/subjects/${encodeURIComponent(first.subject)}/versions/${first.version}/schema`, true)) as string;
+    const schema = (await this.get(
+      `/subjects/${encodeURIComponent(first.subject)}/versions/${first.version}/schema`,
+      true,
+    )) as string;
     return { schema };
   }
 
   private async get(path: string, text = false): Promise<unknown> {
     let res: Response;
     try {
-      res = await fetch(`${this.url}${path}`, { headers: this.auth ? { authorization: this.auth } : {}, signal: AbortSignal.timeout(10_000) });
+      res = await fetch(`${this.url}${path}`, {
+        headers: this.auth ? { authorization: this.auth } : {},
+        signal: AbortSignal.timeout(10_000),
+      });
     } catch (err) {
       throw new TransientError(`schema registry unavailable: ${(err as Error).message}`, err);
     }
-    if (!res.ok) throw Object.assign(new Error(`GET ${path}: ${res.status} ${await res.text()}`), { status: res.status });
+    if (!res.ok)
+      throw Object.assign(new Error(`GET ${path}: ${res.status} ${await res.text()}`), {
+        status: res.status,
+      });
     return text ? res.text() : res.json();
   }
 }

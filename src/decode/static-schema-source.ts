@@ -14,7 +14,12 @@ export class StaticSchemaSource implements SchemaSource {
   constructor(schemas: ReadonlyMap<number, AvroSchema>) {
     for (const [id, raw] of schemas) {
       const type = avsc.Type.forSchema(raw as avsc.Schema, avroOptions() as Partial<avsc.ForSchemaOptions>);
-      this.resolved.set(id, { id, raw, decode: (payload) => type.fromBuffer(payload), normalise: compileNormaliser(raw) });
+      this.resolved.set(id, {
+        id,
+        raw,
+        decode: (payload) => type.fromBuffer(payload),
+        normalise: compileNormaliser(raw),
+      });
     }
   }
 

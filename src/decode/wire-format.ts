@@ -7,7 +7,11 @@ export interface Framed {
 }
 
 export function unframe(buf: Buffer): Framed {
-  if (buf.length < 5) throw new PoisonMessageError('bad-wire-format', `message of ${buf.length} bytes is too short for the wire format`);
+  if (buf.length < 5)
+    throw new PoisonMessageError(
+      'bad-wire-format',
+      `message of ${buf.length} bytes is too short for the wire format`,
+    );
   if (buf[0] !== 0) throw new PoisonMessageError('bad-wire-format', `magic byte is ${buf[0]}, expected 0`);
   return { schemaId: buf.readUInt32BE(1), payload: buf.subarray(5) };
 }

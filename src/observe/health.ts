@@ -42,8 +42,22 @@ export class Health {
     this.lastProgress = Date.now();
   }
 
-  status(): { ready: boolean; joined: boolean; failing: string[]; stuck: boolean; lag: number; lastProgressAgoMs: number } {
-    return { ready: this.isReady(), joined: this.joined, failing: [...this.failing], stuck: this.isStuck(), lag: this.totalLag(), lastProgressAgoMs: Date.now() - this.lastProgress };
+  status(): {
+    ready: boolean;
+    joined: boolean;
+    failing: string[];
+    stuck: boolean;
+    lag: number;
+    lastProgressAgoMs: number;
+  } {
+    return {
+      ready: this.isReady(),
+      joined: this.joined,
+      failing: [...this.failing],
+      stuck: this.isStuck(),
+      lag: this.totalLag(),
+      lastProgressAgoMs: Date.now() - this.lastProgress,
+    };
   }
 
   isReady(): boolean {

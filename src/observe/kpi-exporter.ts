@@ -4,8 +4,17 @@ import type { Metrics } from './metrics.js';
 
 /** The KPIs on-call alerts watch (compose/prometheus/alerts.yml), read from the mart's snapshot view. */
 export const HEADLINE_KPIS = [
-  'match_rate', 'cancellation_rate', 'bookings_requested', 'bookings_completed', 'gmv', 'avg_time_to_accept_s',
-  'drivers_online', 'drivers_busy', 'driver_utilization', 'active_drivers', 'active_passengers',
+  'match_rate',
+  'cancellation_rate',
+  'bookings_requested',
+  'bookings_completed',
+  'gmv',
+  'avg_time_to_accept_s',
+  'drivers_online',
+  'drivers_busy',
+  'driver_utilization',
+  'active_drivers',
+  'active_passengers',
 ] as const;
 
 /**
@@ -27,7 +36,9 @@ export class KpiExporter {
   start(): void {
     if (this.timer) return;
     const tick = () => {
-      this.running = this.refresh().catch((err: Error) => this.logger.warn({ err: err.message }, 'KPI refresh failed'));
+      this.running = this.refresh().catch((err: Error) =>
+        this.logger.warn({ err: err.message }, 'KPI refresh failed'),
+      );
     };
     tick();
     this.timer = setInterval(tick, this.intervalMs);

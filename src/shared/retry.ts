@@ -14,7 +14,12 @@ export interface RetryOptions {
 }
 
 /** Capped exponential backoff with full jitter, so many workers don't hammer a recovering sink in step. */
-export function backoffDelay(attempt: number, initialDelayMs: number, maxDelayMs: number, random = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  initialDelayMs: number,
+  maxDelayMs: number,
+  random = Math.random,
+): number {
   const cap = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(cap / 2 + random() * (cap / 2));
 }

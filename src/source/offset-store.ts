@@ -25,7 +25,13 @@ export class OffsetStore {
    * false when the stored position is not `expected`: another instance (after a rebalance) got
    * there first, and this transaction must roll back so nothing is counted twice.
    */
-  async advance(client: PoolClient, topic: string, partition: number, expected: string | null, next: string): Promise<boolean> {
+  async advance(
+    client: PoolClient,
+    topic: string,
+    partition: number,
+    expected: string | null,
+    next: string,
+  ): Promise<boolean> {
     const res = await client.query(
       `INSERT INTO mart.consumer_offsets (group_id, topic, partition, next_offset, updated_at)
        VALUES ($1, $2, $3, $4, now())

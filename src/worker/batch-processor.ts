@@ -7,7 +7,13 @@ import { projectToElasticsearch } from '../project/project-es.js';
 import type { ElasticsearchSink, Rejection } from '../sink/elasticsearch/es-sink.js';
 import type { DeadLetter, DeadLetterProducer } from '../source/dead-letter.js';
 import type { OffsetStore } from '../source/offset-store.js';
-import { PoisonMessageError, RideCdcError, TransientError, errorMessage, isRetriable } from '../shared/errors.js';
+import {
+  PoisonMessageError,
+  RideCdcError,
+  TransientError,
+  errorMessage,
+  isRetriable,
+} from '../shared/errors.js';
 import { withRetry } from '../shared/retry.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { Logger } from '../observe/logger.js';
@@ -78,9 +84,14 @@ export async function processBatch(deps: BatchDeps, batch: Batch): Promise<Batch
   const { metrics, logger } = deps;
   const started = performance.now();
   const log = logger.child({ topic: batch.topic, partition: batch.partition });
-  const todo = batch.messages.filter((m) => batch.expectedNext === null || BigInt(m.offset) >= BigInt(batch.expectedNext));
+  const todo = batch.messages.filter(
+    (m) => batch.expectedNext === null || BigInt(m.offset) >= BigInt(batch.expectedNext),
+  );
   if (todo.length < batch.messages.length) {
-    metrics.messagesSkipped.inc({ topic: batch.topic, kind: 'already-committed' }, batch.messages.length - todo.length);
+    metrics.messagesSkipped.inc(
+      { topic: batch.topic, kind: 'already-committed' },
+      batch.messages.length - todo.length,
+    );
   }
   if (todo.length === 0) return { next: batch.expectedNext, fenced: false };
 
@@ -88,12 +99,29 @@ export async function processBatch(deps: BatchDeps, batch: Batch): Promise<Batch
   const letters: DeadLetter[] = [];
   const byOffset = new Map(todo.map((m) => [m.offset, m]));
   const dead = (m: BatchMessage, reason: string, err: unknown) => {
-    letters.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers, reason, error: errorMessage(err) });
+    letters.push({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: m.offset,
+      key: m.key,
+      value: m.value,
+      headers: m.headers,
+      reason,
+      error: errorMessage(err),
+    });
   };
 
   for (const m of todo) {
     try {
-      const d = await retrying(deps, 'decode', batch, () => deps.decoder.decode({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value }));
+      const d = await retrying(deps, 'decode', batch, () =>
+        deps.decoder.decode({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key,
+          value: m.value,
+        }),
+      );
       if (d.kind === 'change') {
         events.push(d.event);
         metrics.eventsIn.inc({ topic: batch.topic, op: d.event.op });
@@ -106,7 +134,10 @@ export async function processBatch(deps: BatchDeps, batch: Batch): Promise<Batch
       if (!(err instanceof PoisonMessageError) && !(err instanceof UnknownSchemaError)) throw err;
       const reason = err instanceof PoisonMessageError ? err.reason : 'unknown-schema';
       metrics.decodeErrors.inc({ topic: batch.topic, reason });
-      log.warn({ offset: m.offset, reason, err: errorMessage(err) }, 'undecodable message goes to the dead-letter topic');
+      log.warn(
+        { offset: m.offset, reason, err: errorMessage(err) },
+        'undecodable message goes to the dead-letter topic',
+      );
       dead(m, reason, err);
     }
   }
@@ -116,7 +147,10 @@ export async function processBatch(deps: BatchDeps, batch: Batch): Promise<Batch
   for (const r of written.rejected) {
     const m = byOffset.get(r.origin.offset);
     if (m && !letters.some((l) => l.offset === m.offset)) {
-      log.warn({ offset: m.offset, reason: r.reason }, 'document rejected by Elasticsearch; event goes to the dead-letter topic');
+      log.warn(
+        { offset: m.offset, reason: r.reason },
+        'document rejected by Elasticsearch; event goes to the dead-letter topic',
+      );
       dead(m, 'elasticsearch-rejected', r.reason);
     }
   }
@@ -129,28 +163,47 @@ export async function processBatch(deps: BatchDeps, batch: Batch): Promise<Batch
   const next = (BigInt(todo.at(-1)!.offset) + 1n).toString();
   let martLetters: DeadLetter[] = [];
   try {
-    await retrying(deps, 'reporting_db', batch, () => commitTransaction(deps, batch, committed, next, (rejections) => {
-      const extra: DeadLetter[] = [];
-      for (const r of rejections) {
-        const m = byOffset.get(r.origin.offset);
-        if (!m) continue;
-        log.warn({ offset: m.offset, reason: r.reason }, 'event cannot be projected into the mart; it goes to the dead-letter topic');
-        extra.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers, reason: 'mart-rejected', error: r.reason });
-      }
-      martLetters = extra; // replaced, not appended: a retried transaction recomputes them
-      return extra;
-    }));
+    await retrying(deps, 'reporting_db', batch, () =>
+      commitTransaction(deps, batch, committed, next, (rejections) => {
+        const extra: DeadLetter[] = [];
+        for (const r of rejections) {
+          const m = byOffset.get(r.origin.offset);
+          if (!m) continue;
+          log.warn(
+            { offset: m.offset, reason: r.reason },
+            'event cannot be projected into the mart; it goes to the dead-letter topic',
+          );
+          extra.push({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key,
+            value: m.value,
+            headers: m.headers,
+            reason: 'mart-rejected',
+            error: r.reason,
+          });
+        }
+        martLetters = extra; // replaced, not appended: a retried transaction recomputes them
+        return extra;
+      }),
+    );
   } catch (err) {
     if (err instanceof FencedError) {
-      log.warn({ expected: batch.expectedNext }, 'partition was advanced by another instance; batch rolled back');
+      log.warn(
+        { expected: batch.expectedNext },
+        'partition was advanced by another instance; batch rolled back',
+      );
       return { next: batch.expectedNext, fenced: true };
     }
     throw err;
   }
 
-  for (const l of [...letters, ...martLetters]) metrics.deadLettered.inc({ topic: l.topic, reason: l.reason });
+  for (const l of [...letters, ...martLetters])
+    metrics.deadLettered.inc({ topic: l.topic, reason: l.reason });
   const now = Date.now();
-  for (const e of committed) if (!e.snapshot) metrics.e2eLatency.observe(Math.max(0, now - e.sourceTsMs) / 1000);
+  for (const e of committed)
+    if (!e.snapshot) metrics.e2eLatency.observe(Math.max(0, now - e.sourceTsMs) / 1000);
   const lag = Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(next)));
   metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, lag);
   deps.onLag?.(batch.topic, batch.partition, lag);
@@ -183,7 +236,13 @@ async function commitTransaction(
       const { rejected } = await deps.mart.apply(client, events);
       if (rejected.length > 0) await deps.dlq.send(deadLetter(rejected));
     }
-    const advanced = await deps.offsets.advance(client, batch.topic, batch.partition, batch.expectedNext, next);
+    const advanced = await deps.offsets.advance(
+      client,
+      batch.topic,
+      batch.partition,
+      batch.expectedNext,
+      next,
+    );
     if (!advanced) {
       await client.query('ROLLBACK');
       throw new FencedError();
@@ -195,14 +254,23 @@ async function commitTransaction(
     throw classifyPgError(err);
   } finally {
     client.release();
-    deps.metrics.sinkSeconds.observe({ sink: 'reporting_db', operation: 'transaction' }, (performance.now() - started) / 1000);
+    deps.metrics.sinkSeconds.observe(
+      { sink: 'reporting_db', operation: 'transaction' },
+      (performance.now() - started) / 1000,
+    );
   }
 }
 
 /** Connection loss, serialization failures and deadlocks are worth a retry; anything else is a bug. */
 export function classifyPgError(err: unknown): Error {
   const code = (err as { code?: string }).code ?? '';
-  const transient = code === '40001' || code === '40P01' || code.startsWith('08') || code.startsWith('57P') || code === '53300' || /ECONNREFUSED|ECONNRESET|timeout|terminat|Connection/i.test(errorMessage(err));
+  const transient =
+    code === '40001' ||
+    code === '40P01' ||
+    code.startsWith('08') ||
+    code.startsWith('57P') ||
+    code === '53300' ||
+    /ECONNREFUSED|ECONNRESET|timeout|terminat|Connection/i.test(errorMessage(err));
   return transient ? new TransientError(`reporting_db: ${errorMessage(err)}`, err) : (err as Error);
 }
 
@@ -214,10 +282,16 @@ function retrying<T>(deps: BatchDeps, stage: string, batch: Batch, fn: () => Pro
     initialDelayMs: deps.retry.initialMs,
     maxDelayMs: deps.retry.maxMs,
     signal: deps.signal,
-    retriable: (err) => (err instanceof UnknownSchemaError ? unknownSchema++ < deps.retry.unknownSchemaRetries : isRetriable(err)),
+    retriable: (err) =>
+      err instanceof UnknownSchemaError
+        ? unknownSchema++ < deps.retry.unknownSchemaRetries
+        : isRetriable(err),
     onRetry: (err, attempt) => {
       deps.metrics.retries.inc({ stage });
-      deps.logger.warn({ stage, topic: batch.topic, partition: batch.partition, attempt, err: errorMessage(err) }, 'transient failure; backing off');
+      deps.logger.warn(
+        { stage, topic: batch.topic, partition: batch.partition, attempt, err: errorMessage(err) },
+        'transient failure; backing off',
+      );
       if (err instanceof UnknownSchemaError) return; // the registry may lag the producer; not an outage
       deps.metrics.sinkFailures.inc({ sink: stage, kind: 'unavailable' });
       if (!blocked) {

@@ -56,13 +56,19 @@ export class ConsumerRunner {
       });
     });
     consumer.on(consumer.events.CRASH, (e) => {
-      this.deps.logger.error({ err: errorMessage(e.payload.error), restart: e.payload.restart }, 'consumer crashed');
+      this.deps.logger.error(
+        { err: errorMessage(e.payload.error), restart: e.payload.restart },
+        'consumer crashed',
+      );
       this.health.setJoined(false);
     });
     consumer.on(consumer.events.DISCONNECT, () => this.health.setJoined(false));
     await consumer.connect();
     for (const table of k.tables) {
-      await consumer.subscribe({ topics: [topicFor(k.topicPrefix, table)], fromBeginning: k.offsetReset[table] === 'earliest' });
+      await consumer.subscribe({
+        topics: [topicFor(k.topicPrefix, table)],
+        fromBeginning: k.offsetReset[table] === 'earliest',
+      });
     }
     await consumer.run({
       autoCommit: false,
@@ -89,7 +95,13 @@ export class ConsumerRunner {
     this.deps.logger.info({ assignment }, 'partitions assigned; positions loaded from reporting_db');
   }
 
-  private async onBatch({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch({
+    batch,
+    heartbeat,
+    resolveOffset,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
     await this.assigned;
     if (batch.isEmpty() || !isRunning() || isStale()) return;
     const k = key(batch.topic, batch.partition);
@@ -103,7 +115,10 @@ export class ConsumerRunner {
         this.consumer!.seek({ topic: batch.topic, partition: batch.partition, offset: expected });
         return;
       }
-      this.deps.logger.error({ topic: batch.topic, partition: batch.partition, expected, first: batch.firstOffset() }, 'offsets between the stored position and the log start are gone (retention?)');
+      this.deps.logger.error(
+        { topic: batch.topic, partition: batch.partition, expected, first: batch.firstOffset() },
+        'offsets between the stored position and the log start are gone (retention?)',
+      );
       this.deps.metrics.sinkFailures.inc({ sink: 'kafka', kind: 'offset-gap' });
     }
     this.reseeked.delete(k);
@@ -121,7 +136,12 @@ export class ConsumerRunner {
         {
           topic: batch.topic,
           partition: batch.partition,
-          messages: batch.messages.map((m) => ({ offset: m.offset, key: m.key, value: m.value, headers: m.headers })),
+          messages: batch.messages.map((m) => ({
+            offset: m.offset,
+            key: m.key,
+            value: m.value,
+            headers: m.headers,
+          })),
           highWatermark: batch.highWatermark,
           expectedNext: expected,
         },
@@ -129,7 +149,8 @@ export class ConsumerRunner {
       if (outcome.fenced) {
         const stored = (await this.offsets.load(batch.topic, [batch.partition])).get(batch.partition) ?? null;
         this.positions.set(k, stored);
-        if (stored !== null) this.consumer!.seek({ topic: batch.topic, partition: batch.partition, offset: stored });
+        if (stored !== null)
+          this.consumer!.seek({ topic: batch.topic, partition: batch.partition, offset: stored });
         return;
       }
       this.positions.set(k, outcome.next);

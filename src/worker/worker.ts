@@ -93,7 +93,11 @@ export class Worker {
     const created = await this.untilUp('kafka', () => ensureTopics(kafka, topics));
     if (created.length > 0) log.info({ created }, 'created topics that did not exist yet');
 
-    const mart = this.opts.mart ? await this.untilUp('reporting_db', () => this.opts.mart!(pool, this.metrics, log.child({ stage: 'mart' }))) : undefined;
+    const mart = this.opts.mart
+      ? await this.untilUp('reporting_db', () =>
+          this.opts.mart!(pool, this.metrics, log.child({ stage: 'mart' })),
+        )
+      : undefined;
     if (mart) {
       this.kpis = new KpiExporter(pool, this.metrics, log.child({ stage: 'kpi' }));
       this.kpis.start();
@@ -104,14 +108,23 @@ export class Worker {
       cfg,
       {
         decoder: new Decoder(new RegistrySchemaSource(cfg.registry), cfg.kafka.topicPrefix),
-        es: new ElasticsearchSink(es, cfg.elasticsearch.indexPrefix, { maxDocs: cfg.elasticsearch.bulkMaxDocs, maxBytes: cfg.elasticsearch.bulkMaxBytes }, this.metrics),
+        es: new ElasticsearchSink(
+          es,
+          cfg.elasticsearch.indexPrefix,
+          { maxDocs: cfg.elasticsearch.bulkMaxDocs, maxBytes: cfg.elasticsearch.bulkMaxBytes },
+          this.metrics,
+        ),
         dlq: new DeadLetterProducer(producer, cfg.kafka.dlqTopic),
         pool,
         offsets,
         mart,
         metrics: this.metrics,
         logger: log.child({ stage: 'pipeline' }),
-        retry: { initialMs: cfg.pipeline.retryInitialMs, maxMs: cfg.pipeline.retryMaxMs, unknownSchemaRetries: cfg.registry.unknownSchemaRetries },
+        retry: {
+          initialMs: cfg.pipeline.retryInitialMs,
+          maxMs: cfg.pipeline.retryMaxMs,
+          unknownSchemaRetries: cfg.registry.unknownSchemaRetries,
+        },
       },
       offsets,
       this.health,
@@ -132,7 +145,9 @@ export class Worker {
         } catch (err) {
           this.health.setFailing(stage, true);
           if (/does not exist|relation .* does not exist/.test(errorMessage(err))) {
-            throw new Error(`${stage}: ${errorMessage(err)} — run \`ride-cdc migrate --target reporting\` first`);
+            throw new Error(
+              `${stage}: ${errorMessage(err)} — run \`ride-cdc migrate --target reporting\` first`,
+            );
           }
           throw new TransientError(`${stage} unavailable: ${errorMessage(err)}`, err);
         }
@@ -141,7 +156,8 @@ export class Worker {
         initialDelayMs: this.cfg.pipeline.retryInitialMs,
         maxDelayMs: this.cfg.pipeline.retryMaxMs,
         signal: this.startAbort.signal,
-        onRetry: (err, attempt) => this.logger.warn({ stage, attempt, err: errorMessage(err) }, 'waiting for dependency'),
+        onRetry: (err, attempt) =>
+          this.logger.warn({ stage, attempt, err: errorMessage(err) }, 'waiting for dependency'),
       },
     );
   }
@@ -169,7 +185,10 @@ export class Worker {
     try {
       await Promise.race([this.runner?.stop(false), timeout]);
     } catch (err) {
-      this.logger.error({ err: errorMessage(err) }, 'drain did not finish in time; abandoning in-flight batches (they will be replayed)');
+      this.logger.error(
+        { err: errorMessage(err) },
+        'drain did not finish in time; abandoning in-flight batches (they will be replayed)',
+      );
       await this.runner?.stop(true).catch(() => undefined);
       drainFailed = true;
     } finally {

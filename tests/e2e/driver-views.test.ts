@@ -1,6 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diffBookingEvents, diffDriverLatest, diffLocationTimeseries, type EsDiff } from './support/es-truth.js';
+import {
+  diffBookingEvents,
+  diffDriverLatest,
+  diffLocationTimeseries,
+  type EsDiff,
+} from './support/es-truth.js';
 import { generate, runGenerator } from './support/generator.js';
 import { startComponent, stopComponent } from './support/outage.js';
 import { Scenario, type WorkerProcess } from './support/scenario.js';
@@ -19,7 +24,20 @@ describe('Elasticsearch driver views stay exact', () => {
     ...(await diffBookingEvents(s.sourceDb, s.es, s.indexPrefix)),
   ];
   const stream = (seconds: number, seed: number) =>
-    runGenerator(s.generatorEnv(), ['--mode', 'stream', '--volume', 'tiny', '--seconds', String(seconds), '--seed', String(seed), '--stream-sleep-min', '20', '--stream-sleep-max', '120']);
+    runGenerator(s.generatorEnv(), [
+      '--mode',
+      'stream',
+      '--volume',
+      'tiny',
+      '--seconds',
+      String(seconds),
+      '--seed',
+      String(seed),
+      '--stream-sleep-min',
+      '20',
+      '--stream-sleep-max',
+      '120',
+    ]);
 
   beforeAll(async () => {
     await s.start({
@@ -28,7 +46,9 @@ describe('Elasticsearch driver views stay exact', () => {
         // The snapshot carries each driver's current position once: make that the history's
         // starting point, so "one time-series document per position" is countable exactly.
         await db.query('TRUNCATE driver_location_history');
-        await db.query('INSERT INTO driver_location_history (driver_id, lat, lon, recorded_at) SELECT driver_id, lat, lon, updated_at FROM driver_locations');
+        await db.query(
+          'INSERT INTO driver_location_history (driver_id, lat, lon, recorded_at) SELECT driver_id, lat, lon, updated_at FROM driver_locations',
+        );
       },
     });
     worker = await s.startWorker();

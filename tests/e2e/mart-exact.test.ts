@@ -22,7 +22,12 @@ describe('reporting mart is exactly-once and equal to the truth SQL', () => {
   const seed = Number(process.env.MART_E2E_SEED ?? Math.floor(Math.random() * 1e6));
 
   beforeAll(async () => {
-    await s.start({ beforeConnector: () => generate(s.generatorEnv(), ['--mode', 'seed', '--volume', 'tiny', '--seed', String(seed)]).then(() => undefined) });
+    await s.start({
+      beforeConnector: () =>
+        generate(s.generatorEnv(), ['--mode', 'seed', '--volume', 'tiny', '--seed', String(seed)]).then(
+          () => undefined,
+        ),
+    });
     reporting = createClient(s.reporting);
     await reporting.connect();
     workers.push(await s.startWorker());
@@ -35,8 +40,20 @@ describe('reporting mart is exactly-once and equal to the truth SQL', () => {
 
   it(`stays exact through kill -9 ×3, a Connect restart and a second worker (seed ${seed})`, async () => {
     const gen = runGenerator(s.generatorEnv(), [
-      '--mode', 'stream', '--volume', 'tiny', '--seconds', String(STREAM_SECONDS), '--seed', String(seed + 1),
-      '--stream-sleep-min', '20', '--stream-sleep-max', '150', '--stream-new-booking-prob', '0.5',
+      '--mode',
+      'stream',
+      '--volume',
+      'tiny',
+      '--seconds',
+      String(STREAM_SECONDS),
+      '--seed',
+      String(seed + 1),
+      '--stream-sleep-min',
+      '20',
+      '--stream-sleep-max',
+      '150',
+      '--stream-new-booking-prob',
+      '0.5',
     ]);
     const at = (fraction: number) => Math.round(STREAM_SECONDS * 1000 * (fraction + Math.random() * 0.08));
     const t0 = Date.now();
@@ -77,8 +94,13 @@ describe('reporting mart is exactly-once and equal to the truth SQL', () => {
 
     const result = await s.converge(async () => (await diffMart(s.sourceDb, reporting)).diffs, 240_000);
     const summary = await diffMart(s.sourceDb, reporting);
-    const buckets = await reporting.query<{ n: number }>('SELECT count(*)::int AS n FROM mart.fact_metric_bucket');
-    const events_in = (await Promise.all(workers.map((w) => w.metric('ride_cdc_events_in_total')))).reduce((a, b) => a + b, 0);
+    const buckets = await reporting.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM mart.fact_metric_bucket',
+    );
+    const events_in = (await Promise.all(workers.map((w) => w.metric('ride_cdc_events_in_total')))).reduce(
+      (a, b) => a + b,
+      0,
+    );
     process.stderr.write(
       `[mart e2e] seed ${seed}; ${events.map((e) => `${e.what} at ${e.at} ms`).join('; ')}; stream ended at ${streamEnded} ms; ${summary.truthRows} truth rows over ${summary.metrics} KPIs, ` +
         `${buckets.rows[0]!.n} bucket rows, ${events_in} events decoded by the last two worker processes\n`,
@@ -92,7 +114,9 @@ describe('reporting mart is exactly-once and equal to the truth SQL', () => {
     expect((await diffDriverLatest(s.sourceDb, s.es, s.indexPrefix)).slice(0, 10)).toEqual([]);
     expect((await diffBookingEvents(s.sourceDb, s.es, s.indexPrefix)).slice(0, 10)).toEqual([]);
     // Positions in reporting_db cover every partition both workers consumed.
-    const offsets = await reporting.query<{ n: number }>('SELECT count(DISTINCT topic)::int AS n FROM mart.consumer_offsets');
+    const offsets = await reporting.query<{ n: number }>(
+      'SELECT count(DISTINCT topic)::int AS n FROM mart.consumer_offsets',
+    );
     expect(offsets.rows[0]!.n).toBeGreaterThanOrEqual(5);
   });
 });

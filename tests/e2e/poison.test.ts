@@ -14,8 +14,12 @@ describe('poison messages', () => {
   beforeAll(async () => {
     await s.start({
       beforeConnector: async (db) => {
-        await db.query(`INSERT INTO drivers (id, full_name, phone, vehicle_type, plate_number, status, home_zone_id) VALUES (1, 'Poison Test', '+8490', 'car', '51A-1', 'available', 1)`);
-        await db.query(`INSERT INTO driver_locations (driver_id, lat, lon, zone_id, updated_at) VALUES (1, 10.77, 106.70, 1, now())`);
+        await db.query(
+          `INSERT INTO drivers (id, full_name, phone, vehicle_type, plate_number, status, home_zone_id) VALUES (1, 'Poison Test', '+8490', 'car', '51A-1', 'available', 1)`,
+        );
+        await db.query(
+          `INSERT INTO driver_locations (driver_id, lat, lon, zone_id, updated_at) VALUES (1, 10.77, 106.70, 1, now())`,
+        );
       },
     });
     worker = await s.startWorker({ SCHEMA_UNKNOWN_RETRIES: '2' });
@@ -49,7 +53,9 @@ describe('poison messages', () => {
     await consumer.subscribe({ topic: s.dlqTopic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        const headers = Object.fromEntries(
+          Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+        );
         letters.push({ key: message.key === null ? '' : String(message.key), value: message.value, headers });
       },
     });
@@ -71,7 +77,9 @@ describe('poison messages', () => {
 
     const diffs = await s.converge(async () => {
       await s.es.indices.refresh({ index: `${s.indexPrefix}driver_locations` });
-      const doc = await s.es.get<{ status: string }>({ index: `${s.indexPrefix}driver_locations`, id: '1' }).catch(() => null);
+      const doc = await s.es
+        .get<{ status: string }>({ index: `${s.indexPrefix}driver_locations`, id: '1' })
+        .catch(() => null);
       return doc?._source?.status === 'busy' ? [] : [doc?._source?.status ?? 'missing'];
     }, 60_000);
     expect(diffs).toEqual([]);
@@ -84,7 +92,9 @@ describe('poison messages', () => {
   it('drains on SIGTERM: exits 0 within the shutdown deadline with its position committed', async () => {
     await s.sourceDb.query(`UPDATE drivers SET status = 'available', updated_at = now() WHERE id = 1`);
     await s.converge(async () => {
-      const doc = await s.es.get<{ status: string }>({ index: `${s.indexPrefix}driver_locations`, id: '1' }).catch(() => null);
+      const doc = await s.es
+        .get<{ status: string }>({ index: `${s.indexPrefix}driver_locations`, id: '1' })
+        .catch(() => null);
       return doc?._source?.status === 'available' ? [] : ['not yet'];
     }, 60_000);
     const started = Date.now();

@@ -11,14 +11,23 @@ describe('worker configuration', () => {
     expect(c.kafka.offsetReset.bookings).toBe('earliest');
   });
   it('per-table offset reset overrides', () => {
-    const c = loadWorkerConfig({ KAFKA_OFFSET_RESET: 'latest', KAFKA_OFFSET_RESET_OVERRIDES: 'bookings:earliest' });
+    const c = loadWorkerConfig({
+      KAFKA_OFFSET_RESET: 'latest',
+      KAFKA_OFFSET_RESET_OVERRIDES: 'bookings:earliest',
+    });
     expect(c.kafka.offsetReset.bookings).toBe('earliest');
     expect(c.kafka.offsetReset.drivers).toBe('latest');
   });
   it('reports every bad value at once, naming variable, value and expectation, without secrets', () => {
     let err: unknown;
     try {
-      loadWorkerConfig({ METRICS_PORT: 'abc', ES_NODE: 'ftp://u:secret@x', KAFKA_SASL_MECHANISM: 'plain', KAFKA_BROKERS: 'nohost', KAFKA_OFFSET_RESET_OVERRIDES: 'trips:earliest' });
+      loadWorkerConfig({
+        METRICS_PORT: 'abc',
+        ES_NODE: 'ftp://u:secret@x',
+        KAFKA_SASL_MECHANISM: 'plain',
+        KAFKA_BROKERS: 'nohost',
+        KAFKA_OFFSET_RESET_OVERRIDES: 'trips:earliest',
+      });
     } catch (e) {
       err = e;
     }

@@ -29,7 +29,8 @@ describe('decoder on captured Debezium messages', () => {
     expect(all.length).toBeGreaterThan(40);
     const kinds = new Set(all.map((x) => x.decoded.kind));
     expect([...kinds].sort()).toEqual(['change', 'heartbeat', 'tombstone']);
-    for (const { msg, decoded } of all) if (msg.value === null) expect(decoded.kind, msg.label).toBe('tombstone');
+    for (const { msg, decoded } of all)
+      if (msg.value === null) expect(decoded.kind, msg.label).toBe('tombstone');
   });
 
   it('carries op, position and snapshot flag from the envelope', () => {
@@ -89,7 +90,14 @@ describe('decoder on captured Debezium messages', () => {
       status: 'busy',
     });
     const edge = change('insert type_zoo id=2 (edge values and NULLs)').after!;
-    expect(edge).toMatchObject({ d: '1900-01-01', ts: '1970-01-01T00:00:00.000000Z', tstz: '1969-12-31T23:59:59.999999Z', n_var: '-0.000001', ints: [], money_v: null });
+    expect(edge).toMatchObject({
+      d: '1900-01-01',
+      ts: '1970-01-01T00:00:00.000000Z',
+      tstz: '1969-12-31T23:59:59.999999Z',
+      n_var: '-0.000001',
+      ints: [],
+      money_v: null,
+    });
     expect(change('update type_zoo id=1').after!.n_var).toBe('0.00000000000000000001');
   });
 
@@ -103,11 +111,19 @@ describe('decoder on captured Debezium messages', () => {
   it('classifies bad input: garbage is poison, an unknown schema id is retriable', async () => {
     const d = fixtureDecoder();
     const meta = { topic: 'ride.public.bookings', partition: 0, offset: '1' };
-    await expect(d.decode({ ...meta, key: null, value: Buffer.from('garbage!') })).rejects.toBeInstanceOf(PoisonMessageError);
-    await expect(d.decode({ ...meta, key: null, value: frame(999_999, Buffer.from([1, 2])) })).rejects.toBeInstanceOf(UnknownSchemaError);
+    await expect(d.decode({ ...meta, key: null, value: Buffer.from('garbage!') })).rejects.toBeInstanceOf(
+      PoisonMessageError,
+    );
+    await expect(
+      d.decode({ ...meta, key: null, value: frame(999_999, Buffer.from([1, 2])) }),
+    ).rejects.toBeInstanceOf(UnknownSchemaError);
     const good = all.find((x) => x.msg.label === 'insert bookings id=3')!.msg.value!;
     const truncated = good.subarray(0, 12);
-    await expect(d.decode({ ...meta, key: null, value: truncated })).rejects.toMatchObject({ reason: 'avro-decode-failed' });
-    await expect(d.decode({ ...meta, topic: 'other.public.x', key: null, value: good })).rejects.toMatchObject({ reason: 'unexpected-topic' });
+    await expect(d.decode({ ...meta, key: null, value: truncated })).rejects.toMatchObject({
+      reason: 'avro-decode-failed',
+    });
+    await expect(
+      d.decode({ ...meta, topic: 'other.public.x', key: null, value: good }),
+    ).rejects.toMatchObject({ reason: 'unexpected-topic' });
   });
 });

@@ -13,13 +13,25 @@ describe('bulk item classification', () => {
 });
 
 describe('chunkOps', () => {
-  const op = (n: number) => ({ action: { index: { _index: 'i', _id: String(n) } }, body: { pad: 'x'.repeat(100) }, tag: n });
+  const op = (n: number) => ({
+    action: { index: { _index: 'i', _id: String(n) } },
+    body: { pad: 'x'.repeat(100) },
+    tag: n,
+  });
   it('bounds requests by count', () => {
-    const chunks = chunkOps(Array.from({ length: 25 }, (_, i) => op(i)), 10, 1e9);
+    const chunks = chunkOps(
+      Array.from({ length: 25 }, (_, i) => op(i)),
+      10,
+      1e9,
+    );
     expect(chunks.map((c) => c.length)).toEqual([10, 10, 5]);
   });
   it('bounds requests by bytes, never producing an empty chunk', () => {
-    const chunks = chunkOps(Array.from({ length: 6 }, (_, i) => op(i)), 100, 300);
+    const chunks = chunkOps(
+      Array.from({ length: 6 }, (_, i) => op(i)),
+      100,
+      300,
+    );
     expect(chunks.every((c) => c.length >= 1)).toBe(true);
     expect(chunks.flat().map((o) => o.tag)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(chunks.length).toBeGreaterThan(1);

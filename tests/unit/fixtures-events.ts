@@ -1,7 +1,12 @@
 import type { ChangeEvent, Op, Row } from '../../src/decode/change-event.js';
 
 /** Builds a ChangeEvent the way the decoder emits one (test helper, pure data). */
-export function changeEvent(table: string, op: Op, after: Row | null, opts: Partial<ChangeEvent> = {}): ChangeEvent {
+export function changeEvent(
+  table: string,
+  op: Op,
+  after: Row | null,
+  opts: Partial<ChangeEvent> = {},
+): ChangeEvent {
   return {
     table,
     op,

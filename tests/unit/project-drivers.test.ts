@@ -7,17 +7,49 @@ import { projectToElasticsearch } from '../../src/project/project-es.js';
 import { changeEvent } from './fixtures-events.js';
 
 const loc = (lsn: number, lat: number, at = '2026-11-21T04:00:00.000000Z') =>
-  changeEvent('driver_locations', 'u', { driver_id: 7, lat, lon: 106.7, heading: 90, speed_kmh: 30, zone_id: 1, updated_at: at }, { lsn });
+  changeEvent(
+    'driver_locations',
+    'u',
+    { driver_id: 7, lat, lon: 106.7, heading: 90, speed_kmh: 30, zone_id: 1, updated_at: at },
+    { lsn },
+  );
 const status = (lsn: number, s: string) =>
-  changeEvent('drivers', 'u', { id: 7, status: s, vehicle_type: 'car', home_zone_id: 1, full_name: 'A', plate_number: '51A', updated_at: '2026-11-21T04:00:01.000000Z', phone: 'x', created_at: 'y' }, { lsn });
+  changeEvent(
+    'drivers',
+    'u',
+    {
+      id: 7,
+      status: s,
+      vehicle_type: 'car',
+      home_zone_id: 1,
+      full_name: 'A',
+      plate_number: '51A',
+      updated_at: '2026-11-21T04:00:01.000000Z',
+      phone: 'x',
+      created_at: 'y',
+    },
+    { lsn },
+  );
 
 describe('driver location projection', () => {
   it('emits the location part and one time-series document keyed by table, driver and LSN', () => {
     const intents = projectDriverLocation(loc(555, 10.77, '2026-11-21T23:59:59.999999Z'));
     expect(intents).toHaveLength(2);
     const [patch, ts] = intents;
-    expect(patch).toMatchObject({ kind: 'driver-patch', driverId: '7', part: 'location', lsn: 555, fields: { location: { lat: 10.77, lon: 106.7 }, zone_id: 1 } });
-    expect(ts).toMatchObject({ kind: 'timeseries-doc', family: 'driver_locations_timeseries', id: 'driver_locations:7:555', timestamp: '2026-11-21T23:59:59.999999Z', mode: 'create' });
+    expect(patch).toMatchObject({
+      kind: 'driver-patch',
+      driverId: '7',
+      part: 'location',
+      lsn: 555,
+      fields: { location: { lat: 10.77, lon: 106.7 }, zone_id: 1 },
+    });
+    expect(ts).toMatchObject({
+      kind: 'timeseries-doc',
+      family: 'driver_locations_timeseries',
+      id: 'driver_locations:7:555',
+      timestamp: '2026-11-21T23:59:59.999999Z',
+      mode: 'create',
+    });
   });
   it('the same event twice gives the same ids (replays land on the same document)', () => {
     expect(projectDriverLocation(loc(9, 1))).toEqual(projectDriverLocation(loc(9, 1)));
@@ -25,7 +57,14 @@ describe('driver location projection', () => {
   it('status changes carry only the status part, without personal data like the phone', () => {
     const [p] = projectDriver(status(600, 'busy')) as DriverPatch[];
     expect(p!.part).toBe('status');
-    expect(p!.fields).toEqual({ status: 'busy', vehicle_type: 'car', home_zone_id: 1, full_name: 'A', plate_number: '51A', status_updated_at: '2026-11-21T04:00:01.000000Z' });
+    expect(p!.fields).toEqual({
+      status: 'busy',
+      vehicle_type: 'car',
+      home_zone_id: 1,
+      full_name: 'A',
+      plate_number: '51A',
+      status_updated_at: '2026-11-21T04:00:01.000000Z',
+    });
   });
   it('TOAST-unchanged columns are never written as data', () => {
     const e = status(601, 'available');
@@ -34,19 +73,31 @@ describe('driver location projection', () => {
     expect('full_name' in p!.fields).toBe(false);
   });
   it('a deleted driver deletes the document; other tables feed only the mart', () => {
-    expect(projectDriver(changeEvent('drivers', 'd', null, { before: { id: 7 }, lsn: 700 }))).toMatchObject([{ kind: 'driver-delete', driverId: '7' }]);
+    expect(projectDriver(changeEvent('drivers', 'd', null, { before: { id: 7 }, lsn: 700 }))).toMatchObject([
+      { kind: 'driver-delete', driverId: '7' },
+    ]);
     expect(projectToElasticsearch([changeEvent('payments', 'c', { id: 1 })])).toEqual([]);
   });
 });
 
 describe('mergeDriverDoc', () => {
-  const patches = (...es: ReturnType<typeof loc>[]) => es.flatMap((e) => (e.table === 'drivers' ? projectDriver(e) : projectDriverLocation(e))).filter((i) => i.kind !== 'timeseries-doc') as (DriverPatch | DriverDelete)[];
+  const patches = (...es: ReturnType<typeof loc>[]) =>
+    es
+      .flatMap((e) => (e.table === 'drivers' ? projectDriver(e) : projectDriverLocation(e)))
+      .filter((i) => i.kind !== 'timeseries-doc') as (DriverPatch | DriverDelete)[];
 
   it('merges parts from two tables whatever order they arrive in', () => {
     const a = mergeDriverDoc(null, patches(loc(120, 10.8), status(110, 'busy')));
     const b = mergeDriverDoc(null, patches(status(110, 'busy'), loc(120, 10.8)));
     expect(a.doc).toEqual(b.doc);
-    expect(a.doc).toMatchObject({ driver_id: 7, status: 'busy', location: { lat: 10.8, lon: 106.7 }, location_lsn: 120, status_lsn: 110, source_lsn: 120 });
+    expect(a.doc).toMatchObject({
+      driver_id: 7,
+      status: 'busy',
+      location: { lat: 10.8, lon: 106.7 },
+      location_lsn: 120,
+      status_lsn: 110,
+      source_lsn: 120,
+    });
   });
   it('rejects stale and replayed parts and counts them', () => {
     const first = mergeDriverDoc(null, patches(loc(200, 11)));
@@ -61,7 +112,15 @@ describe('mergeDriverDoc', () => {
   });
   it('delete removes the document unless a newer part already arrived', () => {
     const doc = mergeDriverDoc(null, patches(loc(5, 1))).doc;
-    expect(mergeDriverDoc(doc, [{ kind: 'driver-delete', driverId: '7', lsn: 6, origin: { topic: 't', partition: 0, offset: '1' } }]).doc).toBeNull();
-    expect(mergeDriverDoc(doc, [{ kind: 'driver-delete', driverId: '7', lsn: 4, origin: { topic: 't', partition: 0, offset: '1' } }]).stale).toBe(1);
+    expect(
+      mergeDriverDoc(doc, [
+        { kind: 'driver-delete', driverId: '7', lsn: 6, origin: { topic: 't', partition: 0, offset: '1' } },
+      ]).doc,
+    ).toBeNull();
+    expect(
+      mergeDriverDoc(doc, [
+        { kind: 'driver-delete', driverId: '7', lsn: 4, origin: { topic: 't', partition: 0, offset: '1' } },
+      ]).stale,
+    ).toBe(1);
   });
 });

@@ -20,16 +20,27 @@ export interface FixtureMessage {
 export function loadFixtureMessages(): FixtureMessage[] {
   const out: FixtureMessage[] = [];
   for (const f of readdirSync(DIR).sort()) {
-    if (!f.endsWith('.json') || ['manifest.json', 'schemas.json'].includes(f) || f.endsWith('.emitted.json')) continue;
-    const { messages } = JSON.parse(readFileSync(join(DIR, f), 'utf8')) as { messages: (Omit<FixtureMessage, 'key' | 'value'> & { key: string | null; value: string | null })[] };
-    for (const m of messages) out.push({ ...m, key: m.key === null ? null : Buffer.from(m.key, 'base64'), value: m.value === null ? null : Buffer.from(m.value, 'base64') });
+    if (!f.endsWith('.json') || ['manifest.json', 'schemas.json'].includes(f) || f.endsWith('.emitted.json'))
+      continue;
+    const { messages } = JSON.parse(readFileSync(join(DIR, f), 'utf8')) as {
+      messages: (Omit<FixtureMessage, 'key' | 'value'> & { key: string | null; value: string | null })[];
+    };
+    for (const m of messages)
+      out.push({
+        ...m,
+        key: m.key === null ? null : Buffer.from(m.key, 'base64'),
+        value: m.value === null ? null : Buffer.from(m.value, 'base64'),
+      });
   }
   return out;
 }
 
 export function fixtureDecoder(): Decoder {
   const raw = JSON.parse(readFileSync(join(DIR, 'schemas.json'), 'utf8')) as Record<string, AvroSchema>;
-  return new Decoder(new StaticSchemaSource(new Map(Object.entries(raw).map(([id, s]) => [Number(id), s]))), 'ride');
+  return new Decoder(
+    new StaticSchemaSource(new Map(Object.entries(raw).map(([id, s]) => [Number(id), s]))),
+    'ride',
+  );
 }
 
 export async function decodeAll(): Promise<{ msg: FixtureMessage; decoded: DecodedMessage }[]> {

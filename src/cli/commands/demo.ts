@@ -36,7 +36,10 @@ export function register(program: Command): void {
       if (await sourceIsEmpty()) {
         log(`seeding ride_hailing_db (volume ${opts.volume}, seed ${opts.seed})`);
         // History ending now, so Kibana's and the mart's recent windows show it.
-        await runChild(['generate', '--mode', 'seed', '--volume', opts.volume, '--seed', opts.seed, '--base-time', 'now'], 'inherit');
+        await runChild(
+          ['generate', '--mode', 'seed', '--volume', opts.volume, '--seed', opts.seed, '--base-time', 'now'],
+          'inherit',
+        );
       }
       await registerConnector(stack, { waitMs: 180_000 });
       log('Debezium connector RUNNING');
@@ -44,9 +47,26 @@ export function register(program: Command): void {
       const cfg = loadWorkerConfig();
       const worker = new Worker(cfg, createLogger(cfg.logLevel), defaultWorkerOptions());
       await worker.start();
-      log(`worker running: metrics http://127.0.0.1:${worker.metricsPort}/metrics, Elasticsearch ${cfg.elasticsearch.node}, reporting_db port ${cfg.reporting.port}`);
+      log(
+        `worker running: metrics http://127.0.0.1:${worker.metricsPort}/metrics, Elasticsearch ${cfg.elasticsearch.node}, reporting_db port ${cfg.reporting.port}`,
+      );
 
-      const gen = spawn(process.execPath, [BIN, 'generate', '--mode', 'stream', '--volume', opts.volume, '--seconds', opts.seconds, '--seed', String(Number(opts.seed) + 1)], { stdio: 'inherit' });
+      const gen = spawn(
+        process.execPath,
+        [
+          BIN,
+          'generate',
+          '--mode',
+          'stream',
+          '--volume',
+          opts.volume,
+          '--seconds',
+          opts.seconds,
+          '--seed',
+          String(Number(opts.seed) + 1),
+        ],
+        { stdio: 'inherit' },
+      );
       let stopping = false;
       const stop = async (code: number) => {
         if (stopping) process.exit(130);

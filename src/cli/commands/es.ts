@@ -11,7 +11,8 @@ export function register(program: Command): void {
       const cfg = loadWorkerConfig();
       const client = createEsClient(cfg.elasticsearch);
       try {
-        for (const name of await setupIndices(client, cfg.elasticsearch.indexPrefix)) process.stdout.write(`applied ${name}\n`);
+        for (const name of await setupIndices(client, cfg.elasticsearch.indexPrefix))
+          process.stdout.write(`applied ${name}\n`);
       } finally {
         await client.close();
       }

@@ -8,7 +8,9 @@ import { defaultWorkerOptions } from '../../worker/default-options.js';
 export function register(program: Command): void {
   program
     .command('worker')
-    .description('Consume Debezium topics and maintain Elasticsearch and reporting_db (config from environment)')
+    .description(
+      'Consume Debezium topics and maintain Elasticsearch and reporting_db (config from environment)',
+    )
     .action(async () => {
       let cfg;
       try {

@@ -13,8 +13,20 @@ export const BOOKING_STEPS = [
 ] as const;
 
 const SHARED_FIELDS = [
-  'booking_uuid', 'passenger_id', 'driver_id', 'status', 'vehicle_type', 'pickup_zone_id', 'dropoff_zone_id',
-  'estimated_fare', 'final_fare', 'distance_km', 'surge_multiplier', 'payment_method', 'cancelled_by', 'cancel_reason',
+  'booking_uuid',
+  'passenger_id',
+  'driver_id',
+  'status',
+  'vehicle_type',
+  'pickup_zone_id',
+  'dropoff_zone_id',
+  'estimated_fare',
+  'final_fare',
+  'distance_km',
+  'surge_multiplier',
+  'payment_method',
+  'cancelled_by',
+  'cancel_reason',
 ] as const;
 
 function point(row: Row, lat: string, lon: string): { lat: number; lon: number } | undefined {
@@ -34,7 +46,16 @@ export function projectBookingEvents(e: ChangeEvent): EsIntent[] {
   const origin: Origin = { topic: e.topic, partition: e.partition, offset: e.offset };
   const bookingId = idOf(e.after, 'id') ?? idOf(e.before, 'id') ?? idOf(e.key, 'id');
   if (bookingId === null || e.op === 't') return [];
-  if (e.op === 'd') return [{ kind: 'delete-by-field', family: FAMILY.bookingEvents, field: 'booking_id', value: bookingId, origin }];
+  if (e.op === 'd')
+    return [
+      {
+        kind: 'delete-by-field',
+        family: FAMILY.bookingEvents,
+        field: 'booking_id',
+        value: bookingId,
+        origin,
+      },
+    ];
   const a = e.after;
   if (!a) return [];
   const shared: Record<string, unknown> = {

@@ -24,9 +24,15 @@ export interface MergeResult {
   changed: boolean;
 }
 
-const LSN_FIELD: Record<DriverPart, 'location_lsn' | 'status_lsn'> = { location: 'location_lsn', status: 'status_lsn' };
+const LSN_FIELD: Record<DriverPart, 'location_lsn' | 'status_lsn'> = {
+  location: 'location_lsn',
+  status: 'status_lsn',
+};
 
-export function mergeDriverDoc(current: DriverDoc | null, ops: readonly (DriverPatch | DriverDelete)[]): MergeResult {
+export function mergeDriverDoc(
+  current: DriverDoc | null,
+  ops: readonly (DriverPatch | DriverDelete)[],
+): MergeResult {
   let doc: DriverDoc | null = current ? { ...current } : null;
   let stale = 0;
   let changed = false;
@@ -47,7 +53,9 @@ export function mergeDriverDoc(current: DriverDoc | null, ops: readonly (DriverP
     }
     doc = { ...(doc ?? { driver_id: Number(op.driverId) }), ...op.fields, [lsnField]: op.lsn };
     doc.source_lsn = Math.max(doc.source_lsn ?? 0, op.lsn);
-    const times = [doc.location_updated_at, doc.status_updated_at].filter((t): t is string => typeof t === 'string');
+    const times = [doc.location_updated_at, doc.status_updated_at].filter(
+      (t): t is string => typeof t === 'string',
+    );
     doc.updated_at = times.length > 0 ? times.sort().at(-1)! : null;
     changed = true;
   }

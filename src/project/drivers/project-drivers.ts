@@ -2,7 +2,14 @@ import type { ChangeEvent } from '../../decode/change-event.js';
 import { FAMILY, type EsIntent, type Origin } from '../intents.js';
 import { idOf, knownFields, num, str } from '../row.js';
 
-const STATUS_FIELDS = ['status', 'vehicle_type', 'home_zone_id', 'full_name', 'plate_number', 'updated_at'] as const;
+const STATUS_FIELDS = [
+  'status',
+  'vehicle_type',
+  'home_zone_id',
+  'full_name',
+  'plate_number',
+  'updated_at',
+] as const;
 
 function originOf(e: ChangeEvent): Origin {
   return { topic: e.topic, partition: e.partition, offset: e.offset };
@@ -19,7 +26,16 @@ export function projectDriverLocation(e: ChangeEvent): EsIntent[] {
   if (driverId === null) return [];
   if (e.op === 'd') {
     // The row is gone: drop the location part; the driver document itself goes with the driver row.
-    return [{ kind: 'driver-patch', driverId, part: 'location', lsn: e.lsn, fields: { location: null, heading: null, speed_kmh: null, zone_id: null, location_updated_at: null }, origin }];
+    return [
+      {
+        kind: 'driver-patch',
+        driverId,
+        part: 'location',
+        lsn: e.lsn,
+        fields: { location: null, heading: null, speed_kmh: null, zone_id: null, location_updated_at: null },
+        origin,
+      },
+    ];
   }
   if (e.op === 't' || !e.after) return [];
   const a = e.after;
@@ -33,7 +49,9 @@ export function projectDriverLocation(e: ChangeEvent): EsIntent[] {
     zone_id: num(a.zone_id),
     location_updated_at: updatedAt,
   };
-  const intents: EsIntent[] = [{ kind: 'driver-patch', driverId, part: 'location', lsn: e.lsn, fields, origin }];
+  const intents: EsIntent[] = [
+    { kind: 'driver-patch', driverId, part: 'location', lsn: e.lsn, fields, origin },
+  ];
   if (updatedAt !== null) {
     intents.push({
       kind: 'timeseries-doc',

@@ -1,5 +1,13 @@
 import type { Client } from '@elastic/elasticsearch';
-import { FAMILY, type DeleteByField, type DriverDelete, type DriverPatch, type EsIntent, type Origin, type TimeSeriesDoc } from '../../project/intents.js';
+import {
+  FAMILY,
+  type DeleteByField,
+  type DriverDelete,
+  type DriverPatch,
+  type EsIntent,
+  type Origin,
+  type TimeSeriesDoc,
+} from '../../project/intents.js';
 import { dayOf } from '../../project/row.js';
 import { mergeDriverDoc, type DriverDoc } from '../../project/drivers/merge-latest.js';
 import { TransientError } from '../../shared/errors.js';
@@ -43,7 +51,9 @@ export class ElasticsearchSink {
   async write(intents: readonly EsIntent[]): Promise<EsWriteResult> {
     const rejected: Rejection[] = [];
     const series = intents.filter((i): i is TimeSeriesDoc => i.kind === 'timeseries-doc');
-    const drivers = intents.filter((i): i is DriverPatch | DriverDelete => i.kind === 'driver-patch' || i.kind === 'driver-delete');
+    const drivers = intents.filter(
+      (i): i is DriverPatch | DriverDelete => i.kind === 'driver-patch' || i.kind === 'driver-delete',
+    );
     const deletes = intents.filter((i): i is DeleteByField => i.kind === 'delete-by-field');
     // Deletes last: a replayed batch that created and then deleted a booking's events ends deleted.
     await this.writeSeries(series, rejected);
@@ -76,7 +86,10 @@ export class ElasticsearchSink {
   }
 
   /** Read–merge–write under optimistic concurrency, so instances on different partitions never lose each other's parts. */
-  private async writeDrivers(ops: readonly (DriverPatch | DriverDelete)[], rejected: Rejection[]): Promise<void> {
+  private async writeDrivers(
+    ops: readonly (DriverPatch | DriverDelete)[],
+    rejected: Rejection[],
+  ): Promise<void> {
     if (ops.length === 0) return;
     const byDriver = new Map<string, (DriverPatch | DriverDelete)[]>();
     for (const op of ops) {
@@ -87,13 +100,17 @@ export class ElasticsearchSink {
     const index = this.index(FAMILY.driverLatest);
     let pending = [...byDriver.keys()];
     for (let round = 1; pending.length > 0; round++) {
-      if (round > MAX_OCC_ROUNDS) throw new TransientError(`driver documents still contended after ${MAX_OCC_ROUNDS} rounds: ${pending.slice(0, 5).join(', ')}`);
+      if (round > MAX_OCC_ROUNDS)
+        throw new TransientError(
+          `driver documents still contended after ${MAX_OCC_ROUNDS} rounds: ${pending.slice(0, 5).join(', ')}`,
+        );
       const current = await this.mget(index, pending);
       const bulk: BulkOp<string>[] = [];
       for (const id of pending) {
         const cur = current.get(id);
         const merged = mergeDriverDoc(cur?.doc ?? null, byDriver.get(id)!);
-        if (round === 1 && merged.stale > 0) this.metrics.versionConflicts.inc({ index_family: FAMILY.driverLatest }, merged.stale);
+        if (round === 1 && merged.stale > 0)
+          this.metrics.versionConflicts.inc({ index_family: FAMILY.driverLatest }, merged.stale);
         if (!merged.changed) continue;
         const guard = cur ? { if_seq_no: cur.seqNo, if_primary_term: cur.primaryTerm } : {};
         if (merged.doc === null) {
@@ -107,9 +124,11 @@ export class ElasticsearchSink {
       const results = await runBulk(this.runner, bulk);
       pending = [];
       for (const r of results) {
-        if (r.outcome === 'conflict') pending.push(r.tag); // someone else wrote it: re-read and merge again
+        if (r.outcome === 'conflict')
+          pending.push(r.tag); // someone else wrote it: re-read and merge again
         else if (r.outcome === 'rejected') {
-          for (const op of byDriver.get(r.tag)!) rejected.push({ origin: op.origin, reason: r.error ?? `status ${r.status}` });
+          for (const op of byDriver.get(r.tag)!)
+            rejected.push({ origin: op.origin, reason: r.error ?? `status ${r.status}` });
           this.metrics.sinkFailures.inc({ sink: 'elasticsearch', kind: 'rejected' });
         } else if (r.outcome === 'retriable') {
           this.metrics.sinkFailures.inc({ sink: 'elasticsearch', kind: 'retriable' });
@@ -121,7 +140,10 @@ export class ElasticsearchSink {
     }
   }
 
-  private async mget(index: string, ids: string[]): Promise<Map<string, { doc: DriverDoc; seqNo: number; primaryTerm: number }>> {
+  private async mget(
+    index: string,
+    ids: string[],
+  ): Promise<Map<string, { doc: DriverDoc; seqNo: number; primaryTerm: number }>> {
     const started = performance.now();
     let res;
     try {
@@ -129,11 +151,15 @@ export class ElasticsearchSink {
     } catch (err) {
       throw new TransientError(`elasticsearch mget failed: ${(err as Error).message}`, err);
     } finally {
-      this.metrics.sinkSeconds.observe({ sink: 'elasticsearch', operation: 'mget' }, (performance.now() - started) / 1000);
+      this.metrics.sinkSeconds.observe(
+        { sink: 'elasticsearch', operation: 'mget' },
+        (performance.now() - started) / 1000,
+      );
     }
     const out = new Map<string, { doc: DriverDoc; seqNo: number; primaryTerm: number }>();
     for (const d of res.docs) {
-      if ('found' in d && d.found && d._source) out.set(d._id, { doc: d._source, seqNo: d._seq_no!, primaryTerm: d._primary_term! });
+      if ('found' in d && d.found && d._source)
+        out.set(d._id, { doc: d._source, seqNo: d._seq_no!, primaryTerm: d._primary_term! });
     }
     return out;
   }
@@ -143,7 +169,11 @@ export class ElasticsearchSink {
     const families = [...new Set(deletes.map((d) => d.family))];
     try {
       // Documents written moments ago are not searchable before a refresh; deletes are rare, so pay for one.
-      await this.client.indices.refresh({ index: families.map((f) => `${this.prefix}${f}-*`), allow_no_indices: true, ignore_unavailable: true });
+      await this.client.indices.refresh({
+        index: families.map((f) => `${this.prefix}${f}-*`),
+        allow_no_indices: true,
+        ignore_unavailable: true,
+      });
       const ops: BulkOp<string>[] = [];
       for (const d of deletes) {
         const res = await this.client.search({
@@ -154,7 +184,8 @@ export class ElasticsearchSink {
           _source: false,
           query: { term: { [d.field]: d.value } },
         });
-        for (const hit of res.hits.hits) ops.push({ action: { delete: { _index: hit._index, _id: hit._id! } }, tag: d.family });
+        for (const hit of res.hits.hits)
+          ops.push({ action: { delete: { _index: hit._index, _id: hit._id! } }, tag: d.family });
       }
       const results = await runBulk(this.runner, ops);
       this.account(results, [], (r) => r.outcome === 'not_found');

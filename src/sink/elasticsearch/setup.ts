@@ -14,7 +14,9 @@ export function loadMappings(prefix: string, dir = MAPPINGS_DIR): MappingFile[] 
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8').replaceAll('{{prefix}}', prefix)) as MappingFile);
+    .map(
+      (f) => JSON.parse(readFileSync(join(dir, f), 'utf8').replaceAll('{{prefix}}', prefix)) as MappingFile,
+    );
 }
 
 /**

@@ -3,9 +3,27 @@ import type { ChangeEvent } from '../../decode/change-event.js';
 import { contributions } from '../../project/metrics/contributions.js';
 import { delta, type Delta } from '../../project/metrics/delta.js';
 import type { MetricSource } from '../../project/metrics/catalog.js';
-import { eventRowId, nextState, type AnyState, type BookingState, type PaymentState, type StateTable } from '../../project/metrics/state.js';
-import { compareIds, deleteStatesSql, selectStatesSql, stateFromDb, upsertStatesSql } from '../../project/metrics/state-sql.js';
-import { catalogSyncStatements, planMetricWrite, type MemberTransitionRow, type SqlStatement } from '../../project/metrics/upsert-sql.js';
+import {
+  eventRowId,
+  nextState,
+  type AnyState,
+  type BookingState,
+  type PaymentState,
+  type StateTable,
+} from '../../project/metrics/state.js';
+import {
+  compareIds,
+  deleteStatesSql,
+  selectStatesSql,
+  stateFromDb,
+  upsertStatesSql,
+} from '../../project/metrics/state-sql.js';
+import {
+  catalogSyncStatements,
+  planMetricWrite,
+  type MemberTransitionRow,
+  type SqlStatement,
+} from '../../project/metrics/upsert-sql.js';
 import {
   lockBookingRowsSql,
   paymentCopyBookingIds,
@@ -23,7 +41,14 @@ import type { Rejection } from '../elasticsearch/es-sink.js';
  * Tables in the order their state rows are locked (docs/kpis.md §11): payments before the shared
  * fact_booking rows, then the rest. Every worker follows it, so transactions never wait in a cycle.
  */
-const ORDER = ['payments', 'bookings', 'ratings', 'drivers', 'passengers', 'zones'] as const satisfies readonly StateTable[];
+const ORDER = [
+  'payments',
+  'bookings',
+  'ratings',
+  'drivers',
+  'passengers',
+  'zones',
+] as const satisfies readonly StateTable[];
 
 interface RowGroup {
   table: StateTable;
@@ -75,7 +100,10 @@ export class MartSink {
         await run(lockBookingRowsSql(locked));
       }
       if (rows.length === 0) continue;
-      const sel = selectStatesSql(table, rows.map((g) => g.id));
+      const sel = selectStatesSql(
+        table,
+        rows.map((g) => g.id),
+      );
       const prevs = new Map<string, AnyState>();
       for (const r of (await client.query(sel.text, sel.values)).rows) {
         const st = stateFromDb(table, r as Record<string, unknown>);
@@ -89,7 +117,8 @@ export class MartSink {
         if (table !== 'zones') deltas.push(...delta(table as MetricSource, prev as never, next as never));
         if (next) upserts.push(next);
         else if (prev) deletes.push(g.id);
-        if (table === 'payments') paymentChanges.push({ prev: prev as PaymentState | null, next: next as PaymentState | null });
+        if (table === 'payments')
+          paymentChanges.push({ prev: prev as PaymentState | null, next: next as PaymentState | null });
         if (table === 'bookings') {
           bookingIds.push(g.id);
           history.push(...statusHistory(next as BookingState | null));
@@ -107,7 +136,8 @@ export class MartSink {
 
     const plan = planMetricWrite(deltas);
     const transitions: MemberTransitionRow[] = [];
-    for (const s of plan.memberUpserts) transitions.push(...((await client.query(s.text, s.values)).rows as MemberTransitionRow[]));
+    for (const s of plan.memberUpserts)
+      transitions.push(...((await client.query(s.text, s.values)).rows as MemberTransitionRow[]));
     const after = plan.afterMembers(transitions);
     for (const s of after) await run(s);
     this.metrics.martRowsMerged.inc({ table: 'fact_metric_bucket' }, deltas.length);
@@ -119,7 +149,12 @@ export class MartSink {
    * row keeps its last good state. contributions() runs on each state to surface bad values here
    * rather than in the batch-wide delta.
    */
-  private fold(table: StateTable, prev: AnyState | null, events: readonly ChangeEvent[], rejected: Rejection[]): AnyState | null {
+  private fold(
+    table: StateTable,
+    prev: AnyState | null,
+    events: readonly ChangeEvent[],
+    rejected: Rejection[],
+  ): AnyState | null {
     let state = prev;
     for (const e of events) {
       try {
@@ -128,7 +163,10 @@ export class MartSink {
         state = next;
       } catch (err) {
         if (!(err instanceof PoisonMessageError) && !(err instanceof RangeError)) throw err;
-        rejected.push({ origin: { topic: e.topic, partition: e.partition, offset: e.offset }, reason: `mart: ${errorMessage(err)}` });
+        rejected.push({
+          origin: { topic: e.topic, partition: e.partition, offset: e.offset },
+          reason: `mart: ${errorMessage(err)}`,
+        });
       }
     }
     return state;
@@ -141,7 +179,10 @@ function groupByRow(events: readonly ChangeEvent[], rejected: Rejection[]): RowG
     if (!(ORDER as readonly string[]).includes(e.table)) continue;
     const id = eventRowId(e);
     if (id === null) {
-      rejected.push({ origin: { topic: e.topic, partition: e.partition, offset: e.offset }, reason: 'mart: event without a row id' });
+      rejected.push({
+        origin: { topic: e.topic, partition: e.partition, offset: e.offset },
+        reason: 'mart: event without a row id',
+      });
       continue;
     }
     const k = `${e.table}|${id}`;

@@ -7,7 +7,10 @@ const REPO = join(import.meta.dirname, '../../..');
  * Runs `ride-cdc generate` as a child process (the same command users run) and resolves with its
  * exit code once it stops by itself (--seconds) or is stopped. Output is kept for failure messages.
  */
-export function runGenerator(env: Record<string, string>, args: string[]): { done: Promise<{ code: number | null; output: string }>; stop: () => void } {
+export function runGenerator(
+  env: Record<string, string>,
+  args: string[],
+): { done: Promise<{ code: number | null; output: string }>; stop: () => void } {
   const child = spawn(process.execPath, [join(REPO, 'bin/ride-cdc.js'), 'generate', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -18,7 +21,9 @@ export function runGenerator(env: Record<string, string>, args: string[]): { don
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
-  const done = new Promise<{ code: number | null; output: string }>((resolve) => child.once('exit', (code) => resolve({ code, output })));
+  const done = new Promise<{ code: number | null; output: string }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, output })),
+  );
   return { done, stop: () => child.kill('SIGINT') };
 }
 

@@ -1,12 +1,27 @@
 import type pg from 'pg';
 import { CATALOG } from '../../../src/project/metrics/catalog.js';
-import { allTruthSql, diffMetricRows, MART_METRIC_ROWS_SQL, truthSql, windowTruthSql, type MetricRow, type MetricRowDiff } from '../../../src/project/metrics/truth-sql.js';
+import {
+  allTruthSql,
+  diffMetricRows,
+  MART_METRIC_ROWS_SQL,
+  truthSql,
+  windowTruthSql,
+  type MetricRow,
+  type MetricRowDiff,
+} from '../../../src/project/metrics/truth-sql.js';
 
 /** Every KPI row (metric × granularity × bucket × dimension) of the mart against SQL over the source. */
-export async function diffMart(source: pg.Client, reporting: pg.Client): Promise<{ diffs: MetricRowDiff[]; truthRows: number; metrics: number }> {
+export async function diffMart(
+  source: pg.Client,
+  reporting: pg.Client,
+): Promise<{ diffs: MetricRowDiff[]; truthRows: number; metrics: number }> {
   const truth = (await source.query<MetricRow>(allTruthSql())).rows;
   const mart = (await reporting.query<MetricRow>(MART_METRIC_ROWS_SQL)).rows;
-  return { diffs: diffMetricRows(truth, mart), truthRows: truth.length, metrics: new Set(truth.map((r) => r.metric_name)).size };
+  return {
+    diffs: diffMetricRows(truth, mart),
+    truthRows: truth.length,
+    metrics: new Set(truth.map((r) => r.metric_name)).size,
+  };
 }
 
 /** mart.latest_metric_snapshot against the truth over the same trailing window (gauges: current). */
@@ -20,14 +35,23 @@ export async function diffSnapshot(source: pg.Client, reporting: pg.Client): Pro
            FROM mart.latest_metric_snapshot`,
       )
     ).rows;
-    const w = (await reporting.query<{ start: Date; end: Date }>(
-      `SELECT (date_trunc('minute', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') + interval '1 minute' - interval '60 minutes' AS start,
+    const w = (
+      await reporting.query<{ start: Date; end: Date }>(
+        `SELECT (date_trunc('minute', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') + interval '1 minute' - interval '60 minutes' AS start,
               (date_trunc('minute', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') + interval '1 minute' AS end`,
-    )).rows[0]!;
+      )
+    ).rows[0]!;
     const truth: MetricRow[] = [];
     for (const m of CATALOG) {
       const gauge = m.kind === 'gauge';
-      truth.push(...(await source.query<MetricRow>(gauge ? truthSql(m) : windowTruthSql(m), gauge ? [] : [w.start, w.end])).rows);
+      truth.push(
+        ...(
+          await source.query<MetricRow>(
+            gauge ? truthSql(m) : windowTruthSql(m),
+            gauge ? [] : [w.start, w.end],
+          )
+        ).rows,
+      );
     }
     return diffMetricRows(truth, snap);
   } finally {
@@ -54,14 +78,18 @@ export async function diffBookingFacts(source: pg.Client, reporting: pg.Client):
   ).rows;
   const out: string[] = [];
   const m = new Map(mart.map((r) => [r.id, JSON.stringify(r)]));
-  for (const r of src) if (m.get(r.id) !== JSON.stringify(r)) out.push(`fact_booking ${r.id}: source ${JSON.stringify(r)} mart ${m.get(r.id) ?? 'missing'}`);
+  for (const r of src)
+    if (m.get(r.id) !== JSON.stringify(r))
+      out.push(`fact_booking ${r.id}: source ${JSON.stringify(r)} mart ${m.get(r.id) ?? 'missing'}`);
   if (src.length !== mart.length) out.push(`fact_booking rows: source ${src.length} mart ${mart.length}`);
   const steps = (
     await source.query<{ n: number }>(
       'SELECT (count(requested_at)+count(accepted_at)+count(arrived_at)+count(started_at)+count(completed_at)+count(cancelled_at))::int AS n FROM bookings',
     )
   ).rows[0]!.n;
-  const hist = (await reporting.query<{ n: number }>('SELECT count(*)::int AS n FROM mart.booking_status_history')).rows[0]!.n;
+  const hist = (
+    await reporting.query<{ n: number }>('SELECT count(*)::int AS n FROM mart.booking_status_history')
+  ).rows[0]!.n;
   if (steps !== hist) out.push(`status history rows: expected ${steps} got ${hist}`);
   return out;
 }

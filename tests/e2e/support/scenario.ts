@@ -9,7 +9,13 @@ import pg from 'pg';
 import { migrateTarget } from '../../../src/db/targets.js';
 import { createClient, quoteIdent, type PgSettings } from '../../../src/db/pg.js';
 import { loadStackConfig } from '../../../src/stack/config.js';
-import { deleteConnector, loadConnector, stackConnectorEnv, waitRunning, DEFAULT_CONNECTOR_FILE } from '../../../src/stack/connector.js';
+import {
+  deleteConnector,
+  loadConnector,
+  stackConnectorEnv,
+  waitRunning,
+  DEFAULT_CONNECTOR_FILE,
+} from '../../../src/stack/connector.js';
 import { connectUrl } from '../../../src/stack/components/connect.js';
 import { esUrl } from '../../../src/stack/components/elasticsearch.js';
 import { ccompatUrl } from '../../../src/stack/components/registry.js';
@@ -32,7 +38,11 @@ export class Scenario {
   readonly dlqTopic = `${this.id}.dlq`;
   readonly connector = `${this.id}-source`;
   readonly es = new EsClient({ node: esUrl(this.stack) });
-  readonly kafka = new Kafka({ clientId: this.id, brokers: [`127.0.0.1:${this.stack.ports.kafka}`], logLevel: logLevel.NOTHING });
+  readonly kafka = new Kafka({
+    clientId: this.id,
+    brokers: [`127.0.0.1:${this.stack.ports.kafka}`],
+    logLevel: logLevel.NOTHING,
+  });
   private readonly workers = new Set<WorkerProcess>();
   sourceDb!: pg.Client;
 
@@ -70,8 +80,12 @@ export class Scenario {
 
   /** Restarts the connector and its task through the Connect REST API (as an operator would). */
   async restartConnector(): Promise<void> {
-    const res = await fetch(`${connectUrl(this.stack)}/connectors/${this.connector}/restart?includeTasks=true`, { method: 'POST' });
-    if (!res.ok && res.status !== 202 && res.status !== 204) throw new Error(`restart ${this.connector}: ${res.status} ${await res.text()}`);
+    const res = await fetch(
+      `${connectUrl(this.stack)}/connectors/${this.connector}/restart?includeTasks=true`,
+      { method: 'POST' },
+    );
+    if (!res.ok && res.status !== 202 && res.status !== 204)
+      throw new Error(`restart ${this.connector}: ${res.status} ${await res.text()}`);
     await waitRunning(this.stack, this.connector, 120_000);
   }
 
@@ -144,7 +158,9 @@ export class Scenario {
     await dropSlot(this.source, this.id);
     await dropDatabase(this.source);
     await dropDatabase(this.reporting);
-    await this.es.indices.delete({ index: `${this.indexPrefix}*`, allow_no_indices: true, ignore_unavailable: true }).catch(() => undefined);
+    await this.es.indices
+      .delete({ index: `${this.indexPrefix}*`, allow_no_indices: true, ignore_unavailable: true })
+      .catch(() => undefined);
     await this.es.indices.deleteIndexTemplate({ name: `${this.indexPrefix}*` }).catch(() => undefined);
     const admin = this.kafka.admin();
     await admin.connect();
@@ -163,8 +179,14 @@ export class WorkerProcess {
   output = '';
   exited: Promise<number | null>;
 
-  constructor(env: Record<string, string>, readonly port: number) {
-    this.child = spawn(process.execPath, [join(REPO, 'bin/ride-cdc.js'), 'worker'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(
+    env: Record<string, string>,
+    readonly port: number,
+  ) {
+    this.child = spawn(process.execPath, [join(REPO, 'bin/ride-cdc.js'), 'worker'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const keep = (b: Buffer) => {
       this.output = (this.output + b.toString()).slice(-20_000);
     };
@@ -194,7 +216,8 @@ export class WorkerProcess {
   async waitReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`worker exited with ${this.child.exitCode}:\n${this.output}`);
+      if (this.child.exitCode !== null)
+        throw new Error(`worker exited with ${this.child.exitCode}:\n${this.output}`);
       try {
         if ((await this.get('/readyz')).status === 200) return;
       } catch {
