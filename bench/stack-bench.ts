@@ -198,7 +198,9 @@ export async function benchLatency(rate: number, seconds: number): Promise<Laten
         ]).then(() => undefined),
     });
     const w = await s.startWorker({ LOG_LEVEL: 'error' });
-    await sleep(5000);
+    // Measure the steady state only: the snapshot backlog is drained first.
+    const snapshot = await waitStable(() => producedEvents(s));
+    while ((await consumedEvents(s)) < snapshot) await sleep(250);
     const drivers = (await s.sourceDb.query<{ n: number }>('SELECT count(*)::int AS n FROM driver_locations'))
       .rows[0]!.n;
     const perTick = Math.max(1, Math.round(rate / 10));
