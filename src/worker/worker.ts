@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Producer } from 'kafkajs';
+import { Partitioners, type Producer } from 'kafkajs';
 import type { Client } from '@elastic/elasticsearch';
 import { topicFor, type WorkerConfig } from '../config/worker-config.js';
 import { Decoder } from '../decode/decoder.js';
@@ -86,7 +86,12 @@ export class Worker {
     await this.untilUp('reporting_db', () => pool.query('SELECT 1 FROM mart.consumer_offsets LIMIT 1'));
 
     const kafka = createKafka(cfg.kafka, log);
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    // Dead letters only: idempotent so a retried send cannot duplicate within a session; Kafka's default partitioner.
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     const producer = this.producer;
     await this.untilUp('kafka', () => producer.connect());
     const topics = [...cfg.kafka.tables.map((t) => topicFor(cfg.kafka.topicPrefix, t)), cfg.kafka.dlqTopic];
