@@ -98,18 +98,8 @@ export async function processBatch(deps: BatchDeps, batch: Batch): Promise<Batch
   const events: ChangeEvent[] = [];
   const letters: DeadLetter[] = [];
   const byOffset = new Map(todo.map((m) => [m.offset, m]));
-  const dead = (m: BatchMessage, reason: string, err: unknown) => {
-    letters.push({
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: m.offset,
-      key: m.key,
-      value: m.value,
-      headers: m.headers,
-      reason,
-      error: errorMessage(err),
-    });
-  };
+  const dead = (m: BatchMessage, reason: string, err: unknown) =>
+    letters.push(deadLetterOf(batch, m, reason, err));
 
   for (const m of todo) {
     try {
@@ -173,16 +163,7 @@ export async function processBatch(deps: BatchDeps, batch: Batch): Promise<Batch
             { offset: m.offset, reason: r.reason },
             'event cannot be projected into the mart; it goes to the dead-letter topic',
           );
-          extra.push({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: m.offset,
-            key: m.key,
-            value: m.value,
-            headers: m.headers,
-            reason: 'mart-rejected',
-            error: r.reason,
-          });
+          extra.push(deadLetterOf(batch, m, 'mart-rejected', r.reason));
         }
         martLetters = extra; // replaced, not appended: a retried transaction recomputes them
         return extra;
@@ -210,6 +191,20 @@ export async function processBatch(deps: BatchDeps, batch: Batch): Promise<Batch
   metrics.batchSize.observe(todo.length);
   metrics.batchSeconds.observe((performance.now() - started) / 1000);
   return { next, fenced: false };
+}
+
+/** A message as it goes to the dead-letter topic: original bytes and headers plus why. */
+function deadLetterOf(batch: Batch, m: BatchMessage, reason: string, err: unknown): DeadLetter {
+  return {
+    topic: batch.topic,
+    partition: batch.partition,
+    offset: m.offset,
+    key: m.key,
+    value: m.value,
+    headers: m.headers,
+    reason,
+    error: errorMessage(err),
+  };
 }
 
 /**
