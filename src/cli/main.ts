@@ -13,6 +13,7 @@ const modules = [
   './commands/tail.js',
   './commands/es.js',
   './commands/demo.js',
+  './commands/offsets.js',
 ];
 
 const program = new Command('ride-cdc')

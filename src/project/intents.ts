@@ -9,6 +9,12 @@ export interface Origin {
   offset: string;
 }
 
+/** An event a sink or projection refused for good: it goes to the dead-letter topic with this reason. */
+export interface Rejection {
+  origin: Origin;
+  reason: string;
+}
+
 /** One part of the driver's latest document, owned by one source table and guarded by its LSN. */
 export type DriverPart = 'location' | 'status';
 

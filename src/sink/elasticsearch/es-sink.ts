@@ -6,6 +6,7 @@ import {
   type DriverPatch,
   type EsIntent,
   type Origin,
+  type Rejection,
   type TimeSeriesDoc,
 } from '../../project/intents.js';
 import { dayOf } from '../../project/row.js';
@@ -14,10 +15,7 @@ import { TransientError } from '../../shared/errors.js';
 import type { Metrics } from '../../observe/metrics.js';
 import { runBulk, type BulkOp, type BulkRunner, type ItemResult } from './bulk.js';
 
-export interface Rejection {
-  origin: Origin;
-  reason: string;
-}
+export type { Rejection };
 
 export interface EsWriteResult {
   /** Documents Elasticsearch will never accept (mapping errors): their source events are dead-lettered. */

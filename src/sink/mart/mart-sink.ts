@@ -1,6 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
 import type { ChangeEvent } from '../../decode/change-event.js';
-import { contributions } from '../../project/metrics/contributions.js';
 import { delta, type Delta } from '../../project/metrics/delta.js';
 import type { MetricSource } from '../../project/metrics/catalog.js';
 import {
@@ -33,7 +32,7 @@ import {
   statusHistory,
   type PaymentChange,
 } from '../../project/bookings/mart-booking.js';
-import { PoisonMessageError, errorMessage } from '../../shared/errors.js';
+import { projectRowOrReject } from '../../project/metrics/project-or-reject.js';
 import type { Metrics } from '../../observe/metrics.js';
 import type { Rejection } from '../elasticsearch/es-sink.js';
 
@@ -113,8 +112,8 @@ export class MartSink {
       const deletes: string[] = [];
       for (const g of rows) {
         const prev = prevs.get(g.id) ?? null;
-        const next = this.fold(table, prev, g.events, rejected);
-        if (table !== 'zones') deltas.push(...delta(table as MetricSource, prev as never, next as never));
+        const { next, deltas: d } = projectRowOrReject(table, prev, g.events, rejected);
+        deltas.push(...d);
         if (next) upserts.push(next);
         else if (prev) deletes.push(g.id);
         if (table === 'payments')
@@ -142,34 +141,6 @@ export class MartSink {
     for (const s of after) await run(s);
     this.metrics.martRowsMerged.inc({ table: 'fact_metric_bucket' }, deltas.length);
     return { rejected };
-  }
-
-  /**
-   * Folds a row's events one at a time, so a single unprojectable event is rejected alone and the
-   * row keeps its last good state. contributions() runs on each state to surface bad values here
-   * rather than in the batch-wide delta.
-   */
-  private fold(
-    table: StateTable,
-    prev: AnyState | null,
-    events: readonly ChangeEvent[],
-    rejected: Rejection[],
-  ): AnyState | null {
-    let state = prev;
-    for (const e of events) {
-      try {
-        const next = nextState(table, state as never, e) as AnyState | null;
-        if (table !== 'zones') contributions(table as MetricSource, next as never);
-        state = next;
-      } catch (err) {
-        if (!(err instanceof PoisonMessageError) && !(err instanceof RangeError)) throw err;
-        rejected.push({
-          origin: { topic: e.topic, partition: e.partition, offset: e.offset },
-          reason: `mart: ${errorMessage(err)}`,
-        });
-      }
-    }
-    return state;
   }
 }
 
