@@ -5,9 +5,9 @@
 # Runs the TypeScript sources with tsx (a production dependency) instead of shipping a tsc build:
 # the code reads files relative to its own location (mappings/, mart-sql/ via import.meta.dirname),
 # which a dist/ layout would move, and the repo's own entry (bin/ride-cdc.js) runs src/ with tsx
-# too, so there is one way to run the code. `ride-cdc` here is a two-line wrapper that execs
-# `node --import tsx src/cli/main.ts` in-process: bin/ride-cdc.js would put a second node between
-# tini and the worker (spawnSync), and SIGTERM would never reach the worker's drain.
+# too (in-process, through tsx's loader), so there is one way to run the code. `ride-cdc` here is a
+# two-line wrapper that execs `node --import tsx src/cli/main.ts`, so tini's SIGTERM reaches the
+# worker's drain directly.
 #
 #   docker build -t ride-cdc:local .
 #   docker run --rm ride-cdc:local ride-cdc --help
