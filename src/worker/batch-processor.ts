@@ -84,24 +84,24 @@ export async function processBatch(deps: BatchDeps, batch: Batch): Promise<Batch
   const { metrics, logger } = deps;
   const started = performance.now();
   const log = logger.child({ topic: batch.topic, partition: batch.partition });
-  const todo = batch.messages.filter(
+  const pending = batch.messages.filter(
     (m) => batch.expectedNext === null || BigInt(m.offset) >= BigInt(batch.expectedNext),
   );
-  if (todo.length < batch.messages.length) {
+  if (pending.length < batch.messages.length) {
     metrics.messagesSkipped.inc(
       { topic: batch.topic, kind: 'already-committed' },
-      batch.messages.length - todo.length,
+      batch.messages.length - pending.length,
     );
   }
-  if (todo.length === 0) return { next: batch.expectedNext, fenced: false };
+  if (pending.length === 0) return { next: batch.expectedNext, fenced: false };
 
   const events: ChangeEvent[] = [];
   const letters: DeadLetter[] = [];
-  const byOffset = new Map(todo.map((m) => [m.offset, m]));
+  const byOffset = new Map(pending.map((m) => [m.offset, m]));
   const dead = (m: BatchMessage, reason: string, err: unknown) =>
     letters.push(deadLetterOf(batch, m, reason, err));
 
-  for (const m of todo) {
+  for (const m of pending) {
     try {
       const d = await retrying(deps, 'decode', batch, () =>
         deps.decoder.decode({
@@ -150,7 +150,7 @@ export async function processBatch(deps: BatchDeps, batch: Batch): Promise<Batch
 
   await retrying(deps, 'dead-letter', batch, () => deps.dlq.send(letters));
 
-  const next = (BigInt(todo.at(-1)!.offset) + 1n).toString();
+  const next = (BigInt(pending.at(-1)!.offset) + 1n).toString();
   let martLetters: DeadLetter[] = [];
   try {
     await retrying(deps, 'reporting_db', batch, () =>
@@ -188,7 +188,7 @@ export async function processBatch(deps: BatchDeps, batch: Batch): Promise<Batch
   const lag = Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(next)));
   metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, lag);
   deps.onLag?.(batch.topic, batch.partition, lag);
-  metrics.batchSize.observe(todo.length);
+  metrics.batchSize.observe(pending.length);
   metrics.batchSeconds.observe((performance.now() - started) / 1000);
   return { next, fenced: false };
 }

@@ -9,7 +9,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import avsc from 'avsc';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -21,29 +20,19 @@ import {
   waitRunning,
 } from '../../src/stack/connector.js';
 
+import { bigintLongType } from '../../src/stack/fixtures/raw-avro.js';
+
 const stack = inject('stack');
 const prefix = stack.topicPrefix;
 
-// Debezium 3 puts nanosecond timestamps (ts_ns ≈ 1.8e18) in every envelope: beyond 2^53, so the
-// default avsc long (a JS number) refuses them. Longs decode to BigInt here.
-const longType = (avsc.types.LongType as unknown as { __with(m: object): avsc.Type }).__with({
-  fromBuffer: (b: Buffer) => b.readBigInt64LE(),
-  toBuffer: (n: bigint) => {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64LE(BigInt(n));
-    return b;
-  },
-  fromJSON: (n: number | string) => BigInt(n),
-  toJSON: (n: bigint) => Number(n),
-  isValid: (n: unknown) => typeof n === 'bigint',
-  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
-});
+// Debezium 3 puts nanosecond timestamps (ts_ns ≈ 1.8e18) in every envelope, beyond 2^53: longs
+// decode to BigInt here (the same type the fixture tooling uses).
 // avsc records every named type in the `registry` it is given, so each schema needs a fresh one
 // (a shared object fails with "duplicate type name"); the client spreads these options per schema,
 // which evaluates the getter each time.
 const avroOptions = {
   get registry() {
-    return { long: longType };
+    return { long: bigintLongType };
   },
 };
 const registry = new SchemaRegistry({ host: stack.schemaRegistryUrl }, { AVRO: avroOptions } as never);
