@@ -27,6 +27,20 @@ export class PoisonMessageError extends RideCdcError {
   }
 }
 
+/**
+ * Not the event's fault and not a blip: authentication refused, a missing index, a stored position
+ * ahead of the log, a source truncate. Never dead-lettered: the affected partitions pause, `/readyz`
+ * fails, `ride_cdc_systemic_failures` (by stage and reason) rises for the alert rules, and the stage
+ * is retried with capped backoff until the cause is gone.
+ */
+export class SystemicError extends RideCdcError {
+  readonly reason: string;
+  constructor(reason: string, message: string, cause?: unknown) {
+    super(message, { retriable: true, cause });
+    this.reason = reason;
+  }
+}
+
 /** Configuration is invalid; reported once at start, never retried. */
 export class ConfigError extends RideCdcError {
   constructor(message: string) {
