@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_HEADER } from '../../src/source/dead-letter.js';
-import { Scenario, type WorkerProcess } from './support/scenario.js';
+import { Scenario, type WorkerProcess } from '../../src/stack/scenario.js';
 
 /**
  * Poison messages on a real topic: garbage bytes and a well-framed message whose schema id the
