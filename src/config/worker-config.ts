@@ -36,7 +36,12 @@ export interface WorkerConfig {
     bulkMaxBytes: number;
     requestTimeoutMs: number;
   };
-  reporting: PgSettings & { poolSize: number };
+  reporting: PgSettings & {
+    poolSize: number;
+    /** lock_timeout and statement_timeout of every batch transaction. */
+    lockTimeoutMs: number;
+    statementTimeoutMs: number;
+  };
   pipeline: {
     /** Max batches processed at once across partitions (p-queue concurrency). */
     maxInFlightBatches: number;
@@ -146,6 +151,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     reporting: {
       ...readPgSettings(r, REPORTING_PG_PREFIX, REPORTING_PG_DEFAULTS),
       poolSize: r.int('REPORTING_PG_POOL_SIZE', 8, 1, 100),
+      lockTimeoutMs: r.int('REPORTING_LOCK_TIMEOUT_MS', 10_000, 100, 600_000),
+      statementTimeoutMs: r.int('REPORTING_STATEMENT_TIMEOUT_MS', 60_000, 1000, 3_600_000),
     },
     pipeline: {
       maxInFlightBatches: r.int('MAX_IN_FLIGHT_BATCHES', 4, 1, 256),

@@ -78,7 +78,7 @@ export class Worker {
     );
     const pool = new pg.Pool(poolConfig(cfg.reporting, { max: cfg.reporting.poolSize }));
     pool.on('error', (err) => log.warn({ err: err.message }, 'idle reporting_db connection failed'));
-    const mart = new MartSink(pool, cfg.kafka.groupId, this.metrics);
+    const mart = new MartSink(pool, cfg.kafka.groupId, this.metrics, cfg.reporting);
     const kpis = new KpiExporter(pool, this.metrics, log.child({ stage: 'kpi' }));
     const kafka = createKafka(cfg.kafka, log);
     // Dead letters only: idempotent so a retried send cannot duplicate within a session; Kafka's default partitioner.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SystemicError, TransientError } from '../../src/shared/errors.js';
 import { processBatch } from '../../src/worker/pipeline/process-batch.js';
+import { MartDataError, classifyPgError } from '../../src/sink/mart/pg-errors.js';
 import { batchOf, metricValue, pipeline } from './support/pipeline-fakes.js';
 
 const run = (
@@ -159,5 +160,29 @@ describe('processBatch: the batch pipeline as stages', () => {
       }),
     ).toBe(2);
     expect(p.dlq.letters).toEqual([]); // never dead-lettered
+  });
+
+  it('a value reporting_db refuses (SQLSTATE 22xxx) is isolated and dead-lettered, not retried forever', async () => {
+    const p = pipeline();
+    p.mart.sqlRefuses.add('2');
+    const out = await run(p, batchOf([0, 1, 2, 3, 4].map((offset) => ({ offset }))));
+    expect(out).toEqual({ next: '5', fenced: false });
+    expect(p.dlq.letters.map((l) => [l.offset, l.reason])).toEqual([['2', 'mart-rejected']]);
+    expect(p.mart.committed.map((b) => b.events.map((e) => e.offset))).toEqual([['0', '1', '3', '4']]);
+    expect(p.dlq.underLocks).toEqual([false]);
+  });
+});
+
+describe('classifyPgError', () => {
+  const pgErr = (code: string) => Object.assign(new Error(`pg ${code}`), { code });
+  it('transient, the event’s fault, or systemic — never a bare rethrow that loops', () => {
+    expect(classifyPgError(pgErr('40P01'))).toBeInstanceOf(TransientError);
+    expect(classifyPgError(pgErr('55P03'))).toBeInstanceOf(TransientError); // lock_timeout
+    expect(classifyPgError(pgErr('57014'))).toBeInstanceOf(TransientError); // statement_timeout
+    expect(classifyPgError(pgErr('22P02'))).toBeInstanceOf(MartDataError);
+    expect(classifyPgError(pgErr('23505'))).toBeInstanceOf(MartDataError);
+    expect((classifyPgError(pgErr('28P01')) as SystemicError).reason).toBe('reporting-db-auth');
+    expect((classifyPgError(pgErr('42P01')) as SystemicError).reason).toBe('reporting-db-schema');
+    expect((classifyPgError(pgErr('XX000')) as SystemicError).reason).toBe('reporting-db-error');
   });
 });

@@ -3,7 +3,7 @@ import type { ChangeEvent } from '../../decode/change-event.js';
 import { foldMart, rowsTouched } from '../../project/mart-fold.js';
 import type { Rejection } from '../../project/intents.js';
 import type { Metrics } from '../../observe/metrics.js';
-import { RideCdcError, TransientError, errorMessage } from '../../shared/errors.js';
+import { TransientError, errorMessage } from '../../shared/errors.js';
 import type { Sink } from '../sink.js';
 import { classifyPgError } from './pg-errors.js';
 import { readStoredStates, writeFold } from './mart-writes.js';
@@ -19,6 +19,8 @@ export interface MartBatch {
   /** Position after the batch. */
   next: string;
   events: readonly ChangeEvent[];
+  /** Probe only: run everything, then roll back (used to find the event a statement refuses). */
+  dryRun?: boolean;
 }
 
 /**
@@ -42,6 +44,8 @@ export class MartSink implements Sink<MartBatch, MartOutcome> {
     private readonly pool: Pool,
     private readonly groupId: string,
     private readonly metrics: Metrics,
+    /** Bounds on the batch transaction, so a stuck lock or statement becomes a retry, not a stall. */
+    private readonly timeouts: { lockTimeoutMs: number; statementTimeoutMs: number },
   ) {}
 
   /** Fills mart.metric_definition from the catalog. */
@@ -91,6 +95,10 @@ export class MartSink implements Sink<MartBatch, MartOutcome> {
           outcome = { kind: 'fenced' };
           return false;
         }
+        if (batch.dryRun) {
+          outcome = { kind: 'committed', kpiRows };
+          return false;
+        }
         this.metrics.martRowsMerged.inc({ table: 'fact_metric_bucket' }, kpiRows);
         outcome = { kind: 'committed', kpiRows };
         return true;
@@ -114,11 +122,14 @@ export class MartSink implements Sink<MartBatch, MartOutcome> {
     }
     try {
       await client.query('BEGIN');
+      // SET LOCAL takes no parameters; the values are validated integers from the configuration.
+      await client.query(
+        `SET LOCAL lock_timeout = ${Math.trunc(this.timeouts.lockTimeoutMs)}; SET LOCAL statement_timeout = ${Math.trunc(this.timeouts.statementTimeoutMs)}`,
+      );
       const commit = await body(client);
       await client.query(commit ? 'COMMIT' : 'ROLLBACK');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
-      if (err instanceof RideCdcError) throw err;
       throw classifyPgError(err);
     } finally {
       client.release();

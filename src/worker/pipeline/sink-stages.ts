@@ -1,5 +1,7 @@
 import type { ChangeEvent } from '../../decode/change-event.js';
 import type { EsIntent, Rejection } from '../../project/intents.js';
+import { SystemicError } from '../../shared/errors.js';
+import { MartDataError } from '../../sink/mart/pg-errors.js';
 import type { DeadLetter } from '../../source/dead-letter.js';
 import type { EsWriteResult } from '../../sink/elasticsearch/es-sink.js';
 import type { MartBatch, MartOutcome } from '../../sink/mart/mart-sink.js';
@@ -53,7 +55,13 @@ export async function writeMartStage(
   const excluded = new Set<string>();
   for (;;) {
     const events = write.events.filter((e) => !excluded.has(e.offset));
-    const outcome = await mart.write({ ...write, events }, ctx);
+    let outcome: MartOutcome;
+    try {
+      outcome = await mart.write({ ...write, events }, ctx);
+    } catch (err) {
+      if (!(err instanceof MartDataError)) throw err;
+      outcome = { kind: 'rejected', rejected: await isolate(mart, write, events, err, ctx) };
+    }
     if (outcome.kind === 'committed') return { kind: 'committed', letters };
     if (outcome.kind === 'fenced') return { kind: 'fenced', letters };
     const fresh = lettersFor(batch, outcome.rejected, 'mart-rejected', excluded);
@@ -63,4 +71,40 @@ export async function writeMartStage(
     for (const l of fresh) excluded.add(l.offset);
     letters.push(...fresh);
   }
+}
+
+/**
+ * reporting_db refused a value (SQLSTATE 22xxx/23xxx): find the events that fail on their own by
+ * bisection over rolled-back probe transactions, so they alone are dead-lettered. When no single
+ * event fails alone (only a combination does) there is nobody to blame: loud, not a loop.
+ */
+async function isolate(
+  mart: MartStageSink,
+  write: Omit<MartBatch, 'events'>,
+  events: readonly ChangeEvent[],
+  cause: MartDataError,
+  ctx: WriteContext,
+): Promise<Rejection[]> {
+  const fails = async (part: readonly ChangeEvent[]): Promise<boolean> => {
+    try {
+      await mart.write({ ...write, events: part, dryRun: true }, ctx);
+      return false;
+    } catch (err) {
+      if (err instanceof MartDataError) return true;
+      throw err;
+    }
+  };
+  const culprits = async (part: readonly ChangeEvent[]): Promise<ChangeEvent[]> => {
+    if (part.length === 0 || !(await fails(part))) return [];
+    if (part.length === 1) return [...part];
+    const half = Math.ceil(part.length / 2);
+    return [...(await culprits(part.slice(0, half))), ...(await culprits(part.slice(half)))];
+  };
+  const bad = events.length === 1 ? [...events] : await culprits(events);
+  if (bad.length === 0)
+    throw new SystemicError('reporting-db-data-error', `no single event explains: ${cause.message}`, cause);
+  return bad.map((e) => ({
+    origin: { topic: e.topic, partition: e.partition, offset: e.offset },
+    reason: `mart: ${cause.message}`,
+  }));
 }

@@ -6,6 +6,7 @@ import { createMetrics } from '../../../src/observe/metrics.js';
 import type { EsIntent, Rejection } from '../../../src/project/intents.js';
 import type { EsWriteResult } from '../../../src/sink/elasticsearch/es-sink.js';
 import type { MartBatch, MartOutcome } from '../../../src/sink/mart/mart-sink.js';
+import { MartDataError } from '../../../src/sink/mart/pg-errors.js';
 import type { Sink, WriteContext } from '../../../src/sink/sink.js';
 import { withRetry } from '../../../src/sink/with-retry.js';
 import type { DeadLetter } from '../../../src/source/dead-letter.js';
@@ -121,9 +122,17 @@ export class FakeMart extends FakeSink<MartBatch, MartOutcome> {
   /** Stored position per partition (the fencing check of the real offsets upsert). */
   readonly positions = new Map<number, string>();
   readonly committed: MartBatch[] = [];
+  /** Offsets whose values reporting_db refuses (SQLSTATE 22P02): the statement fails for the whole batch. */
+  readonly sqlRefuses = new Set<string>();
   protected apply(b: MartBatch): MartOutcome {
     this.journal.locksHeld = true;
     try {
+      const refused = b.events.find((e) => this.sqlRefuses.has(e.offset));
+      if (refused) {
+        this.journal.add(`mart ${b.dryRun ? 'probe' : 'tx'} failed`);
+        throw new MartDataError('22P02', `invalid input syntax at offset ${refused.offset}`);
+      }
+      if (b.dryRun) return { kind: 'committed', kpiRows: 0 };
       const rejected = b.events
         .filter((e) => this.unprojectable.has(e.offset))
         .map((e) => ({
