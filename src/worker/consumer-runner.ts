@@ -4,12 +4,8 @@ import { topicFor, type WorkerConfig } from '../config/worker-config.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Health } from '../observe/health.js';
 import { commitToKafka } from '../source/kafka-offsets.js';
+import type { PositionSource } from './pipeline/batch.js';
 import { processBatch, type PipelineDeps } from './pipeline/process-batch.js';
-
-/** Where the positions committed with the data are read back from (the mart sink). */
-export interface PositionSource {
-  loadPositions(topic: string, partitions: readonly number[]): Promise<Map<number, string>>;
-}
 
 const key = (topic: string, partition: number) => `${topic}:${partition}`;
 

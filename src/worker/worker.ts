@@ -99,6 +99,7 @@ export class Worker {
         metrics: this.metrics,
         logger: log.child({ stage: 'pipeline' }),
         decodeRetry: { ...policy, unknownSchemaRetries: cfg.registry.unknownSchemaRetries },
+        positions: mart,
       },
       mart,
       this.health,

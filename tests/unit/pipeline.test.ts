@@ -173,6 +173,32 @@ describe('processBatch: the batch pipeline as stages', () => {
   });
 });
 
+describe('a stored position ahead of the log (topic re-created)', () => {
+  it('is systemic and loud, not "already committed"; it resumes once the position is reset', async () => {
+    const p = pipeline();
+    p.mart.positions.set(0, '10'); // committed against the old topic
+    const values: number[] = [];
+    const gauge = p.metrics.systemicFailures;
+    const set = gauge.set.bind(gauge) as (labels: Record<string, string>, v: number) => void;
+    gauge.set = ((labels: Record<string, string>, v: number) => {
+      values.push(v);
+      set(labels, v);
+    }) as typeof gauge.set;
+    p.hooks.onBlocked = (stage) => {
+      p.stalls.push(`blocked ${stage}`);
+      p.mart.positions.set(0, '0'); // the operator: ride-cdc offsets reset --to earliest
+    };
+    const out = await run(p, batchOf([{ offset: 0 }, { offset: 1 }, { offset: 2 }], '10'));
+    expect(out).toEqual({ next: '3', fenced: false });
+    expect(p.stalls).toEqual(['blocked kafka', 'recovered kafka']);
+    expect(values).toEqual([1, 0]);
+    expect(p.mart.committed[0]!.events.map((e) => e.offset)).toEqual(['0', '1', '2']);
+    expect(
+      await metricValue(p.metrics, 'ride_cdc_messages_skipped_total', { kind: 'already-committed' }),
+    ).toBe(0);
+  });
+});
+
 describe('classifyPgError', () => {
   const pgErr = (code: string) => Object.assign(new Error(`pg ${code}`), { code });
   it('transient, the event’s fault, or systemic — never a bare rethrow that loops', () => {

@@ -28,6 +28,11 @@ export interface BatchOutcome {
   fenced: boolean;
 }
 
+/** Where the positions committed with the data are read back from (the mart sink). */
+export interface PositionSource {
+  loadPositions(topic: string, partitions: readonly number[]): Promise<Map<number, string>>;
+}
+
 /** Messages at or after the stored position; older ones are replays of what is already committed. */
 export function pendingMessages(batch: Batch): readonly BatchMessage[] {
   const from = batch.expectedNext === null ? null : BigInt(batch.expectedNext);

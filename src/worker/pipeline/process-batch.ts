@@ -2,8 +2,10 @@ import type { Decoder } from '../../decode/decoder.js';
 import type { Logger } from '../../observe/logger.js';
 import type { Metrics } from '../../observe/metrics.js';
 import { projectToElasticsearch } from '../../project/project-es.js';
-import type { RetryPolicy } from '../../sink/with-retry.js';
-import { lettersFor, pendingMessages, type Batch, type BatchOutcome } from './batch.js';
+import type { WriteContext } from '../../sink/sink.js';
+import { retryStage, type RetryPolicy } from '../../sink/with-retry.js';
+import { SystemicError } from '../../shared/errors.js';
+import { lettersFor, pendingMessages, type Batch, type BatchOutcome, type PositionSource } from './batch.js';
 import { batchContext, type StallHooks } from './batch-context.js';
 import { decodeStage } from './decode-stage.js';
 import {
@@ -25,6 +27,8 @@ export interface PipelineDeps {
   logger: Logger;
   /** Backoff of the decode stage (the sinks carry their own). */
   decodeRetry: RetryPolicy & { unknownSchemaRetries: number };
+  /** The stored positions (the mart sink), re-read while a position is ahead of the log. */
+  positions: PositionSource;
 }
 
 /**
@@ -41,6 +45,8 @@ export async function processBatch(
   const { metrics } = deps;
   const started = performance.now();
   const log = deps.logger.child({ topic: batch.topic, partition: batch.partition });
+  const ctx = batchContext(signal, hooks, metrics, log);
+  batch = { ...batch, expectedNext: await positionStage(deps, batch, ctx) };
   const pending = pendingMessages(batch);
   if (pending.length < batch.messages.length) {
     metrics.messagesSkipped.inc(
@@ -49,7 +55,6 @@ export async function processBatch(
     );
   }
   if (pending.length === 0) return { next: batch.expectedNext, fenced: false };
-  const ctx = batchContext(signal, hooks, metrics, log);
 
   const decoded = await decodeStage(deps.decoder, batch, pending, ctx, deps.decodeRetry, metrics);
   const esRejected = await writeElasticsearchStage(deps.es, projectToElasticsearch(decoded.events), ctx);
@@ -94,4 +99,32 @@ export async function processBatch(
   metrics.batchSize.observe(pending.length);
   metrics.batchSeconds.observe((performance.now() - started) / 1000);
   return { next, fenced: false };
+}
+
+/**
+ * The position the batch continues from. A stored position past the end of the log means the
+ * topic was re-created or truncated under us: its messages are new, not "already committed", so
+ * skipping them would be silent loss. Systemic instead: paused and loud until an operator moves the
+ * position (`ride-cdc offsets reset`), which is re-read on every retry.
+ */
+async function positionStage(deps: PipelineDeps, batch: Batch, ctx: WriteContext): Promise<string | null> {
+  let first = true;
+  return retryStage(
+    'kafka',
+    async () => {
+      const stored = first
+        ? batch.expectedNext
+        : ((await deps.positions.loadPositions(batch.topic, [batch.partition])).get(batch.partition) ?? null);
+      first = false;
+      if (stored !== null && BigInt(batch.highWatermark) < BigInt(stored))
+        throw new SystemicError(
+          'position-ahead-of-log',
+          `stored position ${stored} of ${batch.topic}/${batch.partition} is past the end of the log (${batch.highWatermark}): ` +
+            `the topic was re-created or truncated; to reprocess it: ride-cdc offsets reset --to earliest --table <table>`,
+        );
+      return stored;
+    },
+    ctx,
+    deps.decodeRetry,
+  );
 }

@@ -122,6 +122,14 @@ export class FakeMart extends FakeSink<MartBatch, MartOutcome> {
   /** Stored position per partition (the fencing check of the real offsets upsert). */
   readonly positions = new Map<number, string>();
   readonly committed: MartBatch[] = [];
+  async loadPositions(_topic: string, partitions: readonly number[]): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    for (const p of partitions) {
+      const v = this.positions.get(p);
+      if (v !== undefined) out.set(p, v);
+    }
+    return out;
+  }
   /** Offsets whose values reporting_db refuses (SQLSTATE 22P02): the statement fails for the whole batch. */
   readonly sqlRefuses = new Set<string>();
   protected apply(b: MartBatch): MartOutcome {
@@ -173,6 +181,7 @@ export function pipeline(opts: { unknownSchemaRetries?: number; maxAttempts?: nu
     metrics,
     logger: createLogger('silent'),
     decodeRetry: { ...policy, unknownSchemaRetries: opts.unknownSchemaRetries ?? 2 },
+    positions: mart,
   };
   const stalls: string[] = [];
   const hooks: StallHooks = {
