@@ -6,6 +6,7 @@ import {
   down,
   loadStackConfig,
   logFile,
+  rowFails,
   status,
   up,
 } from '../../stack/index.js';
@@ -38,12 +39,14 @@ export function register(program: Command): void {
   const stack = program
     .command('stack')
     .description(
-      'native local stack: PostgreSQL x2, Kafka (KRaft), Kafka Connect + Debezium, Apicurio Registry, Elasticsearch',
+      'native local stack: PostgreSQL x2, Kafka (KRaft), Kafka Connect + Debezium, Apicurio Registry, Elasticsearch; optional Prometheus',
     );
 
   stack
     .command('up')
-    .description('start every component (or the named ones and their dependencies); idempotent')
+    .description(
+      'start every core component (or the named ones and their dependencies; prometheus only when named); idempotent',
+    )
     .argument('[components...]', `subset of: ${COMPONENT_NAMES.join(', ')}`)
     .action(async (names: string[]) => {
       const t0 = Date.now();
@@ -91,7 +94,7 @@ export function register(program: Command): void {
           ]),
         );
       }
-      if (!rows.every((r) => r.health.startsWith('up'))) process.exitCode = 1;
+      if (rows.some(rowFails)) process.exitCode = 1;
     });
 
   stack
