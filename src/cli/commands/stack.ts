@@ -10,6 +10,7 @@ import {
   status,
   up,
 } from '../../stack/index.js';
+import { table } from '../../ops/table.js';
 
 function parseComponents(names: string[]): ComponentName[] {
   for (const n of names) {
@@ -21,18 +22,6 @@ function parseComponents(names: string[]): ComponentName[] {
 }
 
 const mb = (b: number) => (b ? `${Math.round(b / 1024 / 1024)} MB` : '-');
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
 
 /** `ride-cdc stack up|down|status|logs`: the native local stack (see src/stack/). */
 export function register(program: Command): void {
