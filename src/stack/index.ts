@@ -5,6 +5,7 @@ import { connectComponent } from './components/connect.js';
 import { elasticsearchComponent } from './components/elasticsearch.js';
 import { kafkaComponent } from './components/kafka.js';
 import { postgresReporting, postgresSource } from './components/postgres.js';
+import { prometheusComponent } from './components/prometheus.js';
 import { registryComponent } from './components/registry.js';
 import type { Component, ComponentName } from './components/types.js';
 import { type StackConfig, loadStackConfig, paths } from './config.js';
@@ -24,10 +25,12 @@ export function components(cfg: StackConfig): Component[] {
     registryComponent(cfg),
     elasticsearchComponent(cfg),
     connectComponent(cfg),
+    prometheusComponent(cfg),
   ];
 }
 
-export const COMPONENT_NAMES: ComponentName[] = [
+/** What a plain `stack up` starts. */
+export const CORE_COMPONENT_NAMES: ComponentName[] = [
   'postgres-source',
   'postgres-reporting',
   'kafka',
@@ -35,6 +38,9 @@ export const COMPONENT_NAMES: ComponentName[] = [
   'elasticsearch',
   'connect',
 ];
+/** Started only when named (`stack up prometheus`, the demo); stopped by a plain `down`. */
+export const OPTIONAL_COMPONENT_NAMES: ComponentName[] = ['prometheus'];
+export const COMPONENT_NAMES: ComponentName[] = [...CORE_COMPONENT_NAMES, ...OPTIONAL_COMPONENT_NAMES];
 
 export interface UpResult {
   component: ComponentName;
@@ -117,7 +123,7 @@ export async function up(
     wanted.add(n);
     for (const d of byName.get(n)?.dependsOn ?? []) want(d);
   };
-  for (const n of opts.only ?? COMPONENT_NAMES) want(n);
+  for (const n of opts.only ?? CORE_COMPONENT_NAMES) want(n);
 
   const p = paths(cfg);
   for (const d of [p.logs, p.run, p.data, p.dist, p.conf]) await mkdir(d, { recursive: true });
@@ -192,6 +198,8 @@ export interface StatusRow {
   health: string;
   rssBytes: number;
   log: string;
+  /** Optional components that are down do not make the stack unhealthy. */
+  optional: boolean;
 }
 
 export async function status(opts: { cfg?: StackConfig } = {}): Promise<StatusRow[]> {
@@ -218,15 +226,21 @@ export async function status(opts: { cfg?: StackConfig } = {}): Promise<StatusRo
         health,
         rssBytes: ours ? groupRss(rec.pid) : 0,
         log: p.log(c.name),
+        optional: OPTIONAL_COMPONENT_NAMES.includes(c.name),
       };
     }),
   );
 }
 
-/** True when every component is running from our pid files and healthy. */
+/** A row that makes `stack status` fail: unhealthy, or a core component that is not up. */
+export function rowFails(r: StatusRow): boolean {
+  return !r.health.startsWith('up') && !(r.optional && r.health === 'down');
+}
+
+/** True when every core component is running from our pid files and healthy (optional ones: if running). */
 export async function isUp(cfg: StackConfig = loadStackConfig()): Promise<boolean> {
   const rows = await status({ cfg });
-  return rows.every((r) => r.health.startsWith('up'));
+  return !rows.some(rowFails);
 }
 
 export function logFile(cfg: StackConfig, component: ComponentName): string {

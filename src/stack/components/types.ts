@@ -3,7 +3,13 @@ import type { Probe } from '../health.js';
 import type { StartSpec } from '../processes.js';
 
 export type ComponentName =
-  'postgres-source' | 'postgres-reporting' | 'kafka' | 'registry' | 'connect' | 'elasticsearch';
+  | 'postgres-source'
+  | 'postgres-reporting'
+  | 'kafka'
+  | 'registry'
+  | 'connect'
+  | 'elasticsearch'
+  | 'prometheus';
 
 /**
  * One service of the stack. `prepare` and `afterHealthy` are idempotent: `up` runs them on every
