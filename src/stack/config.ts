@@ -20,6 +20,13 @@ export interface StackConfig {
     connect: number;
     es: number;
   };
+  /**
+   * Kafka nodes (combined broker + controller each, see components/kafka-cluster.ts). Undefined:
+   * whatever this stack's data was formatted for (1 for a new stack); `stack up --brokers N` or
+   * STACK_KAFKA_BROKERS sets it. Node n listens on KAFKA_PORT + 2(n−1) and its controller on
+   * KAFKA_CONTROLLER_PORT + 2(n−1).
+   */
+  kafkaBrokers: number | undefined;
   pg: { user: string; password: string; sourceDb: string; reportingDb: string };
   /** Unprivileged account for PostgreSQL and Elasticsearch when we run as root (both refuse root). */
   serviceUser: string;
@@ -47,6 +54,8 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
       connect: port('CONNECT_PORT', 8083),
       es: port('ES_PORT', 9200),
     },
+    kafkaBrokers:
+      r.optional('STACK_KAFKA_BROKERS') === undefined ? undefined : r.int('STACK_KAFKA_BROKERS', 1, 1, 5),
     pg: {
       user: r.str('STACK_PGUSER', 'user'),
       password: r.str('STACK_PGPASSWORD', 'password'),

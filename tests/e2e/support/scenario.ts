@@ -18,6 +18,7 @@ import {
 } from '../../../src/stack/connector.js';
 import { connectUrl } from '../../../src/stack/components/connect.js';
 import { esUrl } from '../../../src/stack/components/elasticsearch.js';
+import { bootstrapServers } from '../../../src/stack/components/kafka-cluster.js';
 import { ccompatUrl } from '../../../src/stack/components/registry.js';
 
 const REPO = join(import.meta.dirname, '../../..');
@@ -40,7 +41,7 @@ export class Scenario {
   readonly es = new EsClient({ node: esUrl(this.stack) });
   readonly kafka = new Kafka({
     clientId: this.id,
-    brokers: [`127.0.0.1:${this.stack.ports.kafka}`],
+    brokers: bootstrapServers(this.stack).split(','),
     logLevel: logLevel.NOTHING,
   });
   private readonly workers = new Set<WorkerProcess>();
@@ -91,7 +92,7 @@ export class Scenario {
 
   workerEnv(extra: Record<string, string> = {}): Record<string, string> {
     return {
-      KAFKA_BROKERS: `127.0.0.1:${this.stack.ports.kafka}`,
+      KAFKA_BROKERS: bootstrapServers(this.stack),
       KAFKA_TOPIC_PREFIX: this.topicPrefix,
       KAFKA_GROUP_ID: this.groupId,
       KAFKA_CLIENT_ID: this.id,
