@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { type StackConfig, paths } from '../config.js';
-import { javaBin, kafkaClasspath } from './kafka.js';
+import { javaBin } from './kafka.js';
 import { bootstrapServers } from './kafka-cluster.js';
 
 const run = promisify(execFile);
@@ -48,6 +48,15 @@ export interface QuorumStatus {
   voters: Record<number, number>;
 }
 
+/** kafka-clients and slf4j-api only: scanning the whole broker classpath triples the JVM start. */
+function clientClasspath(cfg: StackConfig): string {
+  const libs = resolve(paths(cfg).dist, 'kafka', 'libs');
+  return readdirSync(libs)
+    .filter((f) => /^(kafka-clients|slf4j-api)-[\d.]+\.jar$/.test(f))
+    .map((f) => resolve(libs, f))
+    .join(':');
+}
+
 export async function describeQuorum(cfg: StackConfig): Promise<QuorumStatus> {
   const dir = resolve(paths(cfg).conf, 'tools');
   const file = resolve(dir, 'QuorumStatus.java');
@@ -57,13 +66,21 @@ export async function describeQuorum(cfg: StackConfig): Promise<QuorumStatus> {
     if (!existsSync(resolve(dir, 'QuorumStatus.class')) || readFileSync(file, 'utf8') !== SOURCE) {
       await mkdir(dir, { recursive: true });
       await writeFile(file, SOURCE);
-      await run(resolve(cfg.javaHome, 'bin', 'javac'), ['-cp', kafkaClasspath(cfg), '-d', dir, file], {
+      await run(resolve(cfg.javaHome, 'bin', 'javac'), ['-cp', clientClasspath(cfg), '-d', dir, file], {
         timeout: 120_000,
       });
     }
     ({ stdout } = await run(
       javaBin(cfg),
-      ['-Xmx128m', '-cp', `${dir}:${kafkaClasspath(cfg)}`, 'QuorumStatus', bootstrapServers(cfg)],
+      [
+        '-Xmx128m',
+        '-XX:TieredStopAtLevel=1',
+        '-XX:+UseSerialGC',
+        '-cp',
+        `${dir}:${clientClasspath(cfg)}`,
+        'QuorumStatus',
+        bootstrapServers(cfg),
+      ],
       { timeout: 60_000 },
     ));
   } catch (err) {

@@ -114,10 +114,16 @@ export class Scenario {
 
   /** Starts `ride-cdc worker` as a real child process (so it can be killed -9). */
   async startWorker(extra: Record<string, string> = {}): Promise<WorkerProcess> {
+    const w = await this.spawnWorker(extra);
+    await w.waitReady(120_000);
+    return w;
+  }
+
+  /** Starts a worker without waiting for /readyz (it may not get ready while a dependency is down). */
+  async spawnWorker(extra: Record<string, string> = {}): Promise<WorkerProcess> {
     const port = await freePort();
     const w = new WorkerProcess(this.workerEnv({ METRICS_PORT: String(port), ...extra }), port);
     this.workers.add(w);
-    await w.waitReady(120_000);
     return w;
   }
 
