@@ -23,6 +23,13 @@ export interface StackConfig {
     prometheus: number;
   };
   prometheus: PrometheusSettings;
+  /**
+   * Kafka nodes (combined broker + controller each, see components/kafka-cluster.ts). Undefined:
+   * whatever this stack's data was formatted for (1 for a new stack); `stack up --brokers N` or
+   * STACK_KAFKA_BROKERS sets it. Node n listens on KAFKA_PORT + 2(n−1) and its controller on
+   * KAFKA_CONTROLLER_PORT + 2(n−1).
+   */
+  kafkaBrokers: number | undefined;
   pg: { user: string; password: string; sourceDb: string; reportingDb: string };
   /** Unprivileged account for PostgreSQL and Elasticsearch when we run as root (both refuse root). */
   serviceUser: string;
@@ -77,6 +84,8 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
       evaluationIntervalS: r.int('PROMETHEUS_EVALUATION_INTERVAL_S', 15, 1, 3600),
       ruleForMaxS: optionalInt(r, 'PROMETHEUS_RULE_FOR_MAX_S', 0, 86_400),
     },
+    kafkaBrokers:
+      r.optional('STACK_KAFKA_BROKERS') === undefined ? undefined : r.int('STACK_KAFKA_BROKERS', 1, 1, 5),
     pg: {
       user: r.str('STACK_PGUSER', 'user'),
       password: r.str('STACK_PGPASSWORD', 'password'),

@@ -12,7 +12,7 @@ import { checksExitCode } from '../../ops/table.js';
 import { prometheusUrl } from '../../stack/components/prometheus.js';
 import { paths } from '../../stack/config.js';
 import { tail } from '../../stack/health.js';
-import { CORE_COMPONENT_NAMES, type ComponentName, loadStackConfig, up } from '../../stack/index.js';
+import { type ComponentName, componentNames, loadStackConfig, up } from '../../stack/index.js';
 import { registerConnector } from '../../stack/connector.js';
 import { runPreflight } from './preflight.js';
 
@@ -50,10 +50,8 @@ export function register(program: Command): void {
       }
 
       const withPrometheus = existsSync(stack.prometheus.binary);
-      const only: ComponentName[] = [
-        ...CORE_COMPONENT_NAMES,
-        ...(withPrometheus ? (['prometheus'] as const) : []),
-      ];
+      // Every component of this stack (all Kafka nodes of a cluster), Prometheus included when installed.
+      const only: ComponentName[] | undefined = withPrometheus ? componentNames(stack) : undefined;
       if (!withPrometheus)
         say(`${stack.prometheus.binary} not found: running without Prometheus (apt-get install prometheus)`);
       const t0 = Date.now();

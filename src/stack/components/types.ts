@@ -2,10 +2,12 @@ import type { StackConfig } from '../config.js';
 import type { Probe } from '../health.js';
 import type { StartSpec } from '../processes.js';
 
+/** `kafka` is node 1; a multi-broker stack adds `kafka-2`, `kafka-3`, … (components/kafka-cluster.ts). */
 export type ComponentName =
   | 'postgres-source'
   | 'postgres-reporting'
   | 'kafka'
+  | `kafka-${number}`
   | 'registry'
   | 'connect'
   | 'elasticsearch'
