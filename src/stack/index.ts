@@ -6,6 +6,7 @@ import { elasticsearchComponent } from './components/elasticsearch.js';
 import { kafkaComponent } from './components/kafka.js';
 import { kafkaNodes } from './components/kafka-cluster.js';
 import { postgresReporting, postgresSource } from './components/postgres.js';
+import { prometheusComponent } from './components/prometheus.js';
 import { registryComponent } from './components/registry.js';
 import type { Component, ComponentName } from './components/types.js';
 import { type StackConfig, loadStackConfig, paths } from './config.js';
@@ -26,6 +27,7 @@ export function components(cfg: StackConfig): Component[] {
     registryComponent(cfg),
     elasticsearchComponent(cfg),
     connectComponent(cfg),
+    prometheusComponent(cfg),
   ];
   // Kafka nodes start together (a node is healthy only once a quorum of them is up); whatever
   // needs Kafka waits for every node, so Connect can create its replicated topics.
@@ -39,7 +41,8 @@ export function componentNames(cfg: StackConfig): ComponentName[] {
   return components(cfg).map((c) => c.name);
 }
 
-export const COMPONENT_NAMES: ComponentName[] = [
+/** What a plain `stack up` starts. */
+export const CORE_COMPONENT_NAMES: ComponentName[] = [
   'postgres-source',
   'postgres-reporting',
   'kafka',
@@ -47,6 +50,9 @@ export const COMPONENT_NAMES: ComponentName[] = [
   'elasticsearch',
   'connect',
 ];
+/** Started only when named (`stack up prometheus`, the demo); stopped by a plain `down`. */
+export const OPTIONAL_COMPONENT_NAMES: ComponentName[] = ['prometheus'];
+export const COMPONENT_NAMES: ComponentName[] = [...CORE_COMPONENT_NAMES, ...OPTIONAL_COMPONENT_NAMES];
 
 export interface UpResult {
   component: ComponentName;
@@ -129,7 +135,9 @@ export async function up(
     wanted.add(n);
     for (const d of byName.get(n)?.dependsOn ?? []) want(d);
   };
-  for (const n of opts.only ?? all.map((c) => c.name)) {
+  // A plain `up` starts everything but the optional components (prometheus), every Kafka node included.
+  const defaults = all.map((c) => c.name).filter((n) => !OPTIONAL_COMPONENT_NAMES.includes(n));
+  for (const n of opts.only ?? defaults) {
     if (!byName.has(n))
       throw new Error(`unknown component "${n}"; this stack has ${[...byName.keys()].join(', ')}`);
     want(n);
@@ -209,6 +217,8 @@ export interface StatusRow {
   health: string;
   rssBytes: number;
   log: string;
+  /** Optional components that are down do not make the stack unhealthy. */
+  optional: boolean;
 }
 
 export async function status(opts: { cfg?: StackConfig } = {}): Promise<StatusRow[]> {
@@ -235,15 +245,21 @@ export async function status(opts: { cfg?: StackConfig } = {}): Promise<StatusRo
         health,
         rssBytes: ours ? groupRss(rec.pid) : 0,
         log: p.log(c.name),
+        optional: OPTIONAL_COMPONENT_NAMES.includes(c.name),
       };
     }),
   );
 }
 
-/** True when every component is running from our pid files and healthy. */
+/** A row that makes `stack status` fail: unhealthy, or a core component that is not up. */
+export function rowFails(r: StatusRow): boolean {
+  return !r.health.startsWith('up') && !(r.optional && r.health === 'down');
+}
+
+/** True when every core component is running from our pid files and healthy (optional ones: if running). */
 export async function isUp(cfg: StackConfig = loadStackConfig()): Promise<boolean> {
   const rows = await status({ cfg });
-  return rows.every((r) => r.health.startsWith('up'));
+  return !rows.some(rowFails);
 }
 
 export function logFile(cfg: StackConfig, component: ComponentName): string {

@@ -10,9 +10,11 @@ import {
   down,
   loadStackConfig,
   logFile,
+  rowFails,
   status,
   up,
 } from '../../stack/index.js';
+import { table } from '../../ops/table.js';
 
 function parseComponents(names: string[], cfg: StackConfig = loadStackConfig()): ComponentName[] {
   const known = componentNames(cfg);
@@ -33,29 +35,19 @@ function stackConfig(brokers?: string): StackConfig {
 
 const mb = (b: number) => (b ? `${Math.round(b / 1024 / 1024)} MB` : '-');
 
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
 /** `ride-cdc stack up|down|status|logs`: the native local stack (see src/stack/). */
 export function register(program: Command): void {
   const stack = program
     .command('stack')
     .description(
-      'native local stack: PostgreSQL x2, Kafka (KRaft), Kafka Connect + Debezium, Apicurio Registry, Elasticsearch',
+      'native local stack: PostgreSQL x2, Kafka (KRaft), Kafka Connect + Debezium, Apicurio Registry, Elasticsearch; optional Prometheus',
     );
 
   stack
     .command('up')
-    .description('start every component (or the named ones and their dependencies); idempotent')
+    .description(
+      'start every core component (or the named ones and their dependencies; prometheus only when named); idempotent',
+    )
     .argument(
       '[components...]',
       `subset of: ${COMPONENT_NAMES.join(', ')} (and kafka-2, kafka-3, … of a cluster)`,
@@ -114,7 +106,7 @@ export function register(program: Command): void {
           ]),
         );
       }
-      if (!rows.every((r) => r.health.startsWith('up'))) process.exitCode = 1;
+      if (rows.some(rowFails)) process.exitCode = 1;
     });
 
   stack

@@ -10,7 +10,8 @@ export type ComponentName =
   | `kafka-${number}`
   | 'registry'
   | 'connect'
-  | 'elasticsearch';
+  | 'elasticsearch'
+  | 'prometheus';
 
 /**
  * One service of the stack. `prepare` and `afterHealthy` are idempotent: `up` runs them on every
