@@ -11,6 +11,7 @@ import { createKafka } from '../source/kafka-client.js';
 import { DeadLetterProducer } from '../source/dead-letter.js';
 import { OffsetStore } from '../source/offset-store.js';
 import { ensureTopics } from '../source/topics.js';
+import { CaptureWatch } from '../source/capture-watch.js';
 import { createMetrics, type Metrics } from '../observe/metrics.js';
 import { Health } from '../observe/health.js';
 import { ObservabilityServer } from '../observe/http-server.js';
@@ -42,6 +43,7 @@ export class Worker {
   private producer?: Producer;
   private runner?: ConsumerRunner;
   private kpis?: KpiExporter;
+  private capture?: CaptureWatch;
   private starting?: Promise<void>;
   private stopping?: Promise<void>;
   private readonly startAbort = new AbortController();
@@ -135,6 +137,22 @@ export class Worker {
       this.health,
     );
     await this.untilUp('kafka', () => this.runner!.start());
+    // Capture watch (issue 9): connector health and capture freshness, beside the pipeline, not in it.
+    if (cfg.capture) {
+      const decoder = new Decoder(new RegistrySchemaSource(cfg.registry), cfg.kafka.topicPrefix);
+      const watch = new CaptureWatch(
+        cfg.capture,
+        kafka,
+        cfg.kafka.topicPrefix,
+        cfg.kafka.tables,
+        decoder,
+        this.metrics,
+        this.health,
+        log,
+      );
+      this.capture = watch;
+      await this.untilUp('kafka', () => watch.start());
+    }
     this.state = 'RUNNING';
     log.info({ group: cfg.kafka.groupId, tables: cfg.kafka.tables }, 'worker running');
   }
@@ -200,6 +218,7 @@ export class Worker {
       clearTimeout(timer);
     }
     await this.kpis?.stop();
+    await this.capture?.stop();
     await this.producer?.disconnect().catch(() => undefined);
     await this.pool?.end().catch(() => undefined);
     await this.es?.close().catch(() => undefined);

@@ -7,6 +7,7 @@ import { createClient, sourcePgSettings } from '../../db/pg.js';
 import { createLogger } from '../../observe/logger.js';
 import { loadStackConfig, up } from '../../stack/index.js';
 import { registerConnector } from '../../stack/connector.js';
+import { connectUrl } from '../../stack/components/connect.js';
 import { Worker } from '../../worker/worker.js';
 import { defaultWorkerOptions } from '../../worker/default-options.js';
 
@@ -44,7 +45,8 @@ export function register(program: Command): void {
       await registerConnector(stack, { waitMs: 180_000 });
       log('Debezium connector RUNNING');
 
-      const cfg = loadWorkerConfig();
+      // The demo's worker watches (and heals) the connector it just registered.
+      const cfg = loadWorkerConfig({ CONNECT_URL: connectUrl(stack), ...process.env });
       const worker = new Worker(cfg, createLogger(cfg.logLevel), defaultWorkerOptions());
       await worker.start();
       log(

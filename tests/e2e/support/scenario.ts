@@ -106,6 +106,9 @@ export class Scenario {
       REPORTING_PGPASSWORD: this.reporting.password,
       LOG_LEVEL: 'warn',
       RETRY_MAX_MS: '2000',
+      // The worker's capture watcher watches this scenario's own connector.
+      CONNECT_URL: connectUrl(this.stack),
+      CONNECTOR_NAME: this.connector,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       ...extra,
     };
