@@ -30,7 +30,15 @@ export interface WorkerConfig {
     partitionsConsumedConcurrently: number;
     sessionTimeoutMs: number;
   };
-  registry: { url: string; username?: string; password?: string; unknownSchemaRetries: number };
+  registry: {
+    url: string;
+    username?: string;
+    password?: string;
+    /** An unknown schema id is dead-lettered only after this many definitive "unknown" answers… */
+    unknownSchemaRetries: number;
+    /** …spread over at least this long (see UnknownSchemaWait in src/decode/schema-source.ts). */
+    unknownSchemaWaitMs: number;
+  };
   elasticsearch: {
     node: string;
     username?: string;
@@ -169,6 +177,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       username: r.optional('SCHEMA_REGISTRY_USERNAME'),
       password: r.optional('SCHEMA_REGISTRY_PASSWORD'),
       unknownSchemaRetries: r.int('SCHEMA_UNKNOWN_RETRIES', 5, 0, 100),
+      unknownSchemaWaitMs: r.int('SCHEMA_UNKNOWN_WAIT_MS', 60_000, 0, 3_600_000),
     },
     elasticsearch: {
       node: r.url('ES_NODE', 'http://localhost:9200'),
