@@ -1,4 +1,4 @@
-import { Partitioners, type Kafka } from 'kafkajs';
+import { Partitioners, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import { REPLAY_HEADER, parseLetter, planReplay, type Later, type Letter } from './dlq-plan.js';
 import { readRanges, watermarks, type OffsetRange } from './topic-range.js';
 
@@ -66,7 +66,7 @@ export async function replayLetters(
   all: readonly Letter[],
   opts: { dryRun?: boolean } = {},
 ): Promise<ReplayResult> {
-  const { later } = await laterMessages(kafka, selected);
+  const { later, ends } = await laterMessages(kafka, selected);
   const plan = planReplay(selected, all, later);
   if (opts.dryRun || plan.replay.length === 0) return { replayed: plan.replay, superseded: plan.superseded };
   const producer = kafka.producer({
@@ -76,8 +76,9 @@ export async function replayLetters(
   });
   await producer.connect();
   try {
+    const copies = new Map<string, bigint>(); // origin partition → offset of the last copy
     for (const l of plan.replay) {
-      await producer.send({
+      const [meta] = await producer.send({
         topic: l.origin.topic,
         acks: -1,
         messages: [
@@ -89,9 +90,52 @@ export async function replayLetters(
           },
         ],
       });
+      const id = `${l.origin.topic}/${l.origin.partition}`;
+      if (meta?.baseOffset !== undefined) copies.set(id, BigInt(meta.baseOffset));
     }
+    await repairRaces(kafka, producer, plan.replay, ends, copies);
   } finally {
     await producer.disconnect();
   }
   return { replayed: plan.replay, superseded: plan.superseded };
+}
+
+/**
+ * A change of a re-driven row that Debezium produced between the check (`ends`) and the copy
+ * would now sit before the older copy, and the copy would win. Such a change is produced again
+ * after the copy (a duplicate of the newest state is harmless), so the newest state wins again.
+ */
+async function repairRaces(
+  kafka: Kafka,
+  producer: Producer,
+  replayed: readonly Letter[],
+  ends: ReadonlyMap<string, bigint>,
+  copies: ReadonlyMap<string, bigint>,
+): Promise<void> {
+  for (const topic of new Set(replayed.map((l) => l.origin.topic))) {
+    const ranges = new Map<number, OffsetRange>();
+    for (const l of replayed.filter((x) => x.origin.topic === topic)) {
+      const id = `${topic}/${l.origin.partition}`;
+      const from = ends.get(id);
+      const to = copies.get(id);
+      if (from !== undefined && to !== undefined && from < to) ranges.set(l.origin.partition, { from, to });
+    }
+    const newest = new Map<string, KafkaMessage & { partition: number }>();
+    const keys = new Set(
+      replayed
+        .filter((l) => l.key && l.origin.topic === topic)
+        .map((l) => `${l.origin.partition}#${l.key!.toString('hex')}`),
+    );
+    await readRanges(kafka, topic, ranges, (partition, m) => {
+      if (m.headers?.[REPLAY_HEADER] !== undefined || !m.key) return;
+      const k = `${partition}#${m.key.toString('hex')}`;
+      if (keys.has(k)) newest.set(k, { ...m, partition });
+    });
+    for (const m of newest.values())
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: [{ partition: m.partition, key: m.key, value: m.value, headers: m.headers }],
+      });
+  }
 }

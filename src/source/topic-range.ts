@@ -20,6 +20,7 @@ export async function readRanges(
   timeoutMs = 120_000,
 ): Promise<void> {
   const todo = new Map([...ranges].filter(([, r]) => r.from < r.to));
+  const started = new Set<number>();
   if (todo.size === 0) return;
   const consumer = kafka.consumer({ groupId: `ride-cdc-tool-${randomUUID()}`, maxWaitTimeInMs: 500 });
   let finish: (err?: Error) => void = () => undefined;
@@ -42,8 +43,13 @@ export async function readRanges(
         const r = todo.get(partition);
         if (!r) return;
         const o = BigInt(message.offset);
-        if (o >= r.from && o < r.to) onMessage(partition, message);
-        if (o >= r.to - 1n) {
+        const inRange = o >= r.from && o < r.to;
+        if (inRange) {
+          started.add(partition);
+          onMessage(partition, message);
+        }
+        // Messages fetched from the end before the seek applies must not end the range early.
+        if (started.has(partition) && o >= r.to - 1n) {
           todo.delete(partition);
           if (todo.size === 0) finish();
         }
