@@ -83,11 +83,12 @@ describe('registry refusing the credentials', () => {
 
   it('pauses instead of dead-lettering, then resumes by itself', async () => {
     proxy.mode = 'unauthorized';
-    const worker = await s.startWorker(
-      { SCHEMA_REGISTRY_URL: proxy.url, SCHEMA_REGISTRY_USERNAME: 'ride', SCHEMA_REGISTRY_PASSWORD: 'wrong' },
-      { waitReady: false },
-    );
-    const deadline = Date.now() + 60_000;
+    const worker = await s.spawnWorker({
+      SCHEMA_REGISTRY_URL: proxy.url,
+      SCHEMA_REGISTRY_USERNAME: 'ride',
+      SCHEMA_REGISTRY_PASSWORD: 'wrong',
+    });
+    const deadline = Date.now() + 120_000;
     while (proxy.requests < 3 && Date.now() < deadline) await sleep(500);
     await sleep(10_000);
     expect(proxy.requests).toBeGreaterThanOrEqual(3); // it kept asking, with backoff

@@ -9,7 +9,6 @@ import { loadStackConfig, up } from '../../stack/index.js';
 import { registerConnector } from '../../stack/connector.js';
 import { connectUrl } from '../../stack/components/connect.js';
 import { Worker } from '../../worker/worker.js';
-import { defaultWorkerOptions } from '../../worker/default-options.js';
 
 const BIN = join(import.meta.dirname, '../../../bin/ride-cdc.js');
 
@@ -47,7 +46,7 @@ export function register(program: Command): void {
 
       // The demo's worker watches (and heals) the connector it just registered.
       const cfg = loadWorkerConfig({ CONNECT_URL: connectUrl(stack), ...process.env });
-      const worker = new Worker(cfg, createLogger(cfg.logLevel), defaultWorkerOptions());
+      const worker = new Worker(cfg, createLogger(cfg.logLevel));
       await worker.start();
       log(
         `worker running: metrics http://127.0.0.1:${worker.metricsPort}/metrics, Elasticsearch ${cfg.elasticsearch.node}, reporting_db port ${cfg.reporting.port}`,
