@@ -28,9 +28,24 @@ function dimensionsSql(p: Part): string {
   return `CROSS JOIN LATERAL (VALUES ${p.dimensions.map((d) => `(${d.sql})`).join(', ')}) AS d(dimension)`;
 }
 
-function partSql(m: MetricDef, p: Part, window: boolean): string {
+/**
+ * Rows that can fall into a bucket starting in [since, until): event time in [since, until + 1 hour).
+ * Placeholders are numbered after the query's own, so callers pass [since, until] last.
+ */
+function rangeSql(p: Part, range: TruthRange | undefined): string {
+  if (!range || p.time === null) return '';
+  return ` AND ${p.time} >= $${range.param}::timestamptz AND ${p.time} < $${range.param + 1}::timestamptz + interval '1 hour'`;
+}
+
+/** Restricts flow truth to buckets whose start is in [$param, $param + 1). Gauges are unaffected. */
+export interface TruthRange {
+  /** Number of the `since` placeholder; `until` is the next one. */
+  param: number;
+}
+
+function partSql(m: MetricDef, p: Part, window: boolean, range?: TruthRange): string {
   const select = `SELECT d.dimension, ${aggregate(p.numerator)} AS numerator, ${aggregate(p.denominator)} AS denominator`;
-  const where = `WHERE (${p.where.sql}) AND d.dimension IS NOT NULL`;
+  const where = `WHERE (${p.where.sql}) AND d.dimension IS NOT NULL${rangeSql(p, range)}`;
   if (p.time === null) {
     return `${select}, 'CURRENT'::text AS bucket_granularity, NULL::timestamptz AS bucket_start\n  FROM public.${p.source} ${dimensionsSql(p)}\n  ${where}\n  GROUP BY d.dimension`;
   }
@@ -45,20 +60,27 @@ function partSql(m: MetricDef, p: Part, window: boolean): string {
   );
 }
 
-function wrap(m: MetricDef, parts: string[]): string {
+function wrap(m: MetricDef, parts: string[], range?: TruthRange): string {
   const body = parts.length === 1 ? parts[0] : parts.join('\n  UNION ALL\n  ');
+  const having = range
+    ? `\nHAVING bucket_start IS NULL OR (bucket_start >= $${range.param}::timestamptz AND bucket_start < $${range.param + 1}::timestamptz)`
+    : '';
   return (
     `SELECT '${m.name}'::text AS metric_name, bucket_granularity, bucket_start, dimension,\n` +
     `       sum(numerator) AS numerator, sum(denominator) AS denominator, ${valueSql(m.valueRule, 'sum(numerator)', 'sum(denominator)')} AS metric_value\n` +
-    `FROM (\n  ${body}\n) AS p\nGROUP BY bucket_granularity, bucket_start, dimension`
+    `FROM (\n  ${body}\n) AS p\nGROUP BY bucket_granularity, bucket_start, dimension${having}`
   );
 }
 
-/** Truth for one KPI: every MINUTE and HOUR bucket (flows) or the CURRENT row per dimension (gauges). */
-export function truthSql(metric: MetricDef): string {
+/**
+ * Truth for one KPI: every MINUTE and HOUR bucket (flows) or the CURRENT row per dimension
+ * (gauges); with `range`, only the flow buckets starting in [since, until) (ride-cdc verify).
+ */
+export function truthSql(metric: MetricDef, range?: TruthRange): string {
   return wrap(
     metric,
-    metric.parts.map((p) => partSql(metric, p, false)),
+    metric.parts.map((p) => partSql(metric, p, false, range)),
+    range,
   );
 }
 
@@ -74,8 +96,8 @@ export function windowTruthSql(metric: MetricDef): string {
 }
 
 /** Truth for the whole catalog (one statement; run against ride_hailing_db). */
-export function allTruthSql(catalog: readonly MetricDef[] = CATALOG): string {
-  return catalog.map((m) => `(${truthSql(m)})`).join('\nUNION ALL\n');
+export function allTruthSql(catalog: readonly MetricDef[] = CATALOG, range?: TruthRange): string {
+  return catalog.map((m) => `(${truthSql(m, range)})`).join('\nUNION ALL\n');
 }
 
 /** The same rows read from the mart (run against reporting_db). */
