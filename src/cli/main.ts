@@ -14,6 +14,8 @@ const modules = [
   './commands/es.js',
   './commands/demo.js',
   './commands/offsets.js',
+  './commands/verify.js',
+  './commands/cohorts.js',
 ];
 
 const program = new Command('ride-cdc')

@@ -12,6 +12,8 @@ import { DeadLetterProducer } from '../source/dead-letter.js';
 import { OffsetStore } from '../source/offset-store.js';
 import { ensureTopics } from '../source/topics.js';
 import { createMetrics, type Metrics } from '../observe/metrics.js';
+import { loadBatchConfig } from '../batch/business-day.js';
+import { CohortScheduler } from '../batch/cohorts/scheduler.js';
 import { Health } from '../observe/health.js';
 import { ObservabilityServer } from '../observe/http-server.js';
 import { KpiExporter } from '../observe/kpi-exporter.js';
@@ -42,6 +44,7 @@ export class Worker {
   private producer?: Producer;
   private runner?: ConsumerRunner;
   private kpis?: KpiExporter;
+  private cohorts?: CohortScheduler;
   private starting?: Promise<void>;
   private stopping?: Promise<void>;
   private readonly startAbort = new AbortController();
@@ -106,6 +109,13 @@ export class Worker {
     if (mart) {
       this.kpis = new KpiExporter(pool, this.metrics, log.child({ stage: 'kpi' }));
       this.kpis.start();
+      this.cohorts = new CohortScheduler(
+        pool,
+        loadBatchConfig(),
+        log.child({ stage: 'cohorts' }),
+        this.metrics.registry,
+      );
+      this.cohorts.start();
     }
     const offsets = new OffsetStore(pool, cfg.kafka.groupId);
     this.runner = new ConsumerRunner(
@@ -200,6 +210,7 @@ export class Worker {
       clearTimeout(timer);
     }
     await this.kpis?.stop();
+    await this.cohorts?.stop();
     await this.producer?.disconnect().catch(() => undefined);
     await this.pool?.end().catch(() => undefined);
     await this.es?.close().catch(() => undefined);
