@@ -16,6 +16,7 @@ const modules = [
   './commands/offsets.js',
   './commands/verify.js',
   './commands/cohorts.js',
+  './commands/mart.js',
 ];
 
 const program = new Command('ride-cdc')

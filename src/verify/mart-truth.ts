@@ -31,7 +31,7 @@ export async function diffMart(
 ): Promise<{ diffs: MetricRowDiff[]; truthRows: number; martRows: number; metrics: number }> {
   const params = range ? [range.since, range.until] : [];
   const [truthRes, martRes] = await Promise.all([
-    source.query<MetricRow>(allTruthSql(CATALOG, range ? { param: 1 } : undefined), params),
+    source.query<MetricRow>(allTruthSql(CATALOG, range ? { range: { param: 1 } } : {}), params),
     reporting.query<MetricRow>(
       range
         ? `SELECT * FROM (${MART_METRIC_ROWS_SQL}) m WHERE bucket_start IS NULL OR (bucket_start >= $1 AND bucket_start < $2)`

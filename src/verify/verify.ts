@@ -161,9 +161,10 @@ export const CHECKS: readonly Check[] = [
 ];
 
 /**
- * Runs every check (they are independent, so concurrently). With `waitMs` > 0 the checks that
- * differ are repeated every 2 s until they agree or the time is up: right after an incident the
- * pipeline may still be catching up, and a difference that vanishes was lag, not loss.
+ * Runs every check, one after the other (each already queries both sides at once, and the targets
+ * may be single connections). With `waitMs` > 0 the checks that differ are repeated every 2 s until
+ * they agree or the time is up: right after an incident the pipeline may still be catching up, and
+ * a difference that vanishes was lag, not loss.
  */
 export async function runVerify(
   t: VerifyTargets,
@@ -172,13 +173,17 @@ export async function runVerify(
   const t0 = performance.now();
   const keep = opts.keep ?? 10;
   const deadline = Date.now() + (opts.waitMs ?? 0);
-  let results = await Promise.all(CHECKS.map((c) => c(t, opts.range, keep)));
+  const all = async (prev?: CheckResult[]): Promise<CheckResult[]> => {
+    const out: CheckResult[] = [];
+    for (const [i, c] of CHECKS.entries())
+      out.push(prev && prev[i]!.differences === 0 ? prev[i]! : await c(t, opts.range, keep));
+    return out;
+  };
+  let results = await all();
   let rounds = 1;
   while (results.some((r) => r.differences > 0) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 2000));
-    results = await Promise.all(
-      CHECKS.map((c, i) => (results[i]!.differences > 0 ? c(t, opts.range, keep) : results[i]!)),
-    );
+    results = await all(results);
     rounds++;
   }
   return {

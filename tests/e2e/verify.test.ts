@@ -111,11 +111,12 @@ describe('ride-cdc verify', () => {
         [dayAgo],
       )
     ).rows[0]!;
-    await s.es.deleteByQuery({
+    const docId = `booking:${booking.id}:requested`;
+    const hit = await s.es.search({
       index: `${s.indexPrefix}booking_events-*`,
-      refresh: true,
-      query: { ids: { values: [`booking:${booking.id}:requested`] } },
+      query: { ids: { values: [docId] } },
     });
+    await s.es.delete({ index: hit.hits.hits[0]!._index, id: docId, refresh: true });
     const r = await verifyCli(env(), ['--since', dayAgo.toISOString()]);
     process.stderr.write(`[verify e2e] tampered:\n${r.out}\n`);
     expect(r.code).toBe(1);
