@@ -17,6 +17,9 @@ const modules = [
   './commands/verify.js',
   './commands/cohorts.js',
   './commands/mart.js',
+  './commands/preflight.js',
+  './commands/health.js',
+  './commands/sla.js',
 ];
 
 const program = new Command('ride-cdc')

@@ -3,12 +3,12 @@ import { CATALOG } from '../project/metrics/catalog.js';
 import {
   allTruthSql,
   diffMetricRows,
-  MART_METRIC_ROWS_SQL,
   truthSql,
   windowTruthSql,
   type MetricRow,
   type MetricRowDiff,
 } from '../project/metrics/truth-sql.js';
+import { MART_METRIC_ROWS_SQL } from '../sink/mart/sql/metric-sql.js';
 
 /**
  * SQL over the source and over the mart that the reconciliation (ride-cdc verify) and the e2e

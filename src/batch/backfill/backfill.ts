@@ -14,9 +14,9 @@
  */
 import type pg from 'pg';
 import type { MetricDef, MetricSource } from '../../project/metrics/catalog.js';
-import { STATE_SQL } from '../../project/metrics/state-sql.js';
+import { STATE_SQL } from '../../sink/mart/sql/state-sql.js';
 import { distinctMembersSql, truthSql } from '../../project/metrics/truth-sql.js';
-import { catalogSyncStatements } from '../../project/metrics/upsert-sql.js';
+import { catalogSyncStatements } from '../../sink/mart/sql/metric-sql.js';
 
 /** A source table's stored states, with the source's column names and types. */
 export function stateRelation(source: MetricSource): string {

@@ -10,10 +10,9 @@
  * are idempotent, so two workers checking at once only cost time.
  */
 import type pg from 'pg';
-import type { Registry } from 'prom-client';
 import type { Logger } from '../../observe/logger.js';
+import type { Metrics } from '../../observe/metrics.js';
 import { errorMessage } from '../../shared/errors.js';
-import { createBatchMetrics, type BatchMetrics } from '../batch-metrics.js';
 import { addDays, type BatchConfig } from '../business-day.js';
 import { businessToday, runCohorts } from './run.js';
 
@@ -24,16 +23,12 @@ const COMMIT_SLACK = "interval '5 minutes'";
 export class CohortScheduler {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
-  private readonly metrics: BatchMetrics;
-
   constructor(
     private readonly pool: pg.Pool,
     private readonly cfg: BatchConfig,
     private readonly logger: Logger,
-    registry: Registry,
-  ) {
-    this.metrics = createBatchMetrics(registry);
-  }
+    private readonly metrics: Pick<Metrics, 'batchRuns' | 'batchLastSuccess'>,
+  ) {}
 
   start(): void {
     if (this.timer || this.cfg.intervalMs <= 0) return;
@@ -42,7 +37,7 @@ export class CohortScheduler {
       this.running = this.check()
         .then(() => undefined)
         .catch((err: unknown) => {
-          this.metrics.runs.inc({ job: JOB, result: 'failure' });
+          this.metrics.batchRuns.inc({ job: JOB, result: 'failure' });
           this.logger.warn({ err: errorMessage(err) }, 'cohort batch failed; retrying at the next check');
         })
         .finally(() => (this.running = undefined));
@@ -97,8 +92,8 @@ export class CohortScheduler {
     if (since !== null) {
       const r = await runCohorts(this.pool, this.cfg, { since });
       rowsWritten = Object.values(r.rows).reduce((a, b) => a + b, 0);
-      this.metrics.runs.inc({ job: JOB, result: 'success' });
-      this.metrics.lastSuccess.set({ job: JOB }, Date.now() / 1000);
+      this.metrics.batchRuns.inc({ job: JOB, result: 'success' });
+      this.metrics.batchLastSuccess.set({ job: JOB }, Date.now() / 1000);
       this.logger.info({ since, until: r.dayUntil, rows: r.rows, ms: Math.round(r.ms) }, 'cohort batch ran');
     }
     await this.pool.query(

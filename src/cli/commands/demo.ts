@@ -8,7 +8,6 @@ import { createLogger } from '../../observe/logger.js';
 import { loadStackConfig, up } from '../../stack/index.js';
 import { registerConnector } from '../../stack/connector.js';
 import { Worker } from '../../worker/worker.js';
-import { defaultWorkerOptions } from '../../worker/default-options.js';
 
 const BIN = join(import.meta.dirname, '../../../bin/ride-cdc.js');
 
@@ -45,7 +44,7 @@ export function register(program: Command): void {
       log('Debezium connector RUNNING');
 
       const cfg = loadWorkerConfig();
-      const worker = new Worker(cfg, createLogger(cfg.logLevel), defaultWorkerOptions());
+      const worker = new Worker(cfg, createLogger(cfg.logLevel));
       await worker.start();
       log(
         `worker running: metrics http://127.0.0.1:${worker.metricsPort}/metrics, Elasticsearch ${cfg.elasticsearch.node}, reporting_db port ${cfg.reporting.port}`,

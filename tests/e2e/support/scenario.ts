@@ -18,6 +18,7 @@ import {
 } from '../../../src/stack/connector.js';
 import { connectUrl } from '../../../src/stack/components/connect.js';
 import { esUrl } from '../../../src/stack/components/elasticsearch.js';
+import { bootstrapServers } from '../../../src/stack/components/kafka-cluster.js';
 import { ccompatUrl } from '../../../src/stack/components/registry.js';
 
 const REPO = join(import.meta.dirname, '../../..');
@@ -40,7 +41,7 @@ export class Scenario {
   readonly es = new EsClient({ node: esUrl(this.stack) });
   readonly kafka = new Kafka({
     clientId: this.id,
-    brokers: [`127.0.0.1:${this.stack.ports.kafka}`],
+    brokers: bootstrapServers(this.stack).split(','),
     logLevel: logLevel.NOTHING,
   });
   private readonly workers = new Set<WorkerProcess>();
@@ -91,7 +92,7 @@ export class Scenario {
 
   workerEnv(extra: Record<string, string> = {}): Record<string, string> {
     return {
-      KAFKA_BROKERS: `127.0.0.1:${this.stack.ports.kafka}`,
+      KAFKA_BROKERS: bootstrapServers(this.stack),
       KAFKA_TOPIC_PREFIX: this.topicPrefix,
       KAFKA_GROUP_ID: this.groupId,
       KAFKA_CLIENT_ID: this.id,
@@ -113,10 +114,16 @@ export class Scenario {
 
   /** Starts `ride-cdc worker` as a real child process (so it can be killed -9). */
   async startWorker(extra: Record<string, string> = {}): Promise<WorkerProcess> {
+    const w = await this.spawnWorker(extra);
+    await w.waitReady(120_000);
+    return w;
+  }
+
+  /** Starts a worker without waiting for /readyz (it may not get ready while a dependency is down). */
+  async spawnWorker(extra: Record<string, string> = {}): Promise<WorkerProcess> {
     const port = await freePort();
     const w = new WorkerProcess(this.workerEnv({ METRICS_PORT: String(port), ...extra }), port);
     this.workers.add(w);
-    await w.waitReady(120_000);
     return w;
   }
 
