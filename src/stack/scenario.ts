@@ -18,6 +18,7 @@ import {
 } from './connector.js';
 import { connectUrl } from './components/connect.js';
 import { esUrl } from './components/elasticsearch.js';
+import { bootstrapServers } from './components/kafka-cluster.js';
 import { ccompatUrl } from './components/registry.js';
 
 const REPO = join(import.meta.dirname, '../..');
@@ -40,7 +41,7 @@ export class Scenario {
   readonly es = new EsClient({ node: esUrl(this.stack) });
   readonly kafka = new Kafka({
     clientId: this.id,
-    brokers: [`127.0.0.1:${this.stack.ports.kafka}`],
+    brokers: bootstrapServers(this.stack).split(','),
     logLevel: logLevel.NOTHING,
   });
   private readonly workers = new Set<WorkerProcess>();
@@ -53,22 +54,25 @@ export class Scenario {
   }
 
   /** Databases migrated, connector RUNNING (its snapshot of whatever the source holds has begun). */
-  async start(opts: { beforeConnector?: (db: pg.Client) => Promise<void> } = {}): Promise<void> {
+  async start(
+    opts: { beforeConnector?: (db: pg.Client) => Promise<void>; connector?: Record<string, string> } = {},
+  ): Promise<void> {
     await migrateTarget('source', { settings: this.source });
     await migrateTarget('reporting', { settings: this.reporting });
     this.sourceDb = createClient(this.source);
     await this.sourceDb.connect();
     await opts.beforeConnector?.(this.sourceDb);
-    await this.registerConnector();
+    await this.registerConnector(opts.connector);
   }
 
-  async registerConnector(): Promise<void> {
+  /** `overrides`: connector settings on top of the project's file (e.g. a wider table.include.list). */
+  async registerConnector(overrides: Record<string, string> = {}): Promise<void> {
     const req = loadConnector(join(REPO, DEFAULT_CONNECTOR_FILE), {
       ...stackConnectorEnv(this.stack),
       SOURCE_PGDB: this.source.database,
       KAFKA_TOPIC_PREFIX: this.topicPrefix,
     });
-    const config = { ...req.config, name: this.connector, 'slot.name': this.id };
+    const config = { ...req.config, name: this.connector, 'slot.name': this.id, ...overrides };
     const res = await fetch(`${connectUrl(this.stack)}/connectors/${this.connector}/config`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
@@ -91,7 +95,7 @@ export class Scenario {
 
   workerEnv(extra: Record<string, string> = {}): Record<string, string> {
     return {
-      KAFKA_BROKERS: `127.0.0.1:${this.stack.ports.kafka}`,
+      KAFKA_BROKERS: bootstrapServers(this.stack),
       KAFKA_TOPIC_PREFIX: this.topicPrefix,
       KAFKA_GROUP_ID: this.groupId,
       KAFKA_CLIENT_ID: this.id,
@@ -107,16 +111,25 @@ export class Scenario {
       LOG_LEVEL: 'warn',
       RETRY_MAX_MS: '2000',
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      // The worker's capture watcher watches this scenario's own connector.
+      CONNECT_URL: connectUrl(this.stack),
+      CONNECTOR_NAME: this.connector,
       ...extra,
     };
   }
 
   /** Starts `ride-cdc worker` as a real child process (so it can be killed -9). */
   async startWorker(extra: Record<string, string> = {}): Promise<WorkerProcess> {
+    const w = await this.spawnWorker(extra);
+    await w.waitReady(120_000);
+    return w;
+  }
+
+  /** Starts a worker without waiting for /readyz (it may not get ready while a dependency is down). */
+  async spawnWorker(extra: Record<string, string> = {}): Promise<WorkerProcess> {
     const port = await freePort();
     const w = new WorkerProcess(this.workerEnv({ METRICS_PORT: String(port), ...extra }), port);
     this.workers.add(w);
-    await w.waitReady(120_000);
     return w;
   }
 

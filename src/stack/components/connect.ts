@@ -4,6 +4,7 @@ import { ensureArtifacts } from '../artifacts.js';
 import { type StackConfig, paths } from '../config.js';
 import { httpGet } from '../health.js';
 import { javaBin, kafkaClasspath, writeJavaConfig } from './kafka.js';
+import { connectClusterSettings } from './kafka-cluster.js';
 import type { Component } from './types.js';
 
 export function connectUrl(cfg: StackConfig): string {
@@ -49,6 +50,8 @@ export function connectComponent(cfg: StackConfig): Component {
         // only a fallback.
         'config.providers': 'env',
         'config.providers.env.class': 'org.apache.kafka.common.config.provider.EnvVarConfigProvider',
+        // Every broker, replicated internal topics, acks=all + idempotence (overrides the above).
+        ...connectClusterSettings(cfg),
       };
       await writeJavaConfig(props, log4j, settings);
     },
