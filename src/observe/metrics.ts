@@ -135,6 +135,24 @@ export function createMetrics() {
       labelNames: ['table'],
       registers: r,
     }),
+    captureFreshness: new Gauge({
+      name: 'ride_cdc_capture_freshness_seconds',
+      help: 'Age of the newest Debezium heartbeat or event seen per captured table (src/source/capture-health.ts)',
+      labelNames: ['table'],
+      registers: r,
+    }),
+    connectorTaskState: new Gauge({
+      name: 'ride_cdc_connector_task_state',
+      help: 'Kafka Connect state of the watched connector (task="connector") and its tasks: 1 for the current state',
+      labelNames: ['connector', 'task', 'state'],
+      registers: r,
+    }),
+    connectorRestarts: new Counter({
+      name: 'ride_cdc_connector_restarts_total',
+      help: 'Restarts of a FAILED connector or task requested by the capture watcher',
+      labelNames: ['connector'],
+      registers: r,
+    }),
     // Periodic batch jobs (src/batch): the daily cohorts, the data-quality snapshot.
     batchRuns: new Counter({
       name: 'ride_cdc_batch_runs_total',

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { Partitioners, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { topicFor, type WorkerConfig } from '../config/worker-config.js';
 import { poolConfig, sourcePgSettings } from '../db/pg.js';
 import { Decoder } from '../decode/decoder.js';
@@ -12,6 +12,7 @@ import { withRetry, type RetryPolicy } from '../sink/with-retry.js';
 import { createKafka } from '../source/kafka-client.js';
 import { DeadLetterProducer } from '../source/dead-letter.js';
 import { ensureTopics } from '../source/topics.js';
+import { CaptureWatch } from '../source/capture-watch.js';
 import { createMetrics, type Metrics } from '../observe/metrics.js';
 import { loadBatchConfig } from '../batch/business-day.js';
 import { CohortScheduler } from '../batch/cohorts/scheduler.js';
@@ -158,7 +159,29 @@ export class Worker {
         },
         stop: (hard) => runner.stop(hard),
       },
+      // Capture watch (issue 9): connector health and capture freshness, beside the pipeline, not in it.
+      ...(cfg.capture ? [this.captureResource(cfg.capture, kafka)] : []),
     ];
+  }
+
+  private captureResource(capture: NonNullable<WorkerConfig['capture']>, kafka: Kafka): Resource {
+    const cfg = this.cfg;
+    const decoder = new Decoder(new RegistrySchemaSource(cfg.registry), cfg.kafka.topicPrefix);
+    const watch = new CaptureWatch(
+      capture,
+      kafka,
+      cfg.kafka.topicPrefix,
+      cfg.kafka.tables,
+      decoder,
+      this.metrics,
+      this.health,
+      this.logger,
+    );
+    return {
+      name: 'capture-watch',
+      start: (signal) => this.untilUp('kafka', signal, () => watch.start()),
+      stop: () => watch.stop(),
+    };
   }
 
   private sinkResource<I, O>(sink: Sink<I, O>, start: (signal: AbortSignal) => Promise<void>): Resource {
