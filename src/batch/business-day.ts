@@ -15,6 +15,8 @@ export interface BatchConfig {
   churnDays: number;
   /** How often the worker checks for a closed day or touched days (COHORTS_INTERVAL_MS); 0 = never. */
   intervalMs: number;
+  /** How often the worker takes a data-quality snapshot (QUALITY_INTERVAL_MS); 0 = never (default). */
+  qualityIntervalMs: number;
 }
 
 export function isTimezone(tz: string): boolean {
@@ -37,6 +39,7 @@ export function loadBatchConfig(env: NodeJS.ProcessEnv = process.env): BatchConf
     timezone,
     churnDays: r.int('CHURN_DAYS', 7, 1, 365),
     intervalMs: r.int('COHORTS_INTERVAL_MS', 60_000, 0, 86_400_000),
+    qualityIntervalMs: r.int('QUALITY_INTERVAL_MS', 0, 0, 86_400_000),
   };
   r.done();
   return cfg;

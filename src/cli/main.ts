@@ -17,6 +17,7 @@ const modules = [
   './commands/verify.js',
   './commands/cohorts.js',
   './commands/mart.js',
+  './commands/quality.js',
   './commands/preflight.js',
   './commands/health.js',
   './commands/sla.js',

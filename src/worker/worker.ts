@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { topicFor, type WorkerConfig } from '../config/worker-config.js';
-import { poolConfig } from '../db/pg.js';
+import { poolConfig, sourcePgSettings } from '../db/pg.js';
 import { Decoder } from '../decode/decoder.js';
 import { RegistrySchemaSource } from '../decode/schema-source.js';
 import { createEsClient } from '../sink/elasticsearch/client.js';
@@ -16,6 +16,7 @@ import { CaptureWatch } from '../source/capture-watch.js';
 import { createMetrics, type Metrics } from '../observe/metrics.js';
 import { loadBatchConfig } from '../batch/business-day.js';
 import { CohortScheduler } from '../batch/cohorts/scheduler.js';
+import { QualityMonitor } from '../quality/monitor.js';
 import { Health } from '../observe/health.js';
 import { ObservabilityServer } from '../observe/http-server.js';
 import { KpiExporter } from '../observe/kpi-exporter.js';
@@ -83,11 +84,18 @@ export class Worker {
     pool.on('error', (err) => log.warn({ err: err.message }, 'idle reporting_db connection failed'));
     const mart = new MartSink(pool, cfg.kafka.groupId, this.metrics, cfg.reporting);
     const kpis = new KpiExporter(pool, this.metrics, log.child({ stage: 'kpi' }));
-    const cohorts = new CohortScheduler(
-      pool,
-      loadBatchConfig(),
-      log.child({ stage: 'cohorts' }),
+    const batch = loadBatchConfig();
+    const cohorts = new CohortScheduler(pool, batch, log.child({ stage: 'cohorts' }), this.metrics);
+    const quality = new QualityMonitor(
+      {
+        source: new pg.Pool(poolConfig(sourcePgSettings(), { max: 1 })),
+        reporting: pool,
+        es: createEsClient(cfg.elasticsearch),
+        indexPrefix: cfg.elasticsearch.indexPrefix,
+      },
       this.metrics,
+      log.child({ stage: 'quality' }),
+      batch.qualityIntervalMs,
     );
     const kafka = createKafka(cfg.kafka, log);
     // Dead letters only: idempotent so a retried send cannot duplicate within a session; Kafka's default partitioner.
@@ -139,9 +147,11 @@ export class Worker {
         await this.untilUp('reporting_db', signal, () => mart.start());
         kpis.start();
         cohorts.start();
+        quality.start();
       }),
       { name: 'kpi-exporter', start: async () => undefined, stop: () => kpis.stop() },
       { name: 'cohort-batch', start: async () => undefined, stop: () => cohorts.stop() },
+      { name: 'data-quality', start: async () => undefined, stop: () => quality.stop() },
       {
         name: 'consumer',
         start: async (signal) => {

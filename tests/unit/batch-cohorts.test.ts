@@ -20,6 +20,7 @@ describe('business day', () => {
       timezone: DEFAULT_BUSINESS_TIMEZONE,
       churnDays: 7,
       intervalMs: 60_000,
+      qualityIntervalMs: 0,
     });
     expect(loadBatchConfig({ BUSINESS_TIMEZONE: 'UTC', CHURN_DAYS: '14' }).churnDays).toBe(14);
     expect(() => loadBatchConfig({ BUSINESS_TIMEZONE: 'Mars/Olympus', CHURN_DAYS: '0' })).toThrow(
