@@ -3,7 +3,7 @@ import avsc from 'avsc';
 import { avroOptions } from './avro-long.js';
 import { compileNormaliser, type AvroSchema } from './logical-types.js';
 import type { Value } from './change-event.js';
-import { PoisonMessageError, RideCdcError, TransientError } from '../shared/errors.js';
+import { PoisonMessageError, RideCdcError, SystemicError, TransientError } from '../shared/errors.js';
 
 /** Resolves a schema id to its avsc reader and raw JSON. Implementations cache by id forever (ids are immutable). */
 export interface SchemaSource {
@@ -41,6 +41,13 @@ export function classifyRegistryError(id: number, err: unknown): Error {
   const status = statusOf(err);
   const msg = err instanceof Error ? err.message : String(err);
   if (status === 404 || /40403/.test(msg)) return new UnknownSchemaError(id, err);
+  // Not the event's fault: every message would fail alike. Never dead-letter on a refused login.
+  if (status === 401 || status === 403)
+    return new SystemicError(
+      'auth',
+      `registry answered ${status} for schema id ${id}: check SCHEMA_REGISTRY_USERNAME / SCHEMA_REGISTRY_PASSWORD`,
+      err,
+    );
   if (status === undefined) {
     const code = (err as { code?: string }).code ?? '';
     const network =
@@ -89,6 +96,11 @@ export class RegistrySchemaSource implements SchemaSource {
       // Our own retry (with pause/backoff) owns transient failures; keep the client's short.
       retry: { retries: 1, initialRetryTimeInSecs: 0.1, maxRetryTimeInSecs: 1 },
     });
+  }
+
+  /** One authenticated request: fails with the HTTP status when the registry refuses us. */
+  async check(): Promise<void> {
+    await this.get('/subjects');
   }
 
   resolve(id: number): Promise<ResolvedSchema> {

@@ -16,7 +16,8 @@ import { Health } from '../observe/health.js';
 import { ObservabilityServer } from '../observe/http-server.js';
 import { KpiExporter } from '../observe/kpi-exporter.js';
 import type { Logger } from '../observe/logger.js';
-import { TransientError, errorMessage } from '../shared/errors.js';
+import { authFailureMessage } from '../shared/auth-failure.js';
+import { ConfigError, TransientError, errorMessage } from '../shared/errors.js';
 import { withRetry } from '../shared/retry.js';
 import { ConsumerRunner } from './consumer-runner.js';
 import type { TransactionalSink } from './batch-processor.js';
@@ -107,12 +108,14 @@ export class Worker {
       this.kpis = new KpiExporter(pool, this.metrics, log.child({ stage: 'kpi' }));
       this.kpis.start();
     }
+    const schemas = new RegistrySchemaSource(cfg.registry);
+    await this.untilUp('registry', () => schemas.check());
     const offsets = new OffsetStore(pool, cfg.kafka.groupId);
     this.runner = new ConsumerRunner(
       kafka,
       cfg,
       {
-        decoder: new Decoder(new RegistrySchemaSource(cfg.registry), cfg.kafka.topicPrefix),
+        decoder: new Decoder(schemas, cfg.kafka.topicPrefix),
         es: new ElasticsearchSink(
           es,
           cfg.elasticsearch.indexPrefix,
@@ -149,6 +152,9 @@ export class Worker {
           return r;
         } catch (err) {
           this.health.setFailing(stage, true);
+          // A wrong password or a missing grant is not a dependency still starting: fail fast.
+          const denied = authFailureMessage(stage, err);
+          if (denied) throw new ConfigError(denied);
           if (/does not exist|relation .* does not exist/.test(errorMessage(err))) {
             throw new Error(
               `${stage}: ${errorMessage(err)} — run \`ride-cdc migrate --target reporting\` first`,

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writePrivateFile } from '../../stack/private-file.js';
+import { generateSecretsEnv } from '../../stack/security.js';
 import type { Command } from 'commander';
 import {
   COMPONENT_NAMES,
@@ -33,6 +36,9 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
+const SECURE_HELP =
+  'secured mode (same as STACK_SECURE=true): TLS, SASL/SCRAM, ACLs, authenticated REST APIs; every STACK_*_PASSWORD must be set (see `stack secrets`)';
+
 /** `ride-cdc stack up|down|status|logs`: the native local stack (see src/stack/). */
 export function register(program: Command): void {
   const stack = program
@@ -45,9 +51,18 @@ export function register(program: Command): void {
     .command('up')
     .description('start every component (or the named ones and their dependencies); idempotent')
     .argument('[components...]', `subset of: ${COMPONENT_NAMES.join(', ')}`)
-    .action(async (names: string[]) => {
+    .option('--secure', SECURE_HELP)
+    .action(async (names: string[], opts: { secure?: boolean }) => {
       const t0 = Date.now();
-      const cfg = loadStackConfig();
+      if (opts.secure) process.env.STACK_SECURE = 'true';
+      let cfg;
+      try {
+        cfg = loadStackConfig();
+      } catch (err) {
+        console.error((err as Error).message);
+        process.exitCode = 2;
+        return;
+      }
       const only = names.length ? parseComponents(names) : undefined;
       try {
         await up({ cfg, only, log: (l) => console.log(l) });
@@ -56,7 +71,21 @@ export function register(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      console.log(`stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s (data and logs in ${cfg.dir})`);
+      console.log(
+        `${cfg.security ? 'secured ' : ''}stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s (data and logs in ${cfg.dir})`,
+      );
+    });
+
+  stack
+    .command('secrets')
+    .description(
+      'print (or write, mode 0600) an env file with fresh random values for every secret of the secured stack',
+    )
+    .option('-o, --out <file>', 'write it here instead of stdout')
+    .action(async (opts: { out?: string }) => {
+      const text = generateSecretsEnv((n) => randomBytes(n).toString('base64url'));
+      if (opts.out) await writePrivateFile(opts.out, text);
+      else process.stdout.write(text);
     });
 
   stack
@@ -73,7 +102,9 @@ export function register(program: Command): void {
     .command('status')
     .description('component, port, pid, health, RSS')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { json?: boolean }) => {
+    .option('--secure', SECURE_HELP)
+    .action(async (opts: { json?: boolean; secure?: boolean }) => {
+      if (opts.secure) process.env.STACK_SECURE = 'true';
       const rows = await status();
       if (opts.json) {
         console.log(JSON.stringify(rows, null, 2));

@@ -1,12 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { ensureArtifacts } from '../artifacts.js';
 import { type StackConfig, paths } from '../config.js';
+import { writePrivateFile } from '../private-file.js';
+import { chownTree, serviceAccount } from '../user.js';
+import {
+  formatArgFile,
+  formatArgv,
+  kafkaClientOptions,
+  provisionKafka,
+  secureKafkaSettings,
+} from './kafka-security.js';
 import type { Component } from './types.js';
 
 const run = promisify(execFile);
@@ -46,6 +55,7 @@ export function kafkaComponent(cfg: StackConfig): Component {
   const log4j = resolve(confDir, 'log4j2.properties');
   const dataDir = resolve(p.data, 'kafka');
   const { kafka: port, kafkaController } = cfg.ports;
+  const runAs = serviceAccount(cfg.serviceUser);
 
   return {
     name: 'kafka',
@@ -82,20 +92,24 @@ export function kafkaComponent(cfg: StackConfig): Component {
         'log.retention.hours': 168,
         'delete.topic.enable': 'true',
       };
-      await writeFile(
+      const secured = await secureKafkaSettings(cfg, settings);
+      // Secured: the file holds the inter-broker password, so it is private to the service account.
+      await writePrivateFile(
         props,
-        `${Object.entries(settings)
+        `${Object.entries(secured)
           .map(([k, v]) => `${k}=${v}`)
           .join('\n')}\n`,
+        runAs,
       );
       await writeLog4j(log4j);
+      await mkdir(dataDir, { recursive: true });
+      chownTree(dataDir, runAs);
       if (!existsSync(resolve(dataDir, 'meta.properties'))) {
-        await mkdir(dataDir, { recursive: true });
         // A KRaft cluster id is a base64url UUID (16 bytes, 22 chars).
         const clusterId = randomBytes(16).toString('base64url');
         try {
-          await run(
-            javaBin(cfg),
+          const argv = await formatArgv(
+            cfg,
             [
               '-Xmx256m',
               `-Dlog4j2.configurationFile=${log4j}`,
@@ -108,11 +122,17 @@ export function kafkaComponent(cfg: StackConfig): Component {
               '-c',
               props,
             ],
-            { timeout: 120_000 },
+            runAs,
           );
+          await run(javaBin(cfg), argv, {
+            timeout: 120_000,
+            ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+          });
         } catch (err) {
           const e = err as { stdout?: string; stderr?: string; message: string };
           throw new Error(`kafka storage format failed: ${e.stderr || e.stdout || e.message}`);
+        } finally {
+          await rm(formatArgFile(cfg), { force: true });
         }
       }
     },
@@ -134,6 +154,7 @@ export function kafkaComponent(cfg: StackConfig): Component {
         logFile: p.log('kafka'),
         pidFile: p.pid('kafka'),
         match: props,
+        runAs,
       };
     },
     async probe() {
@@ -143,6 +164,7 @@ export function kafkaComponent(cfg: StackConfig): Component {
         logLevel: logLevel.NOTHING,
         connectionTimeout: 2000,
         retry: { retries: 0 },
+        ...kafkaClientOptions(cfg),
       }).admin();
       await admin.connect();
       try {
@@ -152,5 +174,6 @@ export function kafkaComponent(cfg: StackConfig): Component {
         await admin.disconnect();
       }
     },
+    afterHealthy: () => provisionKafka(cfg),
   };
 }
