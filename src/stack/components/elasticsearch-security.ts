@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
@@ -7,14 +8,14 @@ import { resolve } from 'node:path';
 import type { StackConfig } from '../config.js';
 import { writePrivateFile } from '../private-file.js';
 import { ensureTls, tlsFiles } from '../tls.js';
-import type { RunAs } from '../user.js';
+import { type RunAs, chownTree } from '../user.js';
 
 /**
  * Elasticsearch in the secured stack. The integ-test-zip distribution the stack runs does carry
  * the x-pack-core and x-pack-security modules (basic licence), so this is real security, the same
  * as the official distribution's: HTTPS (and TLS on the loopback transport) with the stack's
  * certificate, the `elastic` superuser's password bootstrapped through the keystore (read from
- * stdin, never a command-line argument), and a native-realm user for the worker whose role reaches
+ * stdin, never a command-line argument), and a file-realm user for the worker whose role reaches
  * only the ride-cdc index families and index templates.
  */
 
@@ -61,6 +62,8 @@ export async function prepareEsSecurity(
   await writePrivateFile(resolve(dir, 'server.key'), readFileSync(tls.serverKey, 'utf8'), runAs);
   await copyFile(tls.serverCert, resolve(dir, 'server.crt'));
   await copyFile(tls.caCert, resolve(dir, 'ca.crt'));
+  chownTree(dir, runAs);
+  await writeFileRealm(cfg, home, runAs);
   const tool = resolve(home, 'bin', 'elasticsearch-keystore');
   const opts = { env, timeout: 120_000, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) };
   await rm(resolve(home, 'config', 'elasticsearch.keystore'), { force: true });
@@ -79,24 +82,48 @@ export async function prepareEsSecurity(
 }
 
 /** The worker's role: its index families (any ES_INDEX_PREFIX) and their templates, nothing else. */
-export const ES_WORKER_ROLE = {
-  cluster: ['manage_index_templates', 'monitor'],
-  indices: [
-    {
-      names: ['*driver_locations*', '*booking_events*'],
-      privileges: ['read', 'write', 'create_index', 'view_index_metadata', 'manage'],
-    },
-  ],
-};
+export const ES_WORKER_ROLE = 'ride_cdc_worker';
+const ROLES_YML = `# Written by src/stack/components/elasticsearch-security.ts before every start.
+${ES_WORKER_ROLE}:
+  cluster: [manage_index_templates, monitor]
+  indices:
+    - names: ['*driver_locations*', '*booking_events*']
+      privileges: [read, write, create_index, view_index_metadata, manage]
+`;
 
-/** After the node is healthy: the worker's role and user (idempotent PUTs). */
-export async function provisionEs(cfg: StackConfig): Promise<void> {
+/**
+ * An Elasticsearch file-realm password hash ({PBKDF2}: PBKDF2-HMAC-SHA512, 256-bit key, 32-byte
+ * salt, the format of its Hasher.PBKDF2). Computed here so no tool gets the password as an argument.
+ */
+export function esPbkdf2Hash(password: string, cost = 10_000, salt = randomBytes(32)): string {
+  const key = pbkdf2Sync(password, salt, cost, 32, 'sha512');
+  return `{PBKDF2}${cost}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+/**
+ * The worker's user lives in the file realm (config/users, users_roles, roles.yml): the native
+ * realm needs the .security system index, whose mapping uses the analysis-common module's
+ * pattern_capture filter, which the integ-test-zip does not ship (creating the index fails with
+ * "Unknown filter type [pattern_capture]"). `elastic` is the reserved realm's, from the keystore.
+ */
+async function writeFileRealm(cfg: StackConfig, home: string, runAs?: RunAs): Promise<void> {
   const sec = cfg.security;
   if (!sec) return;
-  await esRequest(cfg, 'PUT', '/_security/role/ride_cdc_worker', ES_WORKER_ROLE);
-  await esRequest(cfg, 'PUT', `/_security/user/${sec.es.worker.user}`, {
-    password: sec.es.worker.password,
-    roles: ['ride_cdc_worker'],
+  const conf = resolve(home, 'config');
+  await writePrivateFile(
+    resolve(conf, 'users'),
+    `${sec.es.worker.user}:${esPbkdf2Hash(sec.es.worker.password)}\n`,
+    runAs,
+  );
+  await writePrivateFile(resolve(conf, 'users_roles'), `${ES_WORKER_ROLE}:${sec.es.worker.user}\n`, runAs);
+  await writePrivateFile(resolve(conf, 'roles.yml'), ROLES_YML, runAs);
+}
+
+/** After the node is healthy: the worker can log in (a wrong hash format would fail only later). */
+export async function provisionEs(cfg: StackConfig): Promise<void> {
+  if (!cfg.security) return;
+  await esRequest(cfg, 'GET', '/_security/_authenticate', undefined, 'worker').catch((err: Error) => {
+    throw new Error(`the worker's Elasticsearch user cannot log in: ${err.message}`);
   });
 }
 

@@ -1,14 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import {
-  AclOperationTypes,
-  AclPermissionTypes,
-  AclResourceTypes,
+import kafkajs, {
+  type AclOperationTypes as AclOperation,
+  type AclPermissionTypes as AclPermission,
+  type AclResourceTypes as AclResource,
   type KafkaConfig,
-  ResourcePatternTypes,
+  type ResourcePatternTypes as ResourcePattern,
   Kafka,
   logLevel,
 } from 'kafkajs';
+
+// kafkajs is CommonJS: its enums are reachable through the default export only under ESM.
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 import { SOURCE_TABLES, topicFor } from '../../config/worker-config.js';
 import { type StackConfig, paths } from '../config.js';
 import { writePrivateFile } from '../private-file.js';
@@ -142,21 +145,21 @@ export const CONNECT_INTERNAL_TOPIC_PREFIX = '_connect-';
 const HEARTBEAT_TOPIC_PREFIX = '__debezium-heartbeat.';
 
 type Acl = {
-  resourceType: AclResourceTypes;
+  resourceType: AclResource;
   resourceName: string;
-  resourcePatternType: ResourcePatternTypes;
+  resourcePatternType: ResourcePattern;
   principal: string;
   host: string;
-  operation: AclOperationTypes;
-  permissionType: AclPermissionTypes;
+  operation: AclOperation;
+  permissionType: AclPermission;
 };
 
 function allow(
   principal: string,
-  resourceType: AclResourceTypes,
+  resourceType: AclResource,
   resourceName: string,
-  pattern: ResourcePatternTypes,
-  operations: AclOperationTypes[],
+  pattern: ResourcePattern,
+  operations: AclOperation[],
 ): Acl[] {
   return operations.map((operation) => ({
     resourceType,

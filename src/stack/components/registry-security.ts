@@ -29,6 +29,9 @@ export async function writeRegistrySecurity(cfg: StackConfig, runAs?: RunAs): Pr
     [sec.registry.worker, 'sr-readonly'],
   ];
   const props: Record<string, string> = {
+    // Build-time fixed in the app (Quarkus warns so), yet Apicurio's AppAuthenticationMechanism
+    // reads it at run time to put basic auth into its chain: without it every request is a 401.
+    'quarkus.http.auth.basic': 'true',
     'quarkus.security.users.embedded.enabled': 'true',
     'quarkus.security.users.embedded.plain-text': 'true',
     ...Object.fromEntries(
