@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { resolve } from 'node:path';
 import kafkajs, {
   type AclOperationTypes as AclOperation,
@@ -224,10 +225,23 @@ export async function provisionPipeline(cfg: StackConfig, n: PipelineNames): Pro
   await admin.connect();
   try {
     await admin.createAcls({ acl: pipelineAcls(sec, n) });
+    const wanted = SOURCE_TABLES.map((t) => topicFor(n.topicPrefix, t));
     const existing = new Set(await admin.listTopics());
-    const missing = SOURCE_TABLES.map((t) => topicFor(n.topicPrefix, t)).filter((t) => !existing.has(t));
-    if (missing.length > 0)
-      await admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
+    const missing = wanted.filter((t) => !existing.has(t));
+    if (missing.length > 0) await admin.createTopics({ topics: missing.map((topic) => ({ topic })) });
+    // kafkajs' own waitForLeaders gives up on the UNKNOWN_TOPIC_OR_PARTITION a just-created topic
+    // answers for a moment on a busy broker; wait for every partition's leader here instead.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: wanted });
+        if (topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+      if (Date.now() > deadline) throw new Error(`topics of ${n.topicPrefix} have no leaders after 60 s`);
+      await sleep(300);
+    }
   } finally {
     await admin.disconnect();
   }
