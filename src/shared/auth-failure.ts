@@ -15,7 +15,15 @@ const CREDENTIALS: Record<string, string> = {
 
 export type AuthFailureKind = 'authentication' | 'authorization';
 
-export function classifyAuthFailure(err: unknown): AuthFailureKind | undefined {
+/** Looks through wrappers (SystemicError and friends keep the original as `cause`). */
+export function classifyAuthFailure(err: unknown, depth = 0): AuthFailureKind | undefined {
+  const own = classifyOne(err);
+  if (own || depth >= 3) return own;
+  const cause = (err as { cause?: unknown } | undefined)?.cause;
+  return cause === undefined ? undefined : classifyAuthFailure(cause, depth + 1);
+}
+
+function classifyOne(err: unknown): AuthFailureKind | undefined {
   const e = err as
     | {
         name?: string;

@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import { ensureArtifacts } from '../artifacts.js';
 import { type StackConfig, paths } from '../config.js';
 import { httpGet } from '../health.js';
-import { writePrivateFile } from '../private-file.js';
 import { chownTree, serviceAccount } from '../user.js';
 import {
   connectExtraClasspath,
@@ -12,7 +11,8 @@ import {
   connectSecuritySettings,
   writeConnectSecrets,
 } from './connect-security.js';
-import { javaBin, kafkaClasspath, writeLog4j } from './kafka.js';
+import { javaBin, kafkaClasspath, writeJavaConfig } from './kafka.js';
+import { connectClusterSettings } from './kafka-cluster.js';
 import type { Component } from './types.js';
 
 export function connectUrl(cfg: StackConfig): string {
@@ -59,17 +59,13 @@ export function connectComponent(cfg: StackConfig): Component {
         // only a fallback.
         'config.providers': 'env',
         'config.providers.env.class': 'org.apache.kafka.common.config.provider.EnvVarConfigProvider',
+        // Every broker, replicated internal topics, acks=all + idempotence (overrides the above).
+        ...connectClusterSettings(cfg),
+        // Secured stack: SASL_SSL clients, REST basic auth, file config provider.
         ...connectSecuritySettings(cfg),
       };
       // Secured: holds Connect's Kafka password, so private to the service account.
-      await writePrivateFile(
-        props,
-        `${Object.entries(settings)
-          .map(([k, v]) => `${k}=${v}`)
-          .join('\n')}\n`,
-        runAs,
-      );
-      await writeLog4j(log4j);
+      await writeJavaConfig(props, log4j, settings, runAs);
       await writeConnectSecrets(cfg, runAs);
       chownTree(confDir, runAs);
     },

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { resolve } from 'node:path';
 import kafkajs, {
   type AclOperationTypes as AclOperation,
   type AclPermissionTypes as AclPermission,
@@ -73,7 +72,12 @@ export async function secureKafkaSettings(
  * metadata log). They hold passwords, so they go into a private java @argfile instead of the
  * command line (/proc/<pid>/cmdline is world-readable); the caller deletes it afterwards.
  */
-export async function formatArgv(cfg: StackConfig, argv: string[], runAs?: RunAs): Promise<string[]> {
+export async function formatArgv(
+  cfg: StackConfig,
+  argv: string[],
+  file: string,
+  runAs?: RunAs,
+): Promise<string[]> {
   const sec = cfg.security;
   if (!sec) return argv;
   const users = [sec.kafka.admin, sec.kafka.connect, sec.kafka.worker];
@@ -81,14 +85,9 @@ export async function formatArgv(cfg: StackConfig, argv: string[], runAs?: RunAs
     ...argv,
     ...users.flatMap((u) => ['--add-scram', `${SCRAM}=[name=${u.user},password=${u.password}]`]),
   ];
-  const file = resolve(paths(cfg).conf, 'kafka', 'format.args');
   // One argument per line, quoted (java @argfile syntax); passwords hold no quotes (security.ts).
   await writePrivateFile(file, `${all.map((a) => `"${a}"`).join('\n')}\n`, runAs);
   return [`@${file}`];
-}
-
-export function formatArgFile(cfg: StackConfig): string {
-  return resolve(paths(cfg).conf, 'kafka', 'format.args');
 }
 
 /** kafkajs options for a stack client: TLS with the stack's CA, SCRAM as `principal` (default admin). */

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -8,14 +7,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import { ensureArtifacts } from '../artifacts.js';
 import { type StackConfig, paths } from '../config.js';
 import { writePrivateFile } from '../private-file.js';
-import { chownTree, serviceAccount } from '../user.js';
-import {
-  formatArgFile,
-  formatArgv,
-  kafkaClientOptions,
-  provisionKafka,
-  secureKafkaSettings,
-} from './kafka-security.js';
+import { type RunAs, chownTree, serviceAccount } from '../user.js';
+import { type KafkaNode, clusterTopology, kafkaNodes, nodeSettings } from './kafka-cluster.js';
+import { formatArgv, kafkaClientOptions, provisionKafka, secureKafkaSettings } from './kafka-security.js';
 import type { Component } from './types.js';
 
 const run = promisify(execFile);
@@ -26,6 +20,26 @@ export function javaBin(cfg: StackConfig): string {
 
 export function kafkaClasspath(cfg: StackConfig): string {
   return `${resolve(paths(cfg).dist, 'kafka', 'libs')}/*`;
+}
+
+/**
+ * A Kafka-style .properties file plus the Log4j configuration next to it. The properties may hold
+ * passwords (secured stack): created 0600 for the service account that reads them.
+ */
+export async function writeJavaConfig(
+  props: string,
+  log4j: string,
+  settings: Record<string, string | number | boolean>,
+  runAs?: RunAs,
+): Promise<void> {
+  await writePrivateFile(
+    props,
+    `${Object.entries(settings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+    runAs,
+  );
+  await writeLog4j(log4j);
 }
 
 /** Log4j 2 to stdout, which the stack redirects to logs/<component>.log. */
@@ -48,21 +62,22 @@ export async function writeLog4j(file: string): Promise<void> {
   );
 }
 
-export function kafkaComponent(cfg: StackConfig): Component {
+/** One Kafka node (node 1 = the single-node stack); kafka-cluster.ts describes the topology. */
+export function kafkaComponent(cfg: StackConfig, node: KafkaNode = kafkaNodes(cfg)[0]!): Component {
   const p = paths(cfg);
-  const confDir = resolve(p.conf, 'kafka');
+  const { confDir, dataDir, port, controllerPort: kafkaController } = node;
   const props = resolve(confDir, 'server.properties');
   const log4j = resolve(confDir, 'log4j2.properties');
-  const dataDir = resolve(p.data, 'kafka');
-  const { kafka: port, kafkaController } = cfg.ports;
+  const argFile = resolve(confDir, 'format.args');
   const runAs = serviceAccount(cfg.serviceUser);
 
   return {
-    name: 'kafka',
+    name: node.name,
     port,
     dependsOn: [],
     stopSignal: 'SIGTERM',
     async prepare() {
+      const { clusterId } = await clusterTopology(cfg);
       await ensureArtifacts(cfg);
       await mkdir(confDir, { recursive: true });
       const settings: Record<string, string | number> = {
@@ -91,22 +106,14 @@ export function kafkaComponent(cfg: StackConfig): Component {
         'group.initial.rebalance.delay.ms': 0,
         'log.retention.hours': 168,
         'delete.topic.enable': 'true',
+        // node.id, quorum voters, log.dirs and replication for a multi-node cluster.
+        ...nodeSettings(cfg, node),
       };
-      const secured = await secureKafkaSettings(cfg, settings);
-      // Secured: the file holds the inter-broker password, so it is private to the service account.
-      await writePrivateFile(
-        props,
-        `${Object.entries(secured)
-          .map(([k, v]) => `${k}=${v}`)
-          .join('\n')}\n`,
-        runAs,
-      );
-      await writeLog4j(log4j);
+      // Secured stack: SASL_SSL/SSL listeners, ACL authorizer (kafka-security.ts).
+      await writeJavaConfig(props, log4j, await secureKafkaSettings(cfg, settings), runAs);
       await mkdir(dataDir, { recursive: true });
       chownTree(dataDir, runAs);
       if (!existsSync(resolve(dataDir, 'meta.properties'))) {
-        // A KRaft cluster id is a base64url UUID (16 bytes, 22 chars).
-        const clusterId = randomBytes(16).toString('base64url');
         try {
           const argv = await formatArgv(
             cfg,
@@ -122,6 +129,7 @@ export function kafkaComponent(cfg: StackConfig): Component {
               '-c',
               props,
             ],
+            argFile,
             runAs,
           );
           await run(javaBin(cfg), argv, {
@@ -132,7 +140,7 @@ export function kafkaComponent(cfg: StackConfig): Component {
           const e = err as { stdout?: string; stderr?: string; message: string };
           throw new Error(`kafka storage format failed: ${e.stderr || e.stdout || e.message}`);
         } finally {
-          await rm(formatArgFile(cfg), { force: true });
+          await rm(argFile, { force: true });
         }
       }
     },
@@ -151,8 +159,8 @@ export function kafkaComponent(cfg: StackConfig): Component {
           'kafka.Kafka',
           props,
         ],
-        logFile: p.log('kafka'),
-        pidFile: p.pid('kafka'),
+        logFile: p.log(node.name),
+        pidFile: p.pid(node.name),
         match: props,
         runAs,
       };
@@ -169,6 +177,9 @@ export function kafkaComponent(cfg: StackConfig): Component {
       await admin.connect();
       try {
         const c = await admin.describeCluster();
+        // In a cluster a node answers before it is registered (it waits for the quorum).
+        if (!c.brokers.some((b) => b.nodeId === node.id))
+          throw new Error(`node ${node.id} not registered yet`);
         return `${c.brokers.length} broker(s), controller ${c.controller}`;
       } finally {
         await admin.disconnect();
