@@ -27,6 +27,19 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // The secured native stack (its own ports and STACK_DIR, see tests/secure/global-setup.ts):
+        // refusals of unauthenticated clients, least privilege, the mart e2e on it, secrets in logs.
+        test: {
+          name: 'secure',
+          include: ['tests/secure/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['tests/secure/global-setup.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

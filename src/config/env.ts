@@ -78,7 +78,7 @@ export class EnvReader {
   }
 }
 
-/** Strips user:password from a URL before it is printed. */
+/** Strips user:password from every URL in a text before it is printed. */
 export function redactUrl(v: string): string {
-  return v.replace(/\/\/[^/@]*@/, '//[redacted]@');
+  return v.replace(/\/\/[^/@\s]*@/g, '//[redacted]@');
 }

@@ -18,6 +18,8 @@ export interface WorkerConfig {
     /** Where to start when reporting_db holds no offset for a partition, per table. */
     offsetReset: Record<SourceTable, OffsetReset>;
     ssl: boolean;
+    /** PEM bundle of CAs to trust for Kafka TLS (KAFKA_TLS_CA_FILE); implies ssl. */
+    caFile?: string;
     sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
     dlqTopic: string;
     partitionsConsumedConcurrently: number;
@@ -50,6 +52,11 @@ export interface WorkerConfig {
     lockTimeoutMs: number;
     statementTimeoutMs: number;
   };
+  /**
+   * Variables that fell back to the development stack's well-known credentials. Never silent: the
+   * worker warns about each at start, so a deployment that forgot to set them is visible at once.
+   */
+  developmentDefaults: string[];
   pipeline: {
     /** Max batches processed at once across partitions (p-queue concurrency). */
     maxInFlightBatches: number;
@@ -121,14 +128,28 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     }
   }
 
-  const caFile = r.optional('ES_TLS_CA_FILE');
-  if (caFile) {
-    try {
-      readFileSync(caFile);
-    } catch {
-      r.fail(`ES_TLS_CA_FILE=${JSON.stringify(caFile)}: file is not readable`);
+  const readable = (name: string): string | undefined => {
+    const file = r.optional(name);
+    if (file) {
+      try {
+        readFileSync(file);
+      } catch {
+        r.fail(`${name}=${JSON.stringify(file)}: file is not readable`);
+      }
     }
-  }
+    return file;
+  };
+  const caFile = readable('ES_TLS_CA_FILE');
+  const kafkaCaFile = readable('KAFKA_TLS_CA_FILE');
+
+  // The reporting login: both or neither. Neither = the development stack's user/password, said
+  // out loud (developmentDefaults); one without the other is a mistake, not a fallback.
+  const pgUser = r.optional('REPORTING_PGUSER');
+  const pgPassword = r.optional('REPORTING_PGPASSWORD');
+  if ((pgUser === undefined) !== (pgPassword === undefined))
+    r.fail('REPORTING_PGUSER and REPORTING_PGPASSWORD must be set together');
+  const developmentDefaults =
+    pgUser === undefined && pgPassword === undefined ? ['REPORTING_PGUSER', 'REPORTING_PGPASSWORD'] : [];
   const esUser = r.optional('ES_USERNAME');
   const esPassword = r.optional('ES_PASSWORD');
   if ((esUser === undefined) !== (esPassword === undefined))
@@ -157,7 +178,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       topicPrefix,
       tables,
       offsetReset,
-      ssl: r.bool('KAFKA_SSL', false),
+      ssl: r.bool('KAFKA_SSL', false) || kafkaCaFile !== undefined,
+      caFile: kafkaCaFile,
       sasl,
       dlqTopic: r.str('DLQ_TOPIC', 'ride-cdc.dlq'),
       partitionsConsumedConcurrently: r.int('KAFKA_PARTITIONS_CONCURRENCY', 4, 1, 256),
@@ -194,6 +216,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 30_000, 1000, 600_000),
       stuckAfterMs: r.int('READY_STUCK_AFTER_MS', 120_000, 1000, 3_600_000),
     },
+    developmentDefaults,
     capture: connectUrl ? capture : undefined,
     metricsPort: r.int('METRICS_PORT', 9464, 0, 65535),
     logLevel: r.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, 'info'),

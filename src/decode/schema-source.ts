@@ -194,6 +194,11 @@ export class RegistrySchemaSource implements SchemaSource {
     this.wait = new UnknownSchemaWait(opts.unknownSchemaRetries ?? 5, opts.unknownSchemaWaitMs ?? 60_000);
   }
 
+  /** One authenticated request: fails with the HTTP status when the registry refuses us. */
+  async check(): Promise<void> {
+    await this.get('/subjects');
+  }
+
   resolve(id: number): Promise<ResolvedSchema> {
     let p = this.cache.get(id);
     if (!p) {

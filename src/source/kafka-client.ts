@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { WorkerConfig } from '../config/worker-config.js';
 import type { Logger } from '../observe/logger.js';
@@ -15,7 +16,7 @@ export function createKafka(cfg: WorkerConfig['kafka'], logger: Logger): Kafka {
   return new Kafka({
     clientId: cfg.clientId,
     brokers: cfg.brokers,
-    ssl: cfg.ssl,
+    ssl: cfg.caFile ? { ca: [readFileSync(cfg.caFile, 'utf8')] } : cfg.ssl,
     sasl: cfg.sasl as SASLOptions | undefined,
     logLevel: logLevel.WARN,
     logCreator:

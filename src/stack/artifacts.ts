@@ -4,6 +4,7 @@ import {
   apicurioApp,
   apicurioConverterDeps,
   apicurioConverterJar,
+  connectBasicAuthExtension,
   debeziumArtifacts,
   elasticsearchZip,
   kafkaArtifacts,
@@ -15,9 +16,17 @@ import {
  *   connect-plugins/<plugin>/          Connect plugin.path: one isolated dir per plugin
  *   apicurio/                          Quarkus runner jar + lib/
  *   elasticsearch/elasticsearch-<v>/   the unpacked distribution
+ *   connect-rest-auth/libs             Connect's basic-auth REST extension (secured stack)
  */
-export const bundles: Record<'kafka' | 'connectPlugins' | 'apicurio' | 'elasticsearch', Bundle> = {
+export const bundles: Record<
+  'kafka' | 'connectPlugins' | 'apicurio' | 'elasticsearch' | 'connectRestAuth',
+  Bundle
+> = {
   kafka: { name: 'kafka', steps: [{ kind: 'tree', artifacts: kafkaArtifacts, into: 'libs' }] },
+  connectRestAuth: {
+    name: 'connect-rest-auth',
+    steps: [{ kind: 'copy', artifact: connectBasicAuthExtension, into: 'libs' }],
+  },
   connectPlugins: {
     name: 'connect-plugins',
     steps: [

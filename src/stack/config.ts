@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { EnvReader } from '../config/env.js';
+import { type StackSecurity, readStackSecurity } from './security.js';
 import { othersCanTraverse } from './user.js';
 
 /**
@@ -31,7 +32,9 @@ export interface StackConfig {
    */
   kafkaBrokers: number | undefined;
   pg: { user: string; password: string; sourceDb: string; reportingDb: string };
-  /** Unprivileged account for PostgreSQL and Elasticsearch when we run as root (both refuse root). */
+  /** Secured mode (STACK_SECURE=true, `stack up --secure`); undefined = open development stack. */
+  security: StackSecurity | undefined;
+  /** Unprivileged account every service runs as when the stack is started by root. */
   serviceUser: string;
   javaHome: string;
   heap: { kafka: string; connect: string; registry: string; es: string };
@@ -92,6 +95,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
       sourceDb: r.str('SOURCE_PGDATABASE', 'ride_hailing_db'),
       reportingDb: r.str('REPORTING_PGDATABASE', 'reporting_db'),
     },
+    security: readStackSecurity(r),
     serviceUser: r.str('STACK_SERVICE_USER', 'ridecdc'),
     javaHome: r.str('JAVA_HOME', '/usr/lib/jvm/java-17-openjdk-amd64'),
     heap: {

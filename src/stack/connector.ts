@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectUrl } from './components/connect.js';
+import { connectHeaders, connectorSecurityConfig } from './components/connect-security.js';
 import { registryUrl } from './components/registry.js';
 import type { StackConfig } from './config.js';
 import { fillConnectorFile } from './connector-file.js';
@@ -51,7 +52,7 @@ async function connectFetch(cfg: StackConfig, path: string, init: RequestInit = 
   try {
     return await fetch(`${connectUrl(cfg)}${path}`, {
       ...init,
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...connectHeaders(cfg) },
       signal: AbortSignal.timeout(30_000),
     });
   } catch (err) {
@@ -91,7 +92,7 @@ export async function registerConnector(
   const req = loadConnector(file, stackConnectorEnv(cfg, opts.env));
   const res = await connectFetch(cfg, `/connectors/${encodeURIComponent(req.name)}/config`, {
     method: 'PUT',
-    body: JSON.stringify(req.config),
+    body: JSON.stringify({ ...req.config, ...connectorSecurityConfig(cfg) }),
   });
   if (!res.ok) throw new Error(`PUT config of ${req.name}: ${res.status} ${await res.text()}`);
   // A task that failed earlier (say the registry was down) stays FAILED until restarted; an

@@ -63,8 +63,12 @@ export function msg(err: unknown): string {
 }
 
 /** HTTP GET with a hard timeout; throws on non-2xx. */
-export async function httpGet(url: string, timeoutMs = 3000): Promise<string> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+export async function httpGet(
+  url: string,
+  timeoutMs = 3000,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
   const body = await res.text();
   if (!res.ok) throw new Error(`GET ${url} → ${res.status} ${body.slice(0, 200)}`);
   return body;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -17,7 +18,11 @@ import {
   DEFAULT_CONNECTOR_FILE,
 } from './connector.js';
 import { connectUrl } from './components/connect.js';
-import { esUrl } from './components/elasticsearch.js';
+import { connectHeaders, connectorSecurityConfig } from './components/connect-security.js';
+import { esAccess, workerEsEnv } from './components/elasticsearch-security.js';
+import { kafkaClientOptions, provisionPipeline, workerKafkaEnv } from './components/kafka-security.js';
+import { workerReportingEnv } from './components/postgres-security.js';
+import { workerRegistryEnv } from './components/registry-security.js';
 import { bootstrapServers } from './components/kafka-cluster.js';
 import { ccompatUrl } from './components/registry.js';
 
@@ -38,12 +43,16 @@ export class Scenario {
   readonly groupId = `${this.id}-worker`;
   readonly dlqTopic = `${this.id}.dlq`;
   readonly connector = `${this.id}-source`;
-  readonly es = new EsClient({ node: esUrl(this.stack) });
+  /** As the stack's superusers: tests set up, inspect and clean up (the worker gets its own logins). */
+  readonly es = esClient(this.stack);
   readonly kafka = new Kafka({
     clientId: this.id,
     brokers: bootstrapServers(this.stack).split(','),
     logLevel: logLevel.NOTHING,
+    ...kafkaClientOptions(this.stack),
   });
+  /** Secured stack: every worker's whole output is kept here too, so tests can scan it for secrets. */
+  readonly workerLogDir = this.stack.security ? join(this.stack.dir, 'logs', 'e2e-workers') : undefined;
   private readonly workers = new Set<WorkerProcess>();
   sourceDb!: pg.Client;
 
@@ -57,6 +66,13 @@ export class Scenario {
   async start(
     opts: { beforeConnector?: (db: pg.Client) => Promise<void>; connector?: Record<string, string> } = {},
   ): Promise<void> {
+    // Secured stack: this scenario's topics, group and DLQ granted (ACLs) and created, as an
+    // operator would for a new pipeline. No-op on the open stack.
+    await provisionPipeline(this.stack, {
+      topicPrefix: this.topicPrefix,
+      dlqTopic: this.dlqTopic,
+      groupId: this.groupId,
+    });
     await migrateTarget('source', { settings: this.source });
     await migrateTarget('reporting', { settings: this.reporting });
     this.sourceDb = createClient(this.source);
@@ -72,10 +88,16 @@ export class Scenario {
       SOURCE_PGDB: this.source.database,
       KAFKA_TOPIC_PREFIX: this.topicPrefix,
     });
-    const config = { ...req.config, name: this.connector, 'slot.name': this.id, ...overrides };
+    const config = {
+      ...req.config,
+      ...connectorSecurityConfig(this.stack),
+      name: this.connector,
+      'slot.name': this.id,
+      ...overrides,
+    };
     const res = await fetch(`${connectUrl(this.stack)}/connectors/${this.connector}/config`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...connectHeaders(this.stack) },
       body: JSON.stringify(config),
     });
     if (!res.ok) throw new Error(`register ${this.connector}: ${res.status} ${await res.text()}`);
@@ -86,7 +108,7 @@ export class Scenario {
   async restartConnector(): Promise<void> {
     const res = await fetch(
       `${connectUrl(this.stack)}/connectors/${this.connector}/restart?includeTasks=true`,
-      { method: 'POST' },
+      { method: 'POST', headers: connectHeaders(this.stack) },
     );
     if (!res.ok && res.status !== 202 && res.status !== 204)
       throw new Error(`restart ${this.connector}: ${res.status} ${await res.text()}`);
@@ -101,7 +123,7 @@ export class Scenario {
       KAFKA_CLIENT_ID: this.id,
       DLQ_TOPIC: this.dlqTopic,
       SCHEMA_REGISTRY_URL: ccompatUrl(this.stack),
-      ES_NODE: esUrl(this.stack),
+      ES_NODE: esAccess(this.stack).node,
       ES_INDEX_PREFIX: this.indexPrefix,
       REPORTING_PGHOST: this.reporting.host,
       REPORTING_PGPORT: String(this.reporting.port),
@@ -111,9 +133,15 @@ export class Scenario {
       LOG_LEVEL: 'warn',
       RETRY_MAX_MS: '2000',
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
-      // The worker's capture watcher watches this scenario's own connector.
-      CONNECT_URL: connectUrl(this.stack),
+      // The worker's capture watcher watches this scenario's own connector. Not on the secured
+      // stack: the watcher has no setting for Connect's REST credentials yet.
+      ...(this.stack.security ? {} : { CONNECT_URL: connectUrl(this.stack) }),
       CONNECTOR_NAME: this.connector,
+      // Secured stack: the worker's own least-privilege logins everywhere (none on the open stack).
+      ...workerKafkaEnv(this.stack),
+      ...workerRegistryEnv(this.stack),
+      ...workerEsEnv(this.stack),
+      ...workerReportingEnv(this.stack),
       ...extra,
     };
   }
@@ -128,7 +156,8 @@ export class Scenario {
   /** Starts a worker without waiting for /readyz (it may not get ready while a dependency is down). */
   async spawnWorker(extra: Record<string, string> = {}): Promise<WorkerProcess> {
     const port = await freePort();
-    const w = new WorkerProcess(this.workerEnv({ METRICS_PORT: String(port), ...extra }), port);
+    const logFile = this.workerLogDir && join(this.workerLogDir, `${this.id}-${this.workers.size + 1}.log`);
+    const w = new WorkerProcess(this.workerEnv({ METRICS_PORT: String(port), ...extra }), port, logFile);
     this.workers.add(w);
     return w;
   }
@@ -195,13 +224,16 @@ export class WorkerProcess {
   constructor(
     env: Record<string, string>,
     readonly port: number,
+    readonly logFile?: string,
   ) {
+    if (logFile) mkdirSync(join(logFile, '..'), { recursive: true });
     this.child = spawn(process.execPath, [join(REPO, 'bin/ride-cdc.js'), 'worker'], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (b: Buffer) => {
       this.output = (this.output + b.toString()).slice(-20_000);
+      if (logFile) appendFileSync(logFile, b);
     };
     this.child.stdout!.on('data', keep);
     this.child.stderr!.on('data', keep);
@@ -245,6 +277,15 @@ export class WorkerProcess {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     return this.exited;
   }
+}
+
+function esClient(stack: ReturnType<typeof loadStackConfig>): EsClient {
+  const a = esAccess(stack);
+  return new EsClient({
+    node: a.node,
+    ...(a.auth ? { auth: a.auth } : {}),
+    ...(a.caFile ? { tls: { ca: readFileSync(a.caFile) } } : {}),
+  });
 }
 
 async function freePort(): Promise<number> {

@@ -15,8 +15,10 @@
  *   Maven Central), so the jar is fetched alone and its runtime dependencies come from the 3.0.2
  *   serde tree, the newest 3.0.x serde whose full tree resolves (same package layout and API).
  *   It talks to the 3.3.3 server through the stable v3 REST API.
- * - Elasticsearch 8.19.0 integ-test-zip: the plain OSS-module distribution (no bundled JDK, no
- *   x-pack security), which runs on the system Java 17.
+ * - Elasticsearch 8.19.0 integ-test-zip: the minimal distribution (no bundled JDK) that runs on the
+ *   system Java 17. Its modules are transport-netty4, apm, x-pack-core and x-pack-security, so
+ *   the secured stack gets real TLS and authentication from it. The full distributions are not on
+ *   Maven Central (org.elasticsearch.distribution.zip / .default / .tar: "Could not find artifact").
  */
 export const KAFKA_VERSION = '4.1.1';
 export const DEBEZIUM_VERSION = '3.4.3.Final';
@@ -55,6 +57,16 @@ export const kafkaArtifacts: Coordinate[] = [
   { groupId: 'org.apache.logging.log4j', artifactId: 'log4j-slf4j2-impl', version: LOG4J_VERSION },
   { groupId: 'org.apache.logging.log4j', artifactId: 'log4j-core', version: LOG4J_VERSION },
 ];
+
+/**
+ * Kafka's basic-auth REST extension for Connect (secured stack only). The jar alone: everything it
+ * needs (connect-api, JAX-RS) is already on the Connect classpath, in the versions Kafka ships.
+ */
+export const connectBasicAuthExtension: Coordinate = {
+  groupId: 'org.apache.kafka',
+  artifactId: 'connect-basic-auth-extension',
+  version: KAFKA_VERSION,
+};
 
 /** Connect plugin isolation loads these from the worker, so the plugin dirs must not carry them. */
 const providedByConnect = ['org.apache.kafka:*', 'org.slf4j:*', 'org.apache.logging.log4j:*'];

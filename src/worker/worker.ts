@@ -21,7 +21,8 @@ import { Health } from '../observe/health.js';
 import { ObservabilityServer } from '../observe/http-server.js';
 import { KpiExporter } from '../observe/kpi-exporter.js';
 import type { Logger } from '../observe/logger.js';
-import { TransientError, errorMessage } from '../shared/errors.js';
+import { authFailureMessage } from '../shared/auth-failure.js';
+import { ConfigError, TransientError, errorMessage } from '../shared/errors.js';
 import { retry } from '../shared/retry.js';
 import { ConsumerRunner } from './consumer-runner.js';
 import { Lifecycle, type Resource, type WorkerState } from './lifecycle.js';
@@ -105,11 +106,12 @@ export class Worker {
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     const dlq = new DeadLetterProducer(producer, cfg.kafka.dlqTopic);
+    const schemas = new RegistrySchemaSource(cfg.registry);
     const runner = new ConsumerRunner(
       kafka,
       cfg,
       {
-        decoder: new Decoder(new RegistrySchemaSource(cfg.registry), cfg.kafka.topicPrefix),
+        decoder: new Decoder(schemas, cfg.kafka.topicPrefix),
         es: withRetry(es, policy),
         dlq: withRetry(dlq, policy),
         mart: withRetry(mart, policy),
@@ -152,6 +154,12 @@ export class Worker {
       { name: 'kpi-exporter', start: async () => undefined, stop: () => kpis.stop() },
       { name: 'cohort-batch', start: async () => undefined, stop: () => cohorts.stop() },
       { name: 'data-quality', start: async () => undefined, stop: () => quality.stop() },
+      {
+        // Decoding asks the registry lazily; a refused login must show at start, not per event.
+        name: 'registry',
+        start: (signal) => this.untilUp('registry', signal, () => schemas.check()),
+        stop: async () => undefined,
+      },
       {
         name: 'consumer',
         start: async (signal) => {
@@ -199,6 +207,9 @@ export class Worker {
           return r;
         } catch (err) {
           this.health.setFailing(stage, true);
+          // A wrong password or a missing grant is not a dependency still starting: fail fast.
+          const denied = authFailureMessage(stage, err);
+          if (denied) throw new ConfigError(denied);
           if (/does not exist|relation .* does not exist/.test(errorMessage(err))) {
             throw new Error(
               `${stage}: ${errorMessage(err)} — run \`ride-cdc migrate --target reporting\` first`,

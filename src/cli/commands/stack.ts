@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
+import { writePrivateFile } from '../../stack/private-file.js';
+import { generateSecretsEnv } from '../../stack/security.js';
 import { bootstrapServers } from '../../stack/components/kafka-cluster.js';
 import { describeQuorum } from '../../stack/components/kafka-quorum.js';
 import {
@@ -33,6 +36,9 @@ function stackConfig(brokers?: string): StackConfig {
   );
 }
 
+const SECURE_HELP =
+  'secured mode (same as STACK_SECURE=true): TLS, SASL/SCRAM, ACLs, authenticated REST APIs; every STACK_*_PASSWORD must be set (see `stack secrets`)';
+
 const mb = (b: number) => (b ? `${Math.round(b / 1024 / 1024)} MB` : '-');
 
 /** `ride-cdc stack up|down|status|logs`: the native local stack (see src/stack/). */
@@ -56,9 +62,19 @@ export function register(program: Command): void {
       '--brokers <n>',
       'Kafka nodes (combined broker + controller): 3 gives replication factor 3, min ISR 2; fixed once the data is formatted',
     )
-    .action(async (names: string[], opts: { brokers?: string }) => {
+    .option('--secure', SECURE_HELP)
+    .action(async (names: string[], opts: { brokers?: string; secure?: boolean }) => {
       const t0 = Date.now();
-      const cfg = stackConfig(opts.brokers);
+      if (opts.secure) process.env.STACK_SECURE = 'true';
+      let cfg: StackConfig;
+      try {
+        cfg = stackConfig(opts.brokers);
+      } catch (err) {
+        // e.g. a secured run without its secrets: the message names every variable to set.
+        console.error((err as Error).message);
+        process.exitCode = 2;
+        return;
+      }
       const only = names.length ? parseComponents(names, cfg) : undefined;
       try {
         await up({ cfg, only, log: (l) => console.log(l) });
@@ -67,8 +83,22 @@ export function register(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      console.log(`stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s (data and logs in ${cfg.dir})`);
+      console.log(
+        `${cfg.security ? 'secured ' : ''}stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s (data and logs in ${cfg.dir})`,
+      );
       console.log(`KAFKA_BROKERS=${bootstrapServers(cfg)}`);
+    });
+
+  stack
+    .command('secrets')
+    .description(
+      'print (or write, mode 0600) an env file with fresh random values for every secret of the secured stack',
+    )
+    .option('-o, --out <file>', 'write it here instead of stdout')
+    .action(async (opts: { out?: string }) => {
+      const text = generateSecretsEnv((n) => randomBytes(n).toString('base64url'));
+      if (opts.out) await writePrivateFile(opts.out, text);
+      else process.stdout.write(text);
     });
 
   stack
@@ -88,7 +118,9 @@ export function register(program: Command): void {
     .command('status')
     .description('component, port, pid, health, RSS')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { json?: boolean }) => {
+    .option('--secure', SECURE_HELP)
+    .action(async (opts: { json?: boolean; secure?: boolean }) => {
+      if (opts.secure) process.env.STACK_SECURE = 'true';
       const rows = await status();
       if (opts.json) {
         console.log(JSON.stringify(rows, null, 2));

@@ -22,6 +22,11 @@ export function register(program: Command): void {
         throw err;
       }
       const logger = createLogger(cfg.logLevel);
+      if (cfg.developmentDefaults.length > 0)
+        logger.warn(
+          { variables: cfg.developmentDefaults },
+          `not set: ${cfg.developmentDefaults.join(', ')}; using the development stack's credentials (user/password), which no real deployment may use`,
+        );
       const worker = new Worker(cfg, logger);
       installSignals(worker, logger);
       try {

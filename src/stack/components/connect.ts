@@ -3,6 +3,14 @@ import { resolve } from 'node:path';
 import { ensureArtifacts } from '../artifacts.js';
 import { type StackConfig, paths } from '../config.js';
 import { httpGet } from '../health.js';
+import { chownTree, serviceAccount } from '../user.js';
+import {
+  connectExtraClasspath,
+  connectHeaders,
+  connectJvmSecurityArgs,
+  connectSecuritySettings,
+  writeConnectSecrets,
+} from './connect-security.js';
 import { javaBin, kafkaClasspath, writeJavaConfig } from './kafka.js';
 import { connectClusterSettings } from './kafka-cluster.js';
 import type { Component } from './types.js';
@@ -16,6 +24,7 @@ export function connectComponent(cfg: StackConfig): Component {
   const confDir = resolve(p.conf, 'connect');
   const props = resolve(confDir, 'connect-distributed.properties');
   const log4j = resolve(confDir, 'log4j2.properties');
+  const runAs = serviceAccount(cfg.serviceUser);
 
   return {
     name: 'connect',
@@ -52,8 +61,13 @@ export function connectComponent(cfg: StackConfig): Component {
         'config.providers.env.class': 'org.apache.kafka.common.config.provider.EnvVarConfigProvider',
         // Every broker, replicated internal topics, acks=all + idempotence (overrides the above).
         ...connectClusterSettings(cfg),
+        // Secured stack: SASL_SSL clients, REST basic auth, file config provider.
+        ...connectSecuritySettings(cfg),
       };
-      await writeJavaConfig(props, log4j, settings);
+      // Secured: holds Connect's Kafka password, so private to the service account.
+      await writeJavaConfig(props, log4j, settings, runAs);
+      await writeConnectSecrets(cfg, runAs);
+      chownTree(confDir, runAs);
     },
     startSpec() {
       return {
@@ -64,20 +78,23 @@ export function connectComponent(cfg: StackConfig): Component {
           '-XX:+UseG1GC',
           '-Djava.awt.headless=true',
           `-Dlog4j2.configurationFile=${log4j}`,
+          ...connectJvmSecurityArgs(cfg),
           '-cp',
-          kafkaClasspath(cfg),
+          [kafkaClasspath(cfg), ...connectExtraClasspath(cfg)].join(':'),
           'org.apache.kafka.connect.cli.ConnectDistributed',
           props,
         ],
         logFile: p.log('connect'),
         pidFile: p.pid('connect'),
         match: props,
+        runAs,
       };
     },
     async probe() {
       // /connectors answers only once the worker joined its group and read the config topic.
-      const body = await httpGet(`${connectUrl(cfg)}/connectors`);
-      const plugins = JSON.parse(await httpGet(`${connectUrl(cfg)}/connector-plugins`)) as {
+      const headers = connectHeaders(cfg);
+      const body = await httpGet(`${connectUrl(cfg)}/connectors`, 3000, headers);
+      const plugins = JSON.parse(await httpGet(`${connectUrl(cfg)}/connector-plugins`, 3000, headers)) as {
         class: string;
       }[];
       if (!plugins.some((x) => x.class === 'io.debezium.connector.postgresql.PostgresConnector')) {

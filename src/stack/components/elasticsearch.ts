@@ -6,10 +6,11 @@ import { type StackConfig, paths } from '../config.js';
 import { httpGet } from '../health.js';
 import { chownTree, serviceAccount } from '../user.js';
 import { ELASTICSEARCH_VERSION } from '../versions.js';
+import { esRequest, esSecuritySettings, prepareEsSecurity, provisionEs } from './elasticsearch-security.js';
 import type { Component } from './types.js';
 
 export function esUrl(cfg: StackConfig): string {
-  return `http://127.0.0.1:${cfg.ports.es}`;
+  return `${cfg.security ? 'https' : 'http'}://127.0.0.1:${cfg.ports.es}`;
 }
 
 export function elasticsearchComponent(cfg: StackConfig): Component {
@@ -18,6 +19,13 @@ export function elasticsearchComponent(cfg: StackConfig): Component {
   const dataDir = resolve(p.data, 'elasticsearch');
   const logDir = resolve(p.logs, 'elasticsearch');
   const runAs = serviceAccount(cfg.serviceUser);
+  const esEnv = (): NodeJS.ProcessEnv => ({
+    ...process.env,
+    ES_JAVA_HOME: cfg.javaHome,
+    JAVA_HOME: cfg.javaHome,
+    ES_PATH_CONF: resolve(home, 'config'),
+    HOME: dataDir,
+  });
 
   return {
     name: 'elasticsearch',
@@ -37,13 +45,13 @@ export function elasticsearchComponent(cfg: StackConfig): Component {
       // ES refuse to boot once security is off; we keep no secure settings, so drop them.
       await rm(resolve(home, 'config', 'elasticsearch.keystore'), { force: true });
       await rm(resolve(home, 'config', 'certs'), { recursive: true, force: true });
-      // Security off for the native stack: plain HTTP, no credentials, like the compose stack.
-      // Acceptable because the node binds loopback only, which also keeps ES in development mode
-      // (bootstrap checks such as vm.max_map_count are warnings, not fatal). Without this line the
-      // integ-test-zip's x-pack-security module auto-configures TLS on first start and appends
-      // it to elasticsearch.yml.
+      // Open stack: security off, plain HTTP, no credentials. Acceptable because the node binds
+      // loopback only, which also keeps ES in development mode (bootstrap checks such as
+      // vm.max_map_count are warnings, not fatal). Without an explicit setting the integ-test-zip's
+      // x-pack-security module auto-configures TLS on first start and appends it to
+      // elasticsearch.yml. Secured stack: see elasticsearch-security.ts.
       const yml = {
-        'xpack.security.enabled': false,
+        ...esSecuritySettings(cfg),
         'cluster.name': 'ride-cdc',
         'node.name': 'ride-cdc-1',
         'discovery.type': 'single-node',
@@ -68,6 +76,7 @@ export function elasticsearchComponent(cfg: StackConfig): Component {
       );
       // ES writes its keystore and temp files next to its config: the account needs the tree.
       chownTree(home, runAs);
+      await prepareEsSecurity(cfg, home, esEnv(), runAs);
       chownTree(dataDir, runAs);
       chownTree(logDir, runAs);
     },
@@ -76,14 +85,7 @@ export function elasticsearchComponent(cfg: StackConfig): Component {
         command: resolve(home, 'bin', 'elasticsearch'),
         args: [],
         cwd: home,
-        env: {
-          ...process.env,
-          ES_JAVA_HOME: cfg.javaHome,
-          JAVA_HOME: cfg.javaHome,
-          ES_JAVA_OPTS: `-Xms${cfg.heap.es} -Xmx${cfg.heap.es}`,
-          ES_PATH_CONF: resolve(home, 'config'),
-          HOME: dataDir,
-        },
+        env: { ...esEnv(), ES_JAVA_OPTS: `-Xms${cfg.heap.es} -Xmx${cfg.heap.es}` },
         logFile: p.log('elasticsearch'),
         pidFile: p.pid('elasticsearch'),
         match: home,
@@ -91,9 +93,13 @@ export function elasticsearchComponent(cfg: StackConfig): Component {
       };
     },
     async probe() {
-      const h = JSON.parse(await httpGet(`${esUrl(cfg)}/_cluster/health?timeout=2s`)) as { status: string };
+      const url = `${esUrl(cfg)}/_cluster/health?timeout=2s`;
+      const h = JSON.parse(
+        cfg.security ? await esRequest(cfg, 'GET', url, undefined, 'admin', 3000) : await httpGet(url),
+      ) as { status: string };
       if (h.status !== 'green' && h.status !== 'yellow') throw new Error(`cluster health ${h.status}`);
       return `cluster ${h.status}`;
     },
+    afterHealthy: () => provisionEs(cfg),
   };
 }

@@ -1,12 +1,15 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { ensureArtifacts } from '../artifacts.js';
 import { type StackConfig, paths } from '../config.js';
+import { writePrivateFile } from '../private-file.js';
+import { type RunAs, chownTree, serviceAccount } from '../user.js';
 import { type KafkaNode, clusterTopology, kafkaNodes, nodeSettings } from './kafka-cluster.js';
+import { formatArgv, kafkaClientOptions, provisionKafka, secureKafkaSettings } from './kafka-security.js';
 import type { Component } from './types.js';
 
 const run = promisify(execFile);
@@ -19,17 +22,22 @@ export function kafkaClasspath(cfg: StackConfig): string {
   return `${resolve(paths(cfg).dist, 'kafka', 'libs')}/*`;
 }
 
-/** A Kafka-style .properties file plus the Log4j configuration next to it. */
+/**
+ * A Kafka-style .properties file plus the Log4j configuration next to it. The properties may hold
+ * passwords (secured stack): created 0600 for the service account that reads them.
+ */
 export async function writeJavaConfig(
   props: string,
   log4j: string,
   settings: Record<string, string | number | boolean>,
+  runAs?: RunAs,
 ): Promise<void> {
-  await writeFile(
+  await writePrivateFile(
     props,
     `${Object.entries(settings)
       .map(([k, v]) => `${k}=${v}`)
       .join('\n')}\n`,
+    runAs,
   );
   await writeLog4j(log4j);
 }
@@ -60,6 +68,8 @@ export function kafkaComponent(cfg: StackConfig, node: KafkaNode = kafkaNodes(cf
   const { confDir, dataDir, port, controllerPort: kafkaController } = node;
   const props = resolve(confDir, 'server.properties');
   const log4j = resolve(confDir, 'log4j2.properties');
+  const argFile = resolve(confDir, 'format.args');
+  const runAs = serviceAccount(cfg.serviceUser);
 
   return {
     name: node.name,
@@ -99,12 +109,14 @@ export function kafkaComponent(cfg: StackConfig, node: KafkaNode = kafkaNodes(cf
         // node.id, quorum voters, log.dirs and replication for a multi-node cluster.
         ...nodeSettings(cfg, node),
       };
-      await writeJavaConfig(props, log4j, settings);
+      // Secured stack: SASL_SSL/SSL listeners, ACL authorizer (kafka-security.ts).
+      await writeJavaConfig(props, log4j, await secureKafkaSettings(cfg, settings), runAs);
+      await mkdir(dataDir, { recursive: true });
+      chownTree(dataDir, runAs);
       if (!existsSync(resolve(dataDir, 'meta.properties'))) {
-        await mkdir(dataDir, { recursive: true });
         try {
-          await run(
-            javaBin(cfg),
+          const argv = await formatArgv(
+            cfg,
             [
               '-Xmx256m',
               `-Dlog4j2.configurationFile=${log4j}`,
@@ -117,11 +129,18 @@ export function kafkaComponent(cfg: StackConfig, node: KafkaNode = kafkaNodes(cf
               '-c',
               props,
             ],
-            { timeout: 120_000 },
+            argFile,
+            runAs,
           );
+          await run(javaBin(cfg), argv, {
+            timeout: 120_000,
+            ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+          });
         } catch (err) {
           const e = err as { stdout?: string; stderr?: string; message: string };
           throw new Error(`kafka storage format failed: ${e.stderr || e.stdout || e.message}`);
+        } finally {
+          await rm(argFile, { force: true });
         }
       }
     },
@@ -143,6 +162,7 @@ export function kafkaComponent(cfg: StackConfig, node: KafkaNode = kafkaNodes(cf
         logFile: p.log(node.name),
         pidFile: p.pid(node.name),
         match: props,
+        runAs,
       };
     },
     async probe() {
@@ -152,6 +172,7 @@ export function kafkaComponent(cfg: StackConfig, node: KafkaNode = kafkaNodes(cf
         logLevel: logLevel.NOTHING,
         connectionTimeout: 2000,
         retry: { retries: 0 },
+        ...kafkaClientOptions(cfg),
       }).admin();
       await admin.connect();
       try {
@@ -164,5 +185,6 @@ export function kafkaComponent(cfg: StackConfig, node: KafkaNode = kafkaNodes(cf
         await admin.disconnect();
       }
     },
+    afterHealthy: () => provisionKafka(cfg),
   };
 }

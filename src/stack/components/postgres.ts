@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { type StackConfig, paths } from '../config.js';
 import { applySourceSchema } from '../source-schema.js';
 import { chownTree, othersCanTraverse, serviceAccount } from '../user.js';
+import { writePrivateFile } from '../private-file.js';
+import { PG_HBA, provisionReportingRoles } from './postgres-security.js';
 import type { Component } from './types.js';
 
 const run = promisify(execFile);
@@ -86,6 +88,12 @@ function postgresComponent(cfg: StackConfig, role: 'source' | 'reporting'): Comp
   const bin = pgBinDir(cfg);
   const runAs = serviceAccount(cfg.serviceUser);
 
+  const writeHba = async () => {
+    const hba = resolve(dataDir, 'pg_hba.conf');
+    await writeFile(hba, PG_HBA, { mode: 0o600 });
+    chownTree(hba, runAs);
+  };
+
   return {
     name,
     port,
@@ -95,15 +103,16 @@ function postgresComponent(cfg: StackConfig, role: 'source' | 'reporting'): Comp
       await ensurePgBinaries(cfg);
       await mkdir(sockDir, { recursive: true });
       chownTree(sockDir, runAs);
-      if (existsSync(resolve(dataDir, 'PG_VERSION'))) return;
+      if (existsSync(resolve(dataDir, 'PG_VERSION'))) {
+        await writeHba();
+        return;
+      }
       // initdb left half-done by an interrupted run is not resumable: start over.
       await rm(dataDir, { recursive: true, force: true });
       await mkdir(dataDir, { recursive: true });
       const pwFile = resolve(p.run, `${name}.pw`);
-      await writeFile(pwFile, `${cfg.pg.password}\n`);
-      await chmod(pwFile, 0o600);
+      await writePrivateFile(pwFile, `${cfg.pg.password}\n`, runAs);
       chownTree(dataDir, runAs);
-      chownTree(pwFile, runAs);
       try {
         await run(
           resolve(bin, 'initdb'),
@@ -113,7 +122,7 @@ function postgresComponent(cfg: StackConfig, role: 'source' | 'reporting'): Comp
             '-U',
             cfg.pg.user,
             `--pwfile=${pwFile}`,
-            '--auth-local=trust',
+            '--auth-local=scram-sha-256',
             '--auth-host=scram-sha-256',
             '-E',
             'UTF8',
@@ -127,6 +136,7 @@ function postgresComponent(cfg: StackConfig, role: 'source' | 'reporting'): Comp
       } finally {
         await rm(pwFile, { force: true });
       }
+      await writeHba();
     },
     startSpec() {
       const settings: Record<string, string> = {
@@ -172,6 +182,15 @@ function postgresComponent(cfg: StackConfig, role: 'source' | 'reporting'): Comp
     async afterHealthy() {
       await ensureDatabase(cfg, port, db);
       if (role === 'source') await applySourceSchema(cfg, port, db);
+      if (role === 'reporting' && cfg.security) {
+        const c = pgClient(cfg, port, 'postgres');
+        await c.connect();
+        try {
+          await provisionReportingRoles(cfg, c);
+        } finally {
+          await c.end();
+        }
+      }
     },
   };
 }

@@ -4,6 +4,8 @@ import { ensureArtifacts } from '../artifacts.js';
 import { type StackConfig, paths } from '../config.js';
 import { httpGet } from '../health.js';
 import { ensureJre } from '../jre.js';
+import { chownTree, serviceAccount } from '../user.js';
+import { registryHeaders, registrySecurityArgs, writeRegistrySecurity } from './registry-security.js';
 import type { Component } from './types.js';
 
 export function registryUrl(cfg: StackConfig): string {
@@ -23,6 +25,7 @@ export function registryComponent(cfg: StackConfig): Component {
   // Quarkus' management interface (health, metrics) defaults to 0.0.0.0:9000: keep it on
   // loopback, next to the API port.
   const mgmtPort = cfg.ports.registry + 1;
+  const runAs = serviceAccount(cfg.serviceUser);
 
   return {
     name: 'registry',
@@ -33,6 +36,9 @@ export function registryComponent(cfg: StackConfig): Component {
       await ensureArtifacts(cfg);
       await ensureJre(cfg);
       await mkdir(dataDir, { recursive: true });
+      await mkdir(resolve(p.conf, 'registry'), { recursive: true });
+      await writeRegistrySecurity(cfg, runAs);
+      chownTree(dataDir, runAs);
     },
     startSpec() {
       const props: Record<string, string> = {
@@ -51,6 +57,7 @@ export function registryComponent(cfg: StackConfig): Component {
         'apicurio.rest.deletion.group.enabled': 'true',
         'apicurio.rest.deletion.artifact.enabled': 'true',
         'apicurio.rest.deletion.artifact-version.enabled': 'true',
+        ...registrySecurityArgs(cfg),
       };
       return {
         command: jreJava,
@@ -66,11 +73,14 @@ export function registryComponent(cfg: StackConfig): Component {
         logFile: p.log('registry'),
         pidFile: p.pid('registry'),
         match: jar,
+        runAs,
       };
     },
     async probe() {
       await httpGet(`http://127.0.0.1:${mgmtPort}/health/ready`);
-      const subjects = JSON.parse(await httpGet(`${ccompatUrl(cfg)}/subjects`)) as string[];
+      const subjects = JSON.parse(
+        await httpGet(`${ccompatUrl(cfg)}/subjects`, 3000, registryHeaders(cfg)),
+      ) as string[];
       return `${subjects.length} subject(s)`;
     },
   };
