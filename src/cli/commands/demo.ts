@@ -122,7 +122,7 @@ export function register(program: Command): void {
         if (stopping) process.exit(130);
         stopping = true;
         status.stop();
-        if (gen) {
+        if (gen && gen.exitCode === null) {
           gen.kill('SIGINT');
           await exited(gen);
           say('generator stopped');
