@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` needs no services; `integration` runs against the real native stack,
-// which tests/integration/global-setup.ts brings up (or reuses) once per run.
+// Three projects, run one after another: `unit` needs no services; `integration` runs against the
+// real native stack, which tests/integration/global-setup.ts brings up (or reuses) once per run;
+// `secure` against a secured stack of its own (tests/secure/global-setup.ts).
 export default defineConfig({
   test: {
     projects: [
@@ -12,6 +13,7 @@ export default defineConfig({
           environment: 'node',
           // Pure tests, but the property tests do real work: on a loaded 2-core box 5 s is not enough.
           testTimeout: 60_000,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -25,6 +27,8 @@ export default defineConfig({
           // The suites share one stack (ports, connector, indices); running them one at a time keeps
           // their assertions about exact counts independent of each other.
           fileParallelism: false,
+          // Projects of one group order run at once; the two live suites must not share 2 cores.
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -38,6 +42,7 @@ export default defineConfig({
           testTimeout: 600_000,
           hookTimeout: 900_000,
           fileParallelism: false,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

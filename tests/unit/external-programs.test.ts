@@ -87,7 +87,7 @@ describe('external programs', () => {
   it("the README's prerequisites table lists exactly the same programs and packages", () => {
     const readme = read('README.md');
     const table = new Map<string, string>();
-    for (const m of readme.matchAll(/^\| `([^`]+)` \| `([^`]+)` \| [^|]+ \|$/gm)) table.set(m[1]!, m[2]!);
+    for (const m of readme.matchAll(/^\| `([^`]+)` +\| `([^`]+)` +\| [^|]+ \|$/gm)) table.set(m[1]!, m[2]!);
     expect(Object.fromEntries(table)).toEqual(Object.fromEntries(rows.map((r) => [r.program, r.pkg])));
   });
 
