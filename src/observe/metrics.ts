@@ -153,6 +153,38 @@ export function createMetrics() {
       labelNames: ['connector'],
       registers: r,
     }),
+    // Periodic batch jobs (src/batch): the daily cohorts, the data-quality snapshot.
+    batchRuns: new Counter({
+      name: 'ride_cdc_batch_runs_total',
+      help: 'Runs of a periodic batch job, by job and result (success, failure)',
+      labelNames: ['job', 'result'],
+      registers: r,
+    }),
+    batchLastSuccess: new Gauge({
+      name: 'ride_cdc_batch_last_success_timestamp_seconds',
+      help: 'Unix time of the last successful run of a batch job',
+      labelNames: ['job'],
+      registers: r,
+    }),
+    // Data quality (src/quality), from the latest mart.data_quality snapshot.
+    dataQualityRows: new Gauge({
+      name: 'ride_cdc_data_quality_rows',
+      help: 'Rows per captured table in each store: source, mart (state rows) and es (documents)',
+      labelNames: ['table', 'store'],
+      registers: r,
+    }),
+    dataQualityMissing: new Gauge({
+      name: 'ride_cdc_data_quality_missing',
+      help: 'Source rows minus the rows/documents of a store (completeness; 0 = complete, < 0 = extra)',
+      labelNames: ['table', 'store'],
+      registers: r,
+    }),
+    dataQualityNewestAge: new Gauge({
+      name: 'ride_cdc_data_quality_newest_event_age_seconds',
+      help: 'Age of the newest business timestamp per table, in the source and in the mart',
+      labelNames: ['table', 'store'],
+      registers: r,
+    }),
   };
 }
 

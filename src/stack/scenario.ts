@@ -54,22 +54,25 @@ export class Scenario {
   }
 
   /** Databases migrated, connector RUNNING (its snapshot of whatever the source holds has begun). */
-  async start(opts: { beforeConnector?: (db: pg.Client) => Promise<void> } = {}): Promise<void> {
+  async start(
+    opts: { beforeConnector?: (db: pg.Client) => Promise<void>; connector?: Record<string, string> } = {},
+  ): Promise<void> {
     await migrateTarget('source', { settings: this.source });
     await migrateTarget('reporting', { settings: this.reporting });
     this.sourceDb = createClient(this.source);
     await this.sourceDb.connect();
     await opts.beforeConnector?.(this.sourceDb);
-    await this.registerConnector();
+    await this.registerConnector(opts.connector);
   }
 
-  async registerConnector(): Promise<void> {
+  /** `overrides`: connector settings on top of the project's file (e.g. a wider table.include.list). */
+  async registerConnector(overrides: Record<string, string> = {}): Promise<void> {
     const req = loadConnector(join(REPO, DEFAULT_CONNECTOR_FILE), {
       ...stackConnectorEnv(this.stack),
       SOURCE_PGDB: this.source.database,
       KAFKA_TOPIC_PREFIX: this.topicPrefix,
     });
-    const config = { ...req.config, name: this.connector, 'slot.name': this.id };
+    const config = { ...req.config, name: this.connector, 'slot.name': this.id, ...overrides };
     const res = await fetch(`${connectUrl(this.stack)}/connectors/${this.connector}/config`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },

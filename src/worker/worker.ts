@@ -14,6 +14,8 @@ import { DeadLetterProducer } from '../source/dead-letter.js';
 import { ensureTopics } from '../source/topics.js';
 import { CaptureWatch } from '../source/capture-watch.js';
 import { createMetrics, type Metrics } from '../observe/metrics.js';
+import { loadBatchConfig } from '../batch/business-day.js';
+import { CohortScheduler } from '../batch/cohorts/scheduler.js';
 import { Health } from '../observe/health.js';
 import { ObservabilityServer } from '../observe/http-server.js';
 import { KpiExporter } from '../observe/kpi-exporter.js';
@@ -81,6 +83,12 @@ export class Worker {
     pool.on('error', (err) => log.warn({ err: err.message }, 'idle reporting_db connection failed'));
     const mart = new MartSink(pool, cfg.kafka.groupId, this.metrics);
     const kpis = new KpiExporter(pool, this.metrics, log.child({ stage: 'kpi' }));
+    const cohorts = new CohortScheduler(
+      pool,
+      loadBatchConfig(),
+      log.child({ stage: 'cohorts' }),
+      this.metrics,
+    );
     const kafka = createKafka(cfg.kafka, log);
     // Dead letters only: idempotent so a retried send cannot duplicate within a session; Kafka's default partitioner.
     const producer: Producer = kafka.producer({
@@ -129,8 +137,10 @@ export class Worker {
       this.sinkResource(mart, async (signal) => {
         await this.untilUp('reporting_db', signal, () => mart.start());
         kpis.start();
+        cohorts.start();
       }),
       { name: 'kpi-exporter', start: async () => undefined, stop: () => kpis.stop() },
+      { name: 'cohort-batch', start: async () => undefined, stop: () => cohorts.stop() },
       {
         name: 'consumer',
         start: async (signal) => {

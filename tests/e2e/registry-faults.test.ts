@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/db/pg.js';
 import { registryUrl } from '../../src/stack/components/registry.js';
-import { diffMart } from './support/mart-truth.js';
+import { diffMart } from '../../src/verify/mart-truth.js';
 import { RegistryProxy } from './support/registry-proxy.js';
 import { Scenario } from './support/scenario.js';
 
