@@ -60,8 +60,23 @@ function timeOfDayFromMicros(micros: bigint): string {
 }
 
 function dateFromDays(days: number): string {
-  return new Date(days * 86_400_000).toISOString().slice(0, 10);
+  const d = new Date(days * 86_400_000);
+  if (Number.isNaN(d.getTime())) return days > 0 ? INFINITY : NEG_INFINITY;
+  return d.toISOString().slice(0, 10);
 }
+
+/**
+ * Debezium carries PostgreSQL's 'infinity' timestamps as its own out-of-range sentinels (epoch
+ * values far beyond year 275760, where JS dates end; PostgreSQL's own range ends at 294276). A value
+ * beyond the JS range is therefore an infinity; mapping the few finite PostgreSQL timestamps after
+ * year 275760 to it too is the documented price.
+ */
+function timestampFromMicros(micros: bigint): string {
+  if (micros > MAX_JS_MICROS) return INFINITY;
+  if (micros < -MAX_JS_MICROS) return NEG_INFINITY;
+  return isoFromMicros(micros);
+}
+const MAX_JS_MICROS = 8_640_000_000_000_000n * 1000n;
 
 function toBigInt(v: unknown): bigint {
   if (typeof v === 'bigint') return v;
@@ -158,11 +173,11 @@ export function normalise(schema: Schema, value: unknown, names: Names = NO_NAME
       return timeOfDayFromMicros(toBigInt(value) / 1000n);
     case 'io.debezium.time.Timestamp':
     case 'org.apache.kafka.connect.data.Timestamp':
-      return isoFromMicros(toBigInt(value instanceof Date ? value.getTime() : value) * 1000n);
+      return timestampFromMicros(toBigInt(value instanceof Date ? value.getTime() : value) * 1000n);
     case 'io.debezium.time.MicroTimestamp':
-      return isoFromMicros(toBigInt(value));
+      return timestampFromMicros(toBigInt(value));
     case 'io.debezium.time.NanoTimestamp':
-      return isoFromMicros(toBigInt(value) / 1000n);
+      return timestampFromMicros(toBigInt(value) / 1000n);
     case 'io.debezium.time.ZonedTimestamp':
       return infinity(value) ?? normaliseZonedTimestamp(String(value));
     case 'io.debezium.time.ZonedTime':
@@ -236,7 +251,11 @@ function jsonText(text: string): string {
 export const INFINITY = 'infinity';
 export const NEG_INFINITY = '-infinity';
 function infinity(value: unknown): string | null {
-  return value === INFINITY || value === NEG_INFINITY ? value : null;
+  if (value === INFINITY || value === NEG_INFINITY) return value;
+  // An out-of-range sentinel rendered as an ISO string with an extended year ("+294247-01-10T…").
+  if (typeof value === 'string' && /^[+-]\d{5,}-/.test(value))
+    return value.startsWith('-') ? NEG_INFINITY : INFINITY;
+  return null;
 }
 
 function normaliseUnion(branches: Schema[], value: unknown, names: Names): Value {

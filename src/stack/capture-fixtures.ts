@@ -232,6 +232,7 @@ async function main(): Promise<void> {
         });
       } catch (err) {
         errors.push(`${topic}/${partition}@${message.offset}: ${(err as Error).message}`);
+        log(`decode error: ${errors.at(-1)}`);
       }
     },
   });

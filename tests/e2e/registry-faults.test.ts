@@ -94,6 +94,10 @@ describe('registry refusing the credentials', () => {
     expect(proxy.requests).toBeGreaterThanOrEqual(3); // it kept asking, with backoff
     expect((await worker.get('/readyz')).status).toBe(503);
     expect(await worker.metric('ride_cdc_ready')).toBe(0);
+    // The alertable signal: a systemic failure of the decode stage, reason registry-auth.
+    expect(
+      await worker.metric('ride_cdc_systemic_failures', { stage: 'decode', reason: 'registry-auth' }),
+    ).toBeGreaterThan(0);
     expect(await dlqCount(s)).toBe(0);
     expect(await worker.metric('ride_cdc_dead_letter_total')).toBe(0);
     expect(await driverStatus(s, 1)).toBeNull();
