@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { type StackConfig, paths } from '../stack/config.js';
-import { COMPONENT_NAMES } from '../stack/index.js';
+import { componentNames } from '../stack/index.js';
 import { groupRss, isOurs, readPid } from '../stack/processes.js';
 import { listenerOf } from './port-owner.js';
 import type { CheckRow } from './table.js';
@@ -100,7 +100,7 @@ async function mavenCheck(): Promise<CheckRow> {
 function portChecks(cfg: StackConfig, metricsPort: number): CheckRow[] {
   const p = paths(cfg);
   const ourPids = new Set<number>();
-  for (const c of COMPONENT_NAMES) {
+  for (const c of componentNames(cfg)) {
     const rec = readPid(p.pid(c));
     if (isOurs(rec)) ourPids.add(rec.pid);
   }
@@ -164,7 +164,7 @@ function memoryCheck(cfg: StackConfig, minGb: number): CheckRow {
   // Components already running from this stack dir hold part of what the stack needs.
   const p = paths(cfg);
   let usedGb = 0;
-  for (const c of COMPONENT_NAMES) {
+  for (const c of componentNames(cfg)) {
     const rec = readPid(p.pid(c));
     if (isOurs(rec)) usedGb += groupRss(rec.pid) / 1024 ** 3;
   }

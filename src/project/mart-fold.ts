@@ -4,14 +4,7 @@ import { compareIds } from './row.js';
 import { statusHistory, type PaymentChange, type StatusHistoryRow } from './bookings/status-history.js';
 import type { Delta } from './metrics/delta.js';
 import { projectRow } from './metrics/project-row.js';
-import {
-  eventRowId,
-  isStateTable,
-  stateValue,
-  type AnyState,
-  type StateOf,
-  type StateTable,
-} from './metrics/state.js';
+import { eventRowId, isStateTable, stateValue, type StateOf, type StateTable } from './metrics/state.js';
 
 /**
  * The reporting mart as a pure function of a batch:

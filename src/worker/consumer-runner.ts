@@ -162,7 +162,7 @@ export class ConsumerRunner {
         const lag = Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(outcome.next)));
         this.deps.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, lag);
         this.health.setLag(k, lag);
-        void commitToKafka(this.consumer!, batch.topic, batch.partition, outcome.next, this.deps);
+        await commitToKafka(this.consumer!, batch.topic, batch.partition, outcome.next, this.deps);
       }
       this.health.progress();
     } finally {

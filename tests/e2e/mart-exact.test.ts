@@ -3,12 +3,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/db/pg.js';
 import { diffBookingEvents, diffDriverLatest } from './support/es-truth.js';
-import { generate, runGenerator } from './support/generator.js';
+import { generate, runGenerator } from '../../src/stack/generator-process.js';
 import { readDeadLetters } from './support/fault-run.js';
 import { diffIndependent } from './support/independent-truth.js';
 import { diffBookingFacts, diffMart, diffSnapshot } from './support/mart-truth.js';
 import { startComponent, stopComponent } from './support/outage.js';
-import { Scenario, type WorkerProcess } from './support/scenario.js';
+import { Scenario, type WorkerProcess } from '../../src/stack/scenario.js';
 
 /**
  * The reporting mart equals SQL over ride_hailing_db for EVERY KPI, granularity, bucket and

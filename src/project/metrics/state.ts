@@ -49,7 +49,6 @@ export const STATE_COLUMNS = {
 } as const;
 
 export type StateTable = keyof typeof STATE_COLUMNS;
-export const STATE_TABLES = Object.keys(STATE_COLUMNS) as StateTable[];
 
 type StateShape<T extends StateTable> = Readonly<Record<(typeof STATE_COLUMNS)[T][number], string | null>> & {
   readonly id: string;

@@ -1,9 +1,9 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ensureArtifacts } from '../artifacts.js';
 import { type StackConfig, paths } from '../config.js';
 import { httpGet } from '../health.js';
-import { javaBin, kafkaClasspath, writeLog4j } from './kafka.js';
+import { javaBin, kafkaClasspath, writeJavaConfig } from './kafka.js';
 import { connectClusterSettings } from './kafka-cluster.js';
 import type { Component } from './types.js';
 
@@ -53,13 +53,7 @@ export function connectComponent(cfg: StackConfig): Component {
         // Every broker, replicated internal topics, acks=all + idempotence (overrides the above).
         ...connectClusterSettings(cfg),
       };
-      await writeFile(
-        props,
-        `${Object.entries(settings)
-          .map(([k, v]) => `${k}=${v}`)
-          .join('\n')}\n`,
-      );
-      await writeLog4j(log4j);
+      await writeJavaConfig(props, log4j, settings);
     },
     startSpec() {
       return {

@@ -19,6 +19,21 @@ export function kafkaClasspath(cfg: StackConfig): string {
   return `${resolve(paths(cfg).dist, 'kafka', 'libs')}/*`;
 }
 
+/** A Kafka-style .properties file plus the Log4j configuration next to it. */
+export async function writeJavaConfig(
+  props: string,
+  log4j: string,
+  settings: Record<string, string | number | boolean>,
+): Promise<void> {
+  await writeFile(
+    props,
+    `${Object.entries(settings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+  );
+  await writeLog4j(log4j);
+}
+
 /** Log4j 2 to stdout, which the stack redirects to logs/<component>.log. */
 export async function writeLog4j(file: string): Promise<void> {
   await writeFile(
@@ -84,13 +99,7 @@ export function kafkaComponent(cfg: StackConfig, node: KafkaNode = kafkaNodes(cf
         // node.id, quorum voters, log.dirs and replication for a multi-node cluster.
         ...nodeSettings(cfg, node),
       };
-      await writeFile(
-        props,
-        `${Object.entries(settings)
-          .map(([k, v]) => `${k}=${v}`)
-          .join('\n')}\n`,
-      );
-      await writeLog4j(log4j);
+      await writeJavaConfig(props, log4j, settings);
       if (!existsSync(resolve(dataDir, 'meta.properties'))) {
         await mkdir(dataDir, { recursive: true });
         try {

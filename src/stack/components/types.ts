@@ -1,4 +1,3 @@
-import type { StackConfig } from '../config.js';
 import type { Probe } from '../health.js';
 import type { StartSpec } from '../processes.js';
 
@@ -31,5 +30,3 @@ export interface Component {
   /** Runs once the probe passes: databases, schema. */
   afterHealthy?(): Promise<void>;
 }
-
-export type ComponentFactory = (cfg: StackConfig) => Component;

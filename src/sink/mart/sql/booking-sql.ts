@@ -103,12 +103,8 @@ SET payment_id = EXCLUDED.payment_id, paid_amount = EXCLUDED.paid_amount, platfo
       ],
     });
   }
-  if (clears.length > 0) {
-    out.push({
-      text: 'DELETE FROM mart.fact_booking WHERE booking_id = ANY($1::bigint[]) AND NOT booking_present AND payment_id IS NULL',
-      values: [[...new Set(clears.map((p) => p.booking_id as string))].sort(compareIds)],
-    });
-  }
+  const release = releaseBookingRowsSql(clears.map((p) => p.booking_id as string));
+  if (release) out.push(release);
   return out;
 }
 

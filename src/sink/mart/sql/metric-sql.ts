@@ -308,3 +308,11 @@ FROM mart.fact_metric_bucket
 UNION ALL
 SELECT metric_name, 'CURRENT', NULL, dimension, numerator, denominator, metric_value
 FROM mart.metric_gauge`;
+
+/** The latest value (dimension 'all') of the given KPIs, from the mart's snapshot view. */
+export function latestKpisSql(names: readonly string[]): SqlStatement {
+  return {
+    text: `SELECT metric_name, metric_value::text FROM mart.latest_metric_snapshot WHERE dimension = 'all' AND metric_name = ANY($1)`,
+    values: [names],
+  };
+}
