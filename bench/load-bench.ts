@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '../src/db/pg.js';
-import { generate } from '../tests/e2e/support/generator.js';
-import { Scenario, type WorkerProcess } from '../tests/e2e/support/scenario.js';
+import { generate } from '../src/stack/generator-process.js';
+import { Scenario, type WorkerProcess } from '../src/stack/scenario.js';
 import { histogramQuantile } from './stack-bench.js';
 
 /**
