@@ -149,7 +149,14 @@ class Load {
     let nextSample = sampleSeconds;
     let maxLag = 0;
     const sample = async (at: number) => {
-      const body = await metricsText(this.w);
+      // A starved machine can miss the 5 s /metrics deadline: retry, a soak must not die of it.
+      let body: string | undefined;
+      for (let i = 0; i < 5 && body === undefined; i++)
+        body = await metricsText(this.w).catch(() => undefined);
+      if (body === undefined) {
+        console.log(`  t=${at.toFixed(0)}s: worker /metrics did not answer 5 times; sample skipped`);
+        return;
+      }
       const now = latencyBuckets(body);
       const d = minus(now, prev);
       const x: Sample = {
