@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '../src/db/pg.js';
-import { generate } from '../tests/e2e/support/generator.js';
-import { Scenario, type WorkerProcess } from '../tests/e2e/support/scenario.js';
+import { generate } from '../src/stack/generator-process.js';
+import { Scenario, type WorkerProcess } from '../src/stack/scenario.js';
 import { histogramQuantile } from './stack-bench.js';
 
 /**
@@ -149,7 +149,14 @@ class Load {
     let nextSample = sampleSeconds;
     let maxLag = 0;
     const sample = async (at: number) => {
-      const body = await metricsText(this.w);
+      // A starved machine can miss the 5 s /metrics deadline: retry, a soak must not die of it.
+      let body: string | undefined;
+      for (let i = 0; i < 5 && body === undefined; i++)
+        body = await metricsText(this.w).catch(() => undefined);
+      if (body === undefined) {
+        console.log(`  t=${at.toFixed(0)}s: worker /metrics did not answer 5 times; sample skipped`);
+        return;
+      }
       const now = latencyBuckets(body);
       const d = minus(now, prev);
       const x: Sample = {

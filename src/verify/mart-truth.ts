@@ -23,6 +23,31 @@ export interface TimeRange {
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
+/**
+ * A source timestamp may be 'infinity' (PostgreSQL allows it); node-postgres parses such a bucket
+ * as the number ±Infinity, which the catalog's comparator (microsecond keys) cannot take. Those
+ * rows are compared here by their text.
+ */
+const finite = (r: MetricRow) => typeof r.bucket_start !== 'number';
+function diffInfinite(truth: MetricRow[], mart: MetricRow[]): MetricRowDiff[] {
+  const norm = (v: unknown) =>
+    v === null || v === undefined
+      ? 'null'
+      : String(v)
+          .replace(/(\.\d*?)0+$/, '$1')
+          .replace(/\.$/, '');
+  const key = (r: MetricRow) =>
+    `${r.metric_name}|${r.bucket_granularity}|${String(r.bucket_start)}|${r.dimension}`;
+  const val = (r: MetricRow) => `${norm(r.numerator)}/${norm(r.denominator)}=${norm(r.metric_value)}`;
+  const t = new Map(truth.filter((r) => !finite(r)).map((r) => [key(r), r]));
+  const m = new Map(mart.filter((r) => !finite(r)).map((r) => [key(r), r]));
+  const out: MetricRowDiff[] = [];
+  for (const [k, r] of t)
+    if (!m.has(k) || val(m.get(k)!) !== val(r)) out.push({ key: k, truth: r, mart: m.get(k) ?? null });
+  for (const [k, r] of m) if (!t.has(k)) out.push({ key: k, truth: null, mart: r });
+  return out;
+}
+
 /** Every KPI row (metric × granularity × bucket × dimension) of the mart against SQL over the source. */
 export async function diffMart(
   source: Queryable,
@@ -41,7 +66,10 @@ export async function diffMart(
   ]);
   const truth = truthRes.rows;
   return {
-    diffs: diffMetricRows(truth, martRes.rows),
+    diffs: [
+      ...diffMetricRows(truth.filter(finite), martRes.rows.filter(finite)),
+      ...diffInfinite(truth, martRes.rows),
+    ],
     truthRows: truth.length,
     martRows: martRes.rows.length,
     metrics: new Set(truth.map((r) => r.metric_name)).size,

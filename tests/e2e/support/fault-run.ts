@@ -258,6 +258,18 @@ export async function runFault(opts: FaultOptions): Promise<FaultReport> {
     ] as const)
       if (d.length > 0)
         process.stderr.write(`[${opts.name}] ${what} diffs: ${JSON.stringify(d.slice(0, 5))}\n`);
+    if (
+      [report.catalogDiffs, report.independentDiffs, report.bookingFactDiffs, report.esDiffs].some(
+        (d) => d.length > 0,
+      )
+    )
+      for (const w of workers)
+        process.stderr.write(
+          `[${opts.name}] worker :${w.port} (exit ${w.child.exitCode}) /readyz ${await w
+            .get('/readyz')
+            .then((x) => `${x.status} ${x.body.slice(0, 300)}`)
+            .catch((e: Error) => e.message)}; output tail:\n${w.output.slice(-3000)}\n`,
+        );
     return report;
   } finally {
     if (process.env.FAULTS_KEEP_SCENARIO !== '1') {
