@@ -16,6 +16,7 @@ import {
 } from '../shared/errors.js';
 import { withRetry } from '../shared/retry.js';
 import type { Metrics } from '../observe/metrics.js';
+import type { MetricKey } from '../sink/elasticsearch/kpi-mirror-doc.js';
 import type { Logger } from '../observe/logger.js';
 
 export interface BatchMessage {
@@ -41,7 +42,10 @@ export interface Batch {
  */
 export interface TransactionalSink {
   /** Writes inside the caller's open transaction. Events it cannot project come back as rejections. */
-  apply(client: PoolClient, events: readonly ChangeEvent[]): Promise<{ rejected: Rejection[] }>;
+  apply(
+    client: PoolClient,
+    events: readonly ChangeEvent[],
+  ): Promise<{ rejected: Rejection[]; touched?: MetricKey[] }>;
 }
 
 export interface BatchOutcome {
@@ -58,6 +62,8 @@ export interface BatchDeps {
   pool: Pool;
   offsets: OffsetStore;
   mart?: TransactionalSink;
+  /** Mirrors the committed KPI rows into Elasticsearch, after the mart transaction. */
+  kpiMirror?: { mirror(keys: readonly MetricKey[]): Promise<void> };
   metrics: Metrics;
   logger: Logger;
   retry: { initialMs: number; maxMs: number; unknownSchemaRetries: number };
@@ -152,8 +158,9 @@ export async function processBatch(deps: BatchDeps, batch: Batch): Promise<Batch
 
   const next = (BigInt(pending.at(-1)!.offset) + 1n).toString();
   let martLetters: DeadLetter[] = [];
+  let touched: MetricKey[];
   try {
-    await retrying(deps, 'reporting_db', batch, () =>
+    touched = await retrying(deps, 'reporting_db', batch, () =>
       commitTransaction(deps, batch, committed, next, (rejections) => {
         const extra: DeadLetter[] = [];
         for (const r of rejections) {
@@ -180,6 +187,8 @@ export async function processBatch(deps: BatchDeps, batch: Batch): Promise<Batch
     throw err;
   }
 
+  if (deps.kpiMirror && touched.length > 0)
+    await retrying(deps, 'kpi-mirror', batch, () => deps.kpiMirror!.mirror(touched));
   for (const l of [...letters, ...martLetters])
     metrics.deadLettered.inc({ topic: l.topic, reason: l.reason });
   const now = Date.now();
@@ -217,8 +226,9 @@ async function commitTransaction(
   events: readonly ChangeEvent[],
   next: string,
   deadLetter: (rejected: Rejection[]) => DeadLetter[],
-): Promise<void> {
+): Promise<MetricKey[]> {
   const started = performance.now();
+  let touched: MetricKey[] = [];
   let client: PoolClient;
   try {
     client = await deps.pool.connect();
@@ -228,7 +238,9 @@ async function commitTransaction(
   try {
     await client.query('BEGIN');
     if (deps.mart) {
-      const { rejected } = await deps.mart.apply(client, events);
+      const applied = await deps.mart.apply(client, events);
+      touched = applied.touched ?? [];
+      const { rejected } = applied;
       if (rejected.length > 0) await deps.dlq.send(deadLetter(rejected));
     }
     const advanced = await deps.offsets.advance(
@@ -243,6 +255,7 @@ async function commitTransaction(
       throw new FencedError();
     }
     await client.query('COMMIT');
+    return touched;
   } catch (err) {
     if (!(err instanceof FencedError)) await client.query('ROLLBACK').catch(() => undefined);
     if (err instanceof RideCdcError) throw err;

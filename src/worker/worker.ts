@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from '../observe/metrics.js';
 import { Health } from '../observe/health.js';
 import { ObservabilityServer } from '../observe/http-server.js';
 import { KpiExporter } from '../observe/kpi-exporter.js';
+import { DashboardFeeds } from '../observe/dashboard-feeds.js';
 import type { Logger } from '../observe/logger.js';
 import { TransientError, errorMessage } from '../shared/errors.js';
 import { withRetry } from '../shared/retry.js';
@@ -42,6 +43,7 @@ export class Worker {
   private producer?: Producer;
   private runner?: ConsumerRunner;
   private kpis?: KpiExporter;
+  private feeds?: DashboardFeeds;
   private starting?: Promise<void>;
   private stopping?: Promise<void>;
   private readonly startAbort = new AbortController();
@@ -107,6 +109,7 @@ export class Worker {
       this.kpis = new KpiExporter(pool, this.metrics, log.child({ stage: 'kpi' }));
       this.kpis.start();
     }
+    this.feeds = new DashboardFeeds(es, mart ? pool : undefined, cfg, this.metrics, log);
     const offsets = new OffsetStore(pool, cfg.kafka.groupId);
     this.runner = new ConsumerRunner(
       kafka,
@@ -123,6 +126,7 @@ export class Worker {
         pool,
         offsets,
         mart,
+        kpiMirror: this.feeds.kpiMirror,
         metrics: this.metrics,
         logger: log.child({ stage: 'pipeline' }),
         retry: {
@@ -200,6 +204,7 @@ export class Worker {
       clearTimeout(timer);
     }
     await this.kpis?.stop();
+    await this.feeds?.stop();
     await this.producer?.disconnect().catch(() => undefined);
     await this.pool?.end().catch(() => undefined);
     await this.es?.close().catch(() => undefined);

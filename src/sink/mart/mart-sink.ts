@@ -35,6 +35,7 @@ import {
 import { projectRowOrReject } from '../../project/metrics/project-or-reject.js';
 import type { Metrics } from '../../observe/metrics.js';
 import type { Rejection } from '../elasticsearch/es-sink.js';
+import { touchedKeys, type MetricKey } from '../elasticsearch/kpi-mirror-doc.js';
 
 /**
  * Tables in the order their state rows are locked (docs/kpis.md §11): payments before the shared
@@ -80,7 +81,10 @@ export class MartSink {
     }
   }
 
-  async apply(client: PoolClient, events: readonly ChangeEvent[]): Promise<{ rejected: Rejection[] }> {
+  async apply(
+    client: PoolClient,
+    events: readonly ChangeEvent[],
+  ): Promise<{ rejected: Rejection[]; touched: MetricKey[] }> {
     const rejected: Rejection[] = [];
     const groups = groupByRow(events, rejected);
     const run = (s: SqlStatement | null) => (s ? client.query(s.text, s.values) : Promise.resolve());
@@ -140,7 +144,7 @@ export class MartSink {
     const after = plan.afterMembers(transitions);
     for (const s of after) await run(s);
     this.metrics.martRowsMerged.inc({ table: 'fact_metric_bucket' }, deltas.length);
-    return { rejected };
+    return { rejected, touched: touchedKeys(deltas) };
   }
 }
 
