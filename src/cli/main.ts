@@ -14,6 +14,7 @@ const modules = [
   './commands/es.js',
   './commands/demo.js',
   './commands/offsets.js',
+  './commands/superset.js',
 ];
 
 const program = new Command('ride-cdc')
