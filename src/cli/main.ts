@@ -14,6 +14,9 @@ const modules = [
   './commands/es.js',
   './commands/demo.js',
   './commands/offsets.js',
+  './commands/preflight.js',
+  './commands/health.js',
+  './commands/sla.js',
   './commands/superset.js',
 ];
 

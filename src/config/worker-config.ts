@@ -1,16 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { CAPTURED_TABLES as SOURCE_TABLES, type CapturedTable as SourceTable } from './captured-tables.js';
+import { readPgSettings, REPORTING_PG_DEFAULTS, REPORTING_PG_PREFIX, type PgSettings } from '../db/pg.js';
 import { EnvReader } from './env.js';
 
-export const SOURCE_TABLES = [
-  'zones',
-  'passengers',
-  'drivers',
-  'driver_locations',
-  'bookings',
-  'payments',
-  'ratings',
-] as const;
-export type SourceTable = (typeof SOURCE_TABLES)[number];
+export { SOURCE_TABLES, type SourceTable };
 
 export type OffsetReset = 'earliest' | 'latest';
 
@@ -43,14 +36,7 @@ export interface WorkerConfig {
     bulkMaxBytes: number;
     requestTimeoutMs: number;
   };
-  reporting: {
-    host: string;
-    port: number;
-    database: string;
-    user: string;
-    password: string;
-    poolSize: number;
-  };
+  reporting: PgSettings & { poolSize: number };
   pipeline: {
     /** Max batches processed at once across partitions (p-queue concurrency). */
     maxInFlightBatches: number;
@@ -158,11 +144,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       requestTimeoutMs: r.int('ES_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
     },
     reporting: {
-      host: r.str('REPORTING_PGHOST', 'localhost'),
-      port: r.int('REPORTING_PGPORT', 5433, 1, 65535),
-      database: r.str('REPORTING_PGDB', 'reporting_db'),
-      user: r.str('REPORTING_PGUSER', 'user'),
-      password: r.str('REPORTING_PGPASSWORD', 'password'),
+      ...readPgSettings(r, REPORTING_PG_PREFIX, REPORTING_PG_DEFAULTS),
       poolSize: r.int('REPORTING_PG_POOL_SIZE', 8, 1, 100),
     },
     pipeline: {

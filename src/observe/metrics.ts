@@ -106,6 +106,17 @@ export function createMetrics() {
       labelNames: ['stage'],
       registers: r,
     }),
+    systemicFailures: new Gauge({
+      name: 'ride_cdc_systemic_failures',
+      help: 'Consecutive systemic failures (auth refused, missing index, position ahead of the log, truncate) of a stage still failing; 0 once it recovered',
+      labelNames: ['stage', 'reason'],
+      registers: r,
+    }),
+    kafkaCommitFailures: new Counter({
+      name: 'ride_cdc_kafka_offset_commit_failures_total',
+      help: 'Best-effort commits of the reporting_db positions to Kafka that failed (lag tooling only; reporting_db stays the truth)',
+      registers: r,
+    }),
     ignoredOps: new Counter({
       name: 'ride_cdc_ignored_ops_total',
       help: 'Envelopes deliberately ignored (op m)',

@@ -10,9 +10,9 @@ import {
   diffLocationTimeseries,
   type EsDiff,
 } from './support/es-truth.js';
-import { generate, runGenerator } from './support/generator.js';
+import { generate, runGenerator } from '../../src/stack/generator-process.js';
 import { startComponent, stopComponent } from './support/outage.js';
-import { Scenario, type WorkerProcess } from './support/scenario.js';
+import { Scenario, type WorkerProcess } from '../../src/stack/scenario.js';
 
 /**
  * Elasticsearch's driver and booking views against SQL over the source, on the real stack:

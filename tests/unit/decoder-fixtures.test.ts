@@ -5,7 +5,11 @@ import { frame } from '../../src/decode/wire-format.js';
 import { PoisonMessageError } from '../../src/shared/errors.js';
 import { UnknownSchemaError } from '../../src/decode/schema-source.js';
 import { projectToElasticsearch } from '../../src/project/project-es.js';
-import { decodeAll, fixtureDecoder, type FixtureMessage } from './support-fixtures.js';
+import {
+  decodeAll,
+  fixtureDecoder,
+  type FixtureMessage,
+} from '../../src/stack/fixtures/captured-messages.js';
 
 /** The decoder against real bytes captured from Debezium 3.4.3 + Apicurio 3.0.9 (no services). */
 describe('decoder on captured Debezium messages', () => {

@@ -78,13 +78,6 @@ export function allTruthSql(catalog: readonly MetricDef[] = CATALOG): string {
   return catalog.map((m) => `(${truthSql(m)})`).join('\nUNION ALL\n');
 }
 
-/** The same rows read from the mart (run against reporting_db). */
-export const MART_METRIC_ROWS_SQL = `SELECT metric_name, bucket_granularity, bucket_start, dimension, numerator, denominator, metric_value
-FROM mart.fact_metric_bucket
-UNION ALL
-SELECT metric_name, 'CURRENT', NULL, dimension, numerator, denominator, metric_value
-FROM mart.metric_gauge`;
-
 export interface MetricRow {
   metric_name: string;
   bucket_granularity: string;

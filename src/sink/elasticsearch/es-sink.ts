@@ -13,9 +13,9 @@ import { dayOf } from '../../project/row.js';
 import { mergeDriverDoc, type DriverDoc } from '../../project/drivers/merge-latest.js';
 import { TransientError } from '../../shared/errors.js';
 import type { Metrics } from '../../observe/metrics.js';
+import type { Sink } from '../sink.js';
 import { runBulk, type BulkOp, type BulkRunner, type ItemResult } from './bulk.js';
-
-export type { Rejection };
+import { setupIndices } from './setup.js';
 
 export interface EsWriteResult {
   /** Documents Elasticsearch will never accept (mapping errors): their source events are dead-lettered. */
@@ -30,7 +30,8 @@ const MAX_OCC_ROUNDS = 20;
  * pipeline commit offsets only after this returns. Throws TransientError when Elasticsearch is
  * unavailable or answers 429/5xx; the caller backs off and re-runs the whole batch.
  */
-export class ElasticsearchSink {
+export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResult> {
+  readonly stage = 'elasticsearch';
   private readonly runner: BulkRunner;
 
   constructor(
@@ -44,6 +45,15 @@ export class ElasticsearchSink {
       ...bulk,
       observe: (s) => metrics.sinkSeconds.observe({ sink: 'elasticsearch', operation: 'bulk' }, s),
     };
+  }
+
+  /** Index templates and the latest-state index (idempotent). */
+  async start(): Promise<void> {
+    await setupIndices(this.client, this.prefix);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
   }
 
   async write(intents: readonly EsIntent[]): Promise<EsWriteResult> {

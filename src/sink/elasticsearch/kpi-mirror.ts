@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { SystemicError, TransientError, errorMessage } from '../../shared/errors.js';
 import type { Metrics } from '../../observe/metrics.js';
 import type { Logger } from '../../observe/logger.js';
+import type { Sink } from '../sink.js';
 import {
   type MartMetricRow,
   type MetricKey,
@@ -63,7 +64,8 @@ const fromDb = (r: DbRow): MartMetricRow => ({
  * every commit before it, and any later commit is mirrored by its own worker after that write:
  * the index converges to the mart.
  */
-export class KpiMirror {
+export class KpiMirror implements Sink<readonly MetricKey[], void> {
+  readonly stage = 'kpi-mirror';
   readonly index: string;
 
   constructor(
@@ -77,12 +79,21 @@ export class KpiMirror {
     this.index = `${prefix}${KPI_MIRROR_INDEX}`;
   }
 
+  /** The index comes from mappings/ (setupIndices); nothing to prepare. */
+  async start(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  write(keys: readonly MetricKey[]): Promise<void> {
+    return this.mirror(keys);
+  }
+
   async mirror(keys: readonly MetricKey[]): Promise<void> {
     if (keys.length === 0) return;
     let pending = keys;
     let rows = await this.read(pending);
     for (let round = 1; ; round++) {
-      await this.write(pending, rows);
+      await this.writeDocs(pending, rows);
       const again = await this.read(pending);
       const changed = pending.filter(
         (k) => rowFingerprint(rows.get(mirrorDocId(k))) !== rowFingerprint(again.get(mirrorDocId(k))),
@@ -130,7 +141,7 @@ export class KpiMirror {
     return out;
   }
 
-  private async write(keys: readonly MetricKey[], rows: Map<string, MartMetricRow>): Promise<void> {
+  private async writeDocs(keys: readonly MetricKey[], rows: Map<string, MartMetricRow>): Promise<void> {
     const operations: object[] = [];
     for (const k of keys) {
       const id = mirrorDocId(k);

@@ -3,12 +3,12 @@ import { CATALOG } from '../../../src/project/metrics/catalog.js';
 import {
   allTruthSql,
   diffMetricRows,
-  MART_METRIC_ROWS_SQL,
   truthSql,
   windowTruthSql,
   type MetricRow,
   type MetricRowDiff,
 } from '../../../src/project/metrics/truth-sql.js';
+import { MART_METRIC_ROWS_SQL } from '../../../src/sink/mart/sql/metric-sql.js';
 
 /** Every KPI row (metric × granularity × bucket × dimension) of the mart against SQL over the source. */
 export async function diffMart(

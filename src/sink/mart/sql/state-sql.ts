@@ -1,5 +1,12 @@
-import { type AnyState, STATE_COLUMNS, type StateOf, type StateTable, stateValue } from './state.js';
-import type { SqlStatement } from './upsert-sql.js';
+import { compareIds } from '../../../project/row.js';
+import {
+  type AnyState,
+  STATE_COLUMNS,
+  type StateOf,
+  type StateTable,
+  stateValue,
+} from '../../../project/metrics/state.js';
+import type { SqlStatement } from './metric-sql.js';
 
 /**
  * Where each source row's previous state lives in reporting_db, and the SQL to read (locked) and
@@ -152,13 +159,6 @@ export function stateFromDb<T extends StateTable>(table: T, row: Record<string, 
   const out: Record<string, string | null> = {};
   for (const c of STATE_COLUMNS[table]) out[c] = stateValue(row[c]);
   return out as unknown as StateOf[T];
-}
-
-/** Numeric order of bigint ids (as strings), the order rows are locked and written in. */
-export function compareIds(a: string, b: string): number {
-  const x = BigInt(a);
-  const y = BigInt(b);
-  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** Upserts new states (one per id). */

@@ -1,54 +1,13 @@
-import type { SqlStatement } from '../metrics/upsert-sql.js';
-import { compareIds } from '../metrics/state-sql.js';
-import type { BookingState, PaymentState } from '../metrics/state.js';
-import { secondsBetween, toMicros } from '../metrics/time.js';
+import type { PaymentChange, StatusHistoryRow } from '../../../project/bookings/status-history.js';
+import type { PaymentState } from '../../../project/metrics/state.js';
+import { compareIds } from '../../../project/row.js';
+import type { SqlStatement } from './metric-sql.js';
 
 /**
- * The booking side of the mart beyond KPIs: status history rows and the payment copy kept on
- * mart.fact_booking. The booking columns of fact_booking are the booking's state (state-sql.ts).
+ * SQL for the booking side of the mart beyond KPIs: mart.booking_status_history and the payment
+ * copy kept on mart.fact_booking (the rows themselves come from src/project/bookings/status-history.ts).
+ * The booking columns of fact_booking are the booking's state (state-sql.ts).
  */
-
-/** Status reached → the lifecycle column recording when (booking_status enum values). */
-export const STATUS_STEPS = [
-  ['requested', 'requested_at'],
-  ['accepted', 'accepted_at'],
-  ['arrived', 'arrived_at'],
-  ['in_progress', 'started_at'],
-  ['completed', 'completed_at'],
-  ['cancelled', 'cancelled_at'],
-] as const;
-
-export interface StatusHistoryRow {
-  booking_id: string;
-  to_status: string;
-  from_status: string | null;
-  changed_at: string;
-  /** Exact seconds since the previous status (null for the first). */
-  seconds_in_previous: string | null;
-}
-
-/**
- * One row per status the booking has reached, from its timestamps — a function of the current
- * row, so skipped intermediate events, replays and corrections all give the same history. Steps
- * are ordered by time (ties: lifecycle order); each one's "previous" is the step just before.
- */
-export function statusHistory(state: BookingState | null): StatusHistoryRow[] {
-  if (state === null) return [];
-  const steps = STATUS_STEPS.map(([status, col], i) => ({ status, at: state[col], i }))
-    .filter((s): s is { status: (typeof STATUS_STEPS)[number][0]; at: string; i: number } => s.at !== null)
-    .map((s) => ({ ...s, micros: toMicros(s.at) }))
-    .sort((a, b) => (a.micros < b.micros ? -1 : a.micros > b.micros ? 1 : a.i - b.i));
-  return steps.map((s, k) => {
-    const prev = k > 0 ? steps[k - 1] : undefined;
-    return {
-      booking_id: state.id,
-      to_status: s.status,
-      from_status: prev?.status ?? null,
-      changed_at: s.at,
-      seconds_in_previous: prev ? secondsBetween(prev.at, s.at) : null,
-    };
-  });
-}
 
 /**
  * Replaces the history of the given bookings (deleted ones: pass their id with no rows).
@@ -85,11 +44,6 @@ ORDER BY i.ord`,
     });
   }
   return out;
-}
-
-export interface PaymentChange {
-  prev: PaymentState | null;
-  next: PaymentState | null;
 }
 
 /**
@@ -149,12 +103,8 @@ SET payment_id = EXCLUDED.payment_id, paid_amount = EXCLUDED.paid_amount, platfo
       ],
     });
   }
-  if (clears.length > 0) {
-    out.push({
-      text: 'DELETE FROM mart.fact_booking WHERE booking_id = ANY($1::bigint[]) AND NOT booking_present AND payment_id IS NULL',
-      values: [[...new Set(clears.map((p) => p.booking_id as string))].sort(compareIds)],
-    });
-  }
+  const release = releaseBookingRowsSql(clears.map((p) => p.booking_id as string));
+  if (release) out.push(release);
   return out;
 }
 
@@ -183,12 +133,4 @@ export function releaseBookingRowsSql(bookingIds: readonly string[]): SqlStateme
     text: 'DELETE FROM mart.fact_booking WHERE booking_id = ANY($1::bigint[]) AND NOT booking_present AND payment_id IS NULL',
     values: [[...new Set(bookingIds)].sort(compareIds)],
   };
-}
-
-/** Booking ids a batch's payment changes write on fact_booking (for lockBookingRowsSql). */
-export function paymentCopyBookingIds(changes: readonly PaymentChange[]): string[] {
-  const ids: string[] = [];
-  for (const c of changes)
-    for (const p of [c.prev, c.next]) if (p !== null && p.booking_id !== null) ids.push(p.booking_id);
-  return ids;
 }

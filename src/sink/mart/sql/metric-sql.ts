@@ -1,9 +1,21 @@
-import { CATALOG, distinctPartOf, type MetricDef, type MetricPart, metricDef } from './catalog.js';
-import { type AdditiveDelta, type Delta, type MemberDelta, mergeDeltas, splitDeltas } from './delta.js';
-import { truthSql } from './truth-sql.js';
+import {
+  CATALOG,
+  distinctPartOf,
+  type MetricDef,
+  type MetricPart,
+  metricDef,
+} from '../../../project/metrics/catalog.js';
+import {
+  type AdditiveDelta,
+  type Delta,
+  type MemberDelta,
+  mergeDeltas,
+  splitDeltas,
+} from '../../../project/metrics/delta.js';
+import { truthSql } from '../../../project/metrics/truth-sql.js';
 
 /**
- * Pure SQL builders for the mart writer (src/sink/mart/). Every statement is parameterised, takes
+ * Pure SQL builders for the KPI tables of the mart writer. Every statement is parameterised, takes
  * its rows as arrays through unnest(...) WITH ORDINALITY (a fixed number of parameters whatever the
  * batch size) and inserts them in the order given — mergeDeltas' total order — so concurrent
  * workers lock mart rows in the same order and do not deadlock on each other.
@@ -285,4 +297,22 @@ WHERE (d.metric_group, d.unit, d.kind, d.value_rule, d.event_time_key, d.granula
       values: [catalog.map((m) => m.name)],
     },
   ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// reading back
+
+/** Every KPI row of the mart, in the shape of the catalog's truth SQL (project/metrics/truth-sql.ts). */
+export const MART_METRIC_ROWS_SQL = `SELECT metric_name, bucket_granularity, bucket_start, dimension, numerator, denominator, metric_value
+FROM mart.fact_metric_bucket
+UNION ALL
+SELECT metric_name, 'CURRENT', NULL, dimension, numerator, denominator, metric_value
+FROM mart.metric_gauge`;
+
+/** The latest value (dimension 'all') of the given KPIs, from the mart's snapshot view. */
+export function latestKpisSql(names: readonly string[]): SqlStatement {
+  return {
+    text: `SELECT metric_name, metric_value::text FROM mart.latest_metric_snapshot WHERE dimension = 'all' AND metric_name = ANY($1)`,
+    values: [names],
+  };
 }

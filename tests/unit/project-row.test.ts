@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { contributions } from '../../src/project/metrics/contributions.js';
-import { projectRowOrReject } from '../../src/project/metrics/project-or-reject.js';
+import { projectRow } from '../../src/project/metrics/project-row.js';
 import { mergeDeltas } from '../../src/project/metrics/delta.js';
-import type { Rejection } from '../../src/project/intents.js';
 import { changeEvent } from './fixtures-events.js';
 
 const booking = (over: Record<string, unknown> = {}) => ({
@@ -35,28 +34,23 @@ const booking = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-describe('projectRowOrReject', () => {
+describe('projectRow', () => {
   it('good events: one delta equal to the final state contributions', () => {
-    const rejected: Rejection[] = [];
-    const r = projectRowOrReject(
-      'bookings',
-      null,
-      [
-        changeEvent('bookings', 'c', booking({ status: 'requested', completed_at: null })),
-        changeEvent('bookings', 'u', booking(), { offset: '1' }),
-      ],
-      rejected,
-    );
+    const r = projectRow('bookings', null, [
+      changeEvent('bookings', 'c', booking({ status: 'requested', completed_at: null })),
+      changeEvent('bookings', 'u', booking(), { offset: '1' }),
+    ]);
+    const rejected = r.rejected;
     expect(rejected).toEqual([]);
     expect(mergeDeltas(r.deltas)).toEqual(mergeDeltas(contributions('bookings', r.next as never)));
   });
 
   it('a bad event is rejected alone; the row keeps its last good state', () => {
-    const rejected: Rejection[] = [];
     const good = changeEvent('bookings', 'c', booking(), { offset: '5' });
     const bad = changeEvent('bookings', 'u', booking({ completed_at: 'not a time' }), { offset: '6' });
     const truncate = changeEvent('bookings', 't', null, { offset: '7' });
-    const r = projectRowOrReject('bookings', null, [good, bad, truncate], rejected);
+    const r = projectRow('bookings', null, [good, bad, truncate]);
+    const rejected = r.rejected;
     expect(rejected.map((x) => x.origin.offset)).toEqual(['6', '7']);
     expect(rejected[0]!.reason).toMatch(/^mart: /);
     expect(r.next).not.toBeNull();
