@@ -7,6 +7,7 @@ import { KpiMirror } from '../sink/elasticsearch/kpi-mirror.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { PipelineSnapshotWriter } from './pipeline-snapshot-writer.js';
+import { StatusSource } from './status-page/status-data.js';
 
 /** At start, KPI rows changed this recently are mirrored again (a stop between commit and mirror). */
 const KPI_RESYNC_MS = 3 * 3600_000;
@@ -19,6 +20,8 @@ const KPI_RESYNC_MS = 3 * 3600_000;
 export class DashboardFeeds {
   readonly kpiMirror: KpiMirror;
   readonly snapshots: PipelineSnapshotWriter;
+  /** What the status page at / shows (src/observe/status-page/). */
+  readonly status: StatusSource;
   private readonly es: Client;
 
   constructor(
@@ -38,6 +41,7 @@ export class DashboardFeeds {
       worker,
       log.child({ stage: 'pipeline-metrics' }),
     );
+    this.status = new StatusSource(martPool, this.es, prefix, () => this.snapshots.latest);
   }
 
   /** After the mart and the indices are set up: snapshots begin, the mirror catches up in the background. */

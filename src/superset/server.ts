@@ -108,7 +108,11 @@ export async function importBundle(s: SupersetSettings, log: (l: string) => void
   const { target, password, note } = await reportingLogin(s);
   log(`reporting_db: ${note}`);
   const api = new SupersetApi(supersetUrl(s));
-  await api.login(s.admin.username, s.admin.password);
+  // The environment names the admin: when its password changed since the last start, sync it.
+  await api.login(s.admin.username, s.admin.password).catch(async () => {
+    await syncAdmin(s);
+    await api.login(s.admin.username, s.admin.password);
+  });
   for (const imp of IMPORTS)
     await api.importBundle(imp.resource, await bundleZip(s, target, imp), { [DATABASE_FILE]: password });
 }

@@ -82,6 +82,7 @@ export class Worker {
     const mart = new MartSink(pool, cfg.kafka.groupId, this.metrics);
     const kpis = new KpiExporter(pool, this.metrics, log.child({ stage: 'kpi' }));
     const feeds = new DashboardFeeds(pool, cfg, this.metrics, log);
+    this.http.serveStatus(feeds.status);
     const kafka = createKafka(cfg.kafka, log);
     // Dead letters only: idempotent so a retried send cannot duplicate within a session; Kafka's default partitioner.
     const producer: Producer = kafka.producer({
