@@ -14,10 +14,14 @@ const modules = [
   './commands/es.js',
   './commands/demo.js',
   './commands/offsets.js',
+  './commands/verify.js',
+  './commands/cohorts.js',
+  './commands/mart.js',
   './commands/preflight.js',
   './commands/health.js',
   './commands/sla.js',
   './commands/superset.js',
+  './commands/dlq.js',
 ];
 
 const program = new Command('ride-cdc')

@@ -25,8 +25,9 @@ export interface RawMessage extends MessageMeta {
 
 /**
  * Kafka message → DecodedMessage. Only I/O is the schema lookup (cached by id). Errors:
- * PoisonMessageError (dead-letter it), UnknownSchemaError (retry, then dead-letter),
- * TransientError (registry down: back off and pause).
+ * PoisonMessageError (dead-letter it; UnknownSchemaError is one, after the bounded wait),
+ * TransientError (registry down or id not known yet: back off and pause), SystemicError (registry
+ * refuses our credentials or is misconfigured: pause, never dead-letter).
  */
 export class Decoder {
   private readonly tableOf: TableOfTopic;

@@ -7,7 +7,14 @@ import { formatScaled } from '../shared/decimal.js';
  * `connect.name` attributes that identify logical types) next to the value.
  */
 
-export const TOAST_PLACEHOLDER = '__debezium_unavailable_value';
+/**
+ * What Debezium sends for a TOASTed column an update did not change. Configured in the connector
+ * (`unavailable.value.placeholder`, tests/unit/decoder-exact.test.ts checks both agree) instead of
+ * Debezium's default "__debezium_unavailable_value", so that real text equal to the default is
+ * just text. Only values equal to this placeholder become UNCHANGED.
+ */
+export const TOAST_PLACEHOLDER = '__ride_cdc_toast_unavailable_5b9f0c2e__';
+const LEGACY_TOAST_PLACEHOLDER = '__debezium_unavailable_value';
 const TOAST_BYTES = Buffer.from(TOAST_PLACEHOLDER, 'utf8');
 const TOAST_BASE64 = TOAST_BYTES.toString('base64');
 
@@ -127,7 +134,8 @@ export function normalise(schema: Schema, value: unknown, names: Names = NO_NAME
   if (Array.isArray(schema)) return normaliseUnion(schema, value, names);
   if (typeof schema === 'string') {
     const named = PRIMITIVES.has(schema) ? undefined : names.get(schema);
-    return named === undefined ? primitive(value) : normalise(named, value, names);
+    if (named !== undefined) return normalise(named, value, names);
+    return schema === 'long' ? longString(value) : primitive(value);
   }
 
   const connectName = (schema['connect.name'] as string | undefined) ?? '';
@@ -156,7 +164,7 @@ export function normalise(schema: Schema, value: unknown, names: Names = NO_NAME
     case 'io.debezium.time.NanoTimestamp':
       return isoFromMicros(toBigInt(value) / 1000n);
     case 'io.debezium.time.ZonedTimestamp':
-      return normaliseZonedTimestamp(String(value));
+      return infinity(value) ?? normaliseZonedTimestamp(String(value));
     case 'io.debezium.time.ZonedTime':
     case 'io.debezium.time.Interval':
     case 'io.debezium.data.Uuid':
@@ -168,7 +176,12 @@ export function normalise(schema: Schema, value: unknown, names: Names = NO_NAME
     case 'io.debezium.time.MicroDuration':
       return Number(value);
     case 'io.debezium.data.Json':
-      return JSON.parse(String(value)) as Value;
+      // Messages produced before the connector set its own placeholder carry Debezium's default;
+      // in a JSON column it is unambiguous (not valid JSON, so never real data).
+      if (value === LEGACY_TOAST_PLACEHOLDER) return UNCHANGED;
+      // The exact JSON text: JSON.parse would round 12345678901234567890 to a double. Checked to be
+      // JSON so a broken value is still caught here, at decode time.
+      return jsonText(String(value));
     case 'io.debezium.data.geometry.Point': {
       const p = value as { x: number; y: number };
       return { lon: p.x, lat: p.y };
@@ -201,7 +214,29 @@ export function normalise(schema: Schema, value: unknown, names: Names = NO_NAME
   if (typeof type === 'object') return normalise(type, value, names); // {type: {...}} nesting
   if (typeof type === 'string' && !PRIMITIVES.has(type) && names.has(type))
     return normalise(names.get(type)!, value, names);
-  return primitive(value);
+  return type === 'long' ? longString(value) : primitive(value);
+}
+
+/**
+ * int64 columns (bigint, bigserial) are always decimal strings: a JS number is exact only below
+ * 2^53, and one field must have one type whatever its magnitude. Projections read them with
+ * num()/str() (src/project/row.ts), which accept strings.
+ */
+function longString(value: unknown): string {
+  if (typeof value === 'bigint' || typeof value === 'number') return BigInt(value).toString();
+  throw new TypeError(`expected an int64, got ${typeof value}`);
+}
+
+function jsonText(text: string): string {
+  JSON.parse(text);
+  return text;
+}
+
+/** PostgreSQL's infinite timestamps and dates keep PostgreSQL's spelling (the mart's columns take it as is). */
+export const INFINITY = 'infinity';
+export const NEG_INFINITY = '-infinity';
+function infinity(value: unknown): string | null {
+  return value === INFINITY || value === NEG_INFINITY ? value : null;
 }
 
 function normaliseUnion(branches: Schema[], value: unknown, names: Names): Value {

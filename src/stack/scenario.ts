@@ -111,6 +111,9 @@ export class Scenario {
       LOG_LEVEL: 'warn',
       RETRY_MAX_MS: '2000',
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      // The worker's capture watcher watches this scenario's own connector.
+      CONNECT_URL: connectUrl(this.stack),
+      CONNECTOR_NAME: this.connector,
       ...extra,
     };
   }

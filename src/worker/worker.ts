@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { Partitioners, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { topicFor, type WorkerConfig } from '../config/worker-config.js';
 import { poolConfig } from '../db/pg.js';
 import { Decoder } from '../decode/decoder.js';
@@ -12,7 +12,10 @@ import { withRetry, type RetryPolicy } from '../sink/with-retry.js';
 import { createKafka } from '../source/kafka-client.js';
 import { DeadLetterProducer } from '../source/dead-letter.js';
 import { ensureTopics } from '../source/topics.js';
+import { CaptureWatch } from '../source/capture-watch.js';
 import { createMetrics, type Metrics } from '../observe/metrics.js';
+import { loadBatchConfig } from '../batch/business-day.js';
+import { CohortScheduler } from '../batch/cohorts/scheduler.js';
 import { Health } from '../observe/health.js';
 import { ObservabilityServer } from '../observe/http-server.js';
 import { KpiExporter } from '../observe/kpi-exporter.js';
@@ -83,6 +86,12 @@ export class Worker {
     const kpis = new KpiExporter(pool, this.metrics, log.child({ stage: 'kpi' }));
     const feeds = new DashboardFeeds(pool, cfg, this.metrics, log);
     this.http.serveStatus(feeds.status);
+    const cohorts = new CohortScheduler(
+      pool,
+      loadBatchConfig(),
+      log.child({ stage: 'cohorts' }),
+      this.metrics,
+    );
     const kafka = createKafka(cfg.kafka, log);
     // Dead letters only: idempotent so a retried send cannot duplicate within a session; Kafka's default partitioner.
     const producer: Producer = kafka.producer({
@@ -132,9 +141,11 @@ export class Worker {
       this.sinkResource(mart, async (signal) => {
         await this.untilUp('reporting_db', signal, () => mart.start());
         kpis.start();
+        cohorts.start();
       }),
       { name: 'kpi-exporter', start: async () => undefined, stop: () => kpis.stop() },
       { name: 'dashboard-feeds', start: async () => feeds.start(), stop: () => feeds.stop() },
+      { name: 'cohort-batch', start: async () => undefined, stop: () => cohorts.stop() },
       {
         name: 'consumer',
         start: async (signal) => {
@@ -143,7 +154,29 @@ export class Worker {
         },
         stop: (hard) => runner.stop(hard),
       },
+      // Capture watch (issue 9): connector health and capture freshness, beside the pipeline, not in it.
+      ...(cfg.capture ? [this.captureResource(cfg.capture, kafka)] : []),
     ];
+  }
+
+  private captureResource(capture: NonNullable<WorkerConfig['capture']>, kafka: Kafka): Resource {
+    const cfg = this.cfg;
+    const decoder = new Decoder(new RegistrySchemaSource(cfg.registry), cfg.kafka.topicPrefix);
+    const watch = new CaptureWatch(
+      capture,
+      kafka,
+      cfg.kafka.topicPrefix,
+      cfg.kafka.tables,
+      decoder,
+      this.metrics,
+      this.health,
+      this.logger,
+    );
+    return {
+      name: 'capture-watch',
+      start: (signal) => this.untilUp('kafka', signal, () => watch.start()),
+      stop: () => watch.stop(),
+    };
   }
 
   private sinkResource<I, O>(sink: Sink<I, O>, start: (signal: AbortSignal) => Promise<void>): Resource {

@@ -9,7 +9,7 @@ import { createClient } from '../../src/db/pg.js';
 import { dashboardSpecs } from '../../src/superset/bundle.js';
 import { openBrowser, type Browser } from './support/browser.js';
 import { generate, runGenerator } from './support/generator.js';
-import { diffMart } from './support/mart-truth.js';
+import { diffMart } from '../../src/verify/mart-truth.js';
 import { Scenario, type WorkerProcess } from './support/scenario.js';
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/db/pg.js';
 import { generate, runGenerator } from './support/generator.js';
 import { diffKpiMirror } from './support/kpi-mirror-truth.js';
-import { diffMart } from './support/mart-truth.js';
+import { diffMart } from '../../src/verify/mart-truth.js';
 import { Scenario, type WorkerProcess } from './support/scenario.js';
 
 /**

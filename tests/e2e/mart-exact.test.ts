@@ -2,11 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/db/pg.js';
-import { diffBookingEvents, diffDriverLatest } from './support/es-truth.js';
+import { diffBookingEvents, diffDriverLatest } from '../../src/verify/es-truth.js';
 import { generate, runGenerator } from '../../src/stack/generator-process.js';
 import { readDeadLetters } from './support/fault-run.js';
 import { diffIndependent } from './support/independent-truth.js';
-import { diffBookingFacts, diffMart, diffSnapshot } from './support/mart-truth.js';
+import { diffBookingFacts, diffMart, diffSnapshot } from '../../src/verify/mart-truth.js';
 import { startComponent, stopComponent } from './support/outage.js';
 import { Scenario, type WorkerProcess } from '../../src/stack/scenario.js';
 

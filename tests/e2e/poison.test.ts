@@ -23,7 +23,7 @@ describe('poison messages', () => {
         );
       },
     });
-    worker = await s.startWorker({ SCHEMA_UNKNOWN_RETRIES: '2' });
+    worker = await s.startWorker({ SCHEMA_UNKNOWN_RETRIES: '2', SCHEMA_UNKNOWN_WAIT_MS: '5000' });
   });
   afterAll(async () => {
     await s.stop();

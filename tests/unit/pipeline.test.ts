@@ -65,7 +65,7 @@ describe('processBatch: the batch pipeline as stages', () => {
     expect(await metricValue(p.metrics, 'ride_cdc_dead_letter_total', { reason: 'mart-rejected' })).toBe(1);
   });
 
-  it('Elasticsearch rejections go to the dead-letter topic with the reason', async () => {
+  it('an Elasticsearch rejection goes to the dead-letter topic and the mart still applies the event', async () => {
     const p = pipeline();
     p.es.refuse.add('1');
     await run(p, batchOf([{ offset: 0 }, { offset: 1 }]));
@@ -76,6 +76,7 @@ describe('processBatch: the batch pipeline as stages', () => {
       p.journal.entries.findIndex((e) => e.startsWith('mart commit')),
     );
     expect(p.dlq.underLocks).toEqual([false]);
+    expect(p.mart.committed[0]!.events.map((e) => e.offset)).toEqual(['0', '1']);
   });
 
   it('a transient sink failure is retried: the partition is blocked once, then recovered', async () => {

@@ -9,6 +9,7 @@ import { createClient, sourcePgSettings } from '../../db/pg.js';
 import { demoPlan, whereToLook } from '../../ops/demo-plan.js';
 import { type Snapshot, snapshot, statusLine } from '../../ops/demo-status.js';
 import { checksExitCode } from '../../ops/table.js';
+import { connectUrl } from '../../stack/components/connect.js';
 import { prometheusUrl } from '../../stack/components/prometheus.js';
 import { paths } from '../../stack/config.js';
 import { tail } from '../../stack/health.js';
@@ -80,7 +81,8 @@ export function register(program: Command): void {
       const logs = paths(stack).logs;
       const workerLog = join(logs, 'demo-worker.log');
       const generatorLog = plan.runGenerator ? join(logs, 'demo-generator.log') : undefined;
-      const worker = spawnLogged(['worker'], workerLog);
+      // The demo's worker watches (and heals) the connector it just registered.
+      const worker = spawnLogged(['worker'], workerLog, { CONNECT_URL: connectUrl(stack), ...process.env });
       const metricsUrl = `http://127.0.0.1:${cfg.metricsPort}`;
       await waitReady(worker, metricsUrl, workerLog);
       say(`worker ready (pid ${worker.pid})`);
@@ -179,9 +181,9 @@ function startStatus(metricsUrl: string): { stop(): void } {
   };
 }
 
-function spawnLogged(args: string[], logFile: string): ChildProcess {
+function spawnLogged(args: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
   const fd = openSync(logFile, 'a');
-  return spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', fd, fd] });
+  return spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', fd, fd] });
 }
 
 async function waitReady(worker: ChildProcess, metricsUrl: string, logFile: string): Promise<void> {

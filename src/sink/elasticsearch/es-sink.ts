@@ -11,7 +11,8 @@ import {
 } from '../../project/intents.js';
 import { dayOf } from '../../project/row.js';
 import { mergeDriverDoc, type DriverDoc } from '../../project/drivers/merge-latest.js';
-import { TransientError } from '../../shared/errors.js';
+import { SystemicError, TransientError } from '../../shared/errors.js';
+import { classifyEsError } from './es-errors.js';
 import type { Metrics } from '../../observe/metrics.js';
 import type { Sink } from '../sink.js';
 import { runBulk, type BulkOp, type BulkRunner, type ItemResult } from './bulk.js';
@@ -131,6 +132,7 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
       }
       const results = await runBulk(this.runner, bulk);
       pending = [];
+      throwIfSystemic(results);
       for (const r of results) {
         if (r.outcome === 'conflict')
           pending.push(r.tag); // someone else wrote it: re-read and merge again
@@ -157,7 +159,7 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
     try {
       res = await this.client.mget<DriverDoc>({ index, ids, realtime: true });
     } catch (err) {
-      throw new TransientError(`elasticsearch mget failed: ${(err as Error).message}`, err);
+      throw classifyEsError(err, 'mget');
     } finally {
       this.metrics.sinkSeconds.observe(
         { sink: 'elasticsearch', operation: 'mget' },
@@ -198,8 +200,7 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
       const results = await runBulk(this.runner, ops);
       this.account(results, [], (r) => r.outcome === 'not_found');
     } catch (err) {
-      if (err instanceof TransientError) throw err;
-      throw new TransientError(`elasticsearch delete-by-field failed: ${(err as Error).message}`, err);
+      throw classifyEsError(err, 'delete-by-field');
     }
   }
 
@@ -208,6 +209,7 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
     rejected: Rejection[],
     expected: (r: ItemResult<T>) => boolean,
   ): void {
+    throwIfSystemic(results);
     let retriable: ItemResult<T> | undefined;
     for (const r of results) {
       const family = typeof r.tag === 'string' ? r.tag : r.tag.family;
@@ -223,4 +225,14 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
     }
     if (retriable) throw new TransientError(`elasticsearch answered ${retriable.status}: ${retriable.error}`);
   }
+}
+
+/** One item refused because of the cluster (auth, write block, missing index) stops the whole write: nothing is dead-lettered. */
+function throwIfSystemic<T>(results: readonly ItemResult<T>[]): void {
+  const r = results.find((x) => x.outcome === 'systemic');
+  if (r)
+    throw new SystemicError(
+      r.reason ?? 'elasticsearch',
+      `elasticsearch refused a write with ${r.status}: ${r.error}`,
+    );
 }

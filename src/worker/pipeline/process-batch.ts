@@ -63,8 +63,6 @@ export async function processBatch(
   ];
   await deadLetterStage(deps.dlq, letters, ctx);
 
-  // The mart never sees an event whose Elasticsearch document was refused: the DLQ holds it whole.
-  const refused = new Set(letters.map((l) => l.offset));
   const next = (BigInt(pending.at(-1)!.offset) + 1n).toString();
   const mart = await writeMartStage(
     deps.mart,
@@ -75,7 +73,8 @@ export async function processBatch(
       partition: batch.partition,
       expectedNext: batch.expectedNext,
       next,
-      events: decoded.events.filter((e) => !refused.has(e.offset)),
+      // Sinks are independent: an event Elasticsearch refused is still applied to the mart.
+      events: decoded.events,
     },
     ctx,
   );
@@ -95,8 +94,7 @@ export async function processBatch(
 
   const now = Date.now();
   for (const e of decoded.events)
-    if (!e.snapshot && !refused.has(e.offset))
-      metrics.e2eLatency.observe(Math.max(0, now - e.sourceTsMs) / 1000);
+    if (!e.snapshot) metrics.e2eLatency.observe(Math.max(0, now - e.sourceTsMs) / 1000);
   metrics.batchSize.observe(pending.length);
   metrics.batchSeconds.observe((performance.now() - started) / 1000);
   return { next, fenced: false };

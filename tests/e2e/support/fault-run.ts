@@ -3,10 +3,10 @@ import type pg from 'pg';
 import { expect } from 'vitest';
 import { createClient } from '../../../src/db/pg.js';
 import { DLQ_HEADER } from '../../../src/source/dead-letter.js';
-import { diffBookingEvents, diffDriverLatest } from './es-truth.js';
+import { diffBookingEvents, diffDriverLatest } from '../../../src/verify/es-truth.js';
 import { generate, runGenerator } from './generator.js';
 import { diffIndependent } from './independent-truth.js';
-import { diffBookingFacts, diffMart } from './mart-truth.js';
+import { diffBookingFacts, diffMart } from '../../../src/verify/mart-truth.js';
 import { Scenario, type WorkerProcess } from './scenario.js';
 
 /**

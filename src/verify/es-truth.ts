@@ -1,10 +1,14 @@
 import type { Client } from '@elastic/elasticsearch';
 import type pg from 'pg';
-import { BOOKING_STEPS } from '../../../src/project/bookings/project-booking-events.js';
+import type { TimeRange } from './mart-truth.js';
+import { BOOKING_STEPS } from '../project/bookings/project-booking-events.js';
 
 /**
  * Compares Elasticsearch with SQL over ride_hailing_db and returns every difference found (an
- * empty list means exact). Used by the end-to-end tests after the pipeline has drained.
+ * empty list means exact). Used by `ride-cdc verify` and by the end-to-end tests after the
+ * pipeline has drained. With a range, the time-stamped views (booking events, location time
+ * series) are compared for documents whose @timestamp is in [since, until); the latest driver view
+ * is current state and always compared whole.
  */
 export interface EsDiff {
   what: string;
@@ -12,7 +16,14 @@ export interface EsDiff {
   actual: unknown;
 }
 
-async function allDocs<T>(es: Client, index: string): Promise<{ id: string; source: T }[]> {
+type Queryable = Pick<pg.ClientBase, 'query'>;
+
+async function allDocs<T>(
+  es: Client,
+  index: string,
+  range?: TimeRange,
+  fields?: string[],
+): Promise<{ id: string; source: T }[]> {
   const out: { id: string; source: T }[] = [];
   let res = await es.search<T>({
     index,
@@ -20,7 +31,10 @@ async function allDocs<T>(es: Client, index: string): Promise<{ id: string; sour
     scroll: '1m',
     allow_no_indices: true,
     ignore_unavailable: true,
-    query: { match_all: {} },
+    ...(fields ? { _source: fields } : {}),
+    query: range
+      ? { range: { '@timestamp': { gte: range.since.toISOString(), lt: range.until.toISOString() } } }
+      : { match_all: {} },
   });
   try {
     while (res.hits.hits.length > 0) {
@@ -33,7 +47,7 @@ async function allDocs<T>(es: Client, index: string): Promise<{ id: string; sour
   return out;
 }
 
-export async function diffDriverLatest(source: pg.Client, es: Client, prefix: string): Promise<EsDiff[]> {
+export async function diffDriverLatest(source: Queryable, es: Client, prefix: string): Promise<EsDiff[]> {
   await es.indices.refresh({ index: `${prefix}driver_locations` });
   const rows = (
     await source.query<{
@@ -76,21 +90,24 @@ export async function diffDriverLatest(source: pg.Client, es: Client, prefix: st
 
 /** Every position the source accepted (the trigger-written history) has exactly one time-series document. */
 export async function diffLocationTimeseries(
-  source: pg.Client,
+  source: Queryable,
   es: Client,
   prefix: string,
+  range?: TimeRange,
 ): Promise<EsDiff[]> {
   const index = `${prefix}driver_locations_timeseries-*`;
   await es.indices.refresh({ index, allow_no_indices: true, ignore_unavailable: true });
   const truth = new Map(
     (
       await source.query<{ driver_id: string; n: string }>(
-        'SELECT driver_id::text, count(*)::text AS n FROM driver_location_history GROUP BY driver_id',
+        `SELECT driver_id::text, count(*)::text AS n FROM driver_location_history
+          WHERE ${range ? 'recorded_at >= $1 AND recorded_at < $2' : 'TRUE'} GROUP BY driver_id`,
+        range ? [range.since, range.until] : [],
       )
     ).rows.map((r) => [r.driver_id, Number(r.n)]),
   );
   const counts = new Map<string, number>();
-  for (const d of await allDocs<{ driver_id: number }>(es, index)) {
+  for (const d of await allDocs<{ driver_id: number }>(es, index, range, ['driver_id'])) {
     const k = String(d.source.driver_id);
     counts.set(k, (counts.get(k) ?? 0) + 1);
   }
@@ -112,20 +129,38 @@ export async function diffLocationTimeseries(
 }
 
 /** booking_events-* holds one document per (booking, lifecycle step with a timestamp), at that timestamp. */
-export async function diffBookingEvents(source: pg.Client, es: Client, prefix: string): Promise<EsDiff[]> {
+export async function diffBookingEvents(
+  source: Queryable,
+  es: Client,
+  prefix: string,
+  range?: TimeRange,
+): Promise<EsDiff[]> {
   const index = `${prefix}booking_events-*`;
   await es.indices.refresh({ index, allow_no_indices: true, ignore_unavailable: true });
   const cols = BOOKING_STEPS.map(
     ([step, col]) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ${step}`,
   ).join(', ');
   const expected = new Map<string, string>();
+  // Millisecond bounds: ts ≥ since ⇔ floor_ms(ts) ≥ since, so Date.parse (which drops µs) is exact here.
+  const inRange = (ts: string) =>
+    !range || (Date.parse(ts) >= range.since.getTime() && Date.parse(ts) < range.until.getTime());
+  const anyStepIn = range
+    ? `WHERE ${BOOKING_STEPS.map(([, col]) => `(${col} >= $1 AND ${col} < $2)`).join(' OR ')}`
+    : '';
   for (const r of (
-    await source.query<Record<string, string | null>>(`SELECT id::text, ${cols} FROM bookings`)
+    await source.query<Record<string, string | null>>(
+      `SELECT id::text, ${cols} FROM bookings ${anyStepIn}`,
+      range ? [range.since, range.until] : [],
+    )
   ).rows) {
-    for (const [step] of BOOKING_STEPS) if (r[step]) expected.set(`booking:${r.id}:${step}`, r[step]!);
+    for (const [step] of BOOKING_STEPS)
+      if (r[step] && inRange(r[step]!)) expected.set(`booking:${r.id}:${step}`, r[step]!);
   }
   const actual = new Map(
-    (await allDocs<{ '@timestamp': string }>(es, index)).map((d) => [d.id, d.source['@timestamp']]),
+    (await allDocs<{ '@timestamp': string }>(es, index, range, ['@timestamp'])).map((d) => [
+      d.id,
+      d.source['@timestamp'],
+    ]),
   );
   const diffs: EsDiff[] = [];
   if (expected.size !== actual.size)
