@@ -46,6 +46,8 @@ describe('dashboards in a browser', () => {
   }, 300_000);
 
   afterAll(async () => {
+    // Superset is not part of the shared stack: stop the server this test started (the venv stays).
+    await run(process.execPath, [join(REPO, 'bin/ride-cdc.js'), 'superset', 'down']).catch(() => undefined);
     await browser?.close();
     await reporting?.end();
     await s.stop();
