@@ -1,6 +1,7 @@
 /**
  * Source of kibana/ride-cdc-dashboards.ndjson: the Kibana 8.19 saved objects (data views, Lens
- * visualizations, maps, a saved search and the "ride-cdc operations" dashboard) built as plain
+ * visualizations, maps, a saved search and four dashboards: realtime overview, supply / demand,
+ * drivers online / busy, pipeline health) built as plain
  * objects and written in the saved objects export format — one JSON object per line, keys in the
  * order Kibana's export writes them, objects a reference needs placed before the object that
  * needs it, and the export-details summary as the last line (the import API skips it).
@@ -69,7 +70,28 @@ export const IDS = {
   lensDriversByStatus: 'ride-cdc-lens-drivers-by-status',
   lensLocationUpdates: 'ride-cdc-lens-location-updates-per-minute',
   searchRecentBookingEvents: 'ride-cdc-search-recent-booking-events',
-  dashboard: 'ride-cdc-dashboard-operations',
+  dvKpiBuckets: 'ride-cdc-dv-kpi-buckets',
+  dvKpiCurrent: 'ride-cdc-dv-kpi-current',
+  dvPipelineMetrics: 'ride-cdc-dv-pipeline-metrics',
+  lensHeadlineRequested: 'ride-cdc-lens-headline-bookings-requested',
+  lensHeadlineCompleted: 'ride-cdc-lens-headline-bookings-completed',
+  lensHeadlineGmv: 'ride-cdc-lens-headline-gmv',
+  lensHeadlineOnline: 'ride-cdc-lens-headline-drivers-online',
+  lensKpiTrend: 'ride-cdc-lens-kpi-trend-per-minute',
+  lensRateTrend: 'ride-cdc-lens-rate-trend-per-minute',
+  lensDemandHeatmap: 'ride-cdc-lens-demand-by-zone-heatmap',
+  lensDemandSupplyByZone: 'ride-cdc-lens-demand-supply-by-zone',
+  mapPositionsVsPickups: 'ride-cdc-map-positions-vs-pickups',
+  lensDriversOverTime: 'ride-cdc-lens-drivers-online-busy-over-time',
+  lensDriversByZone: 'ride-cdc-lens-drivers-online-busy-by-zone',
+  lensThroughput: 'ride-cdc-lens-pipeline-throughput',
+  lensLag: 'ride-cdc-lens-pipeline-lag',
+  lensLatency: 'ride-cdc-lens-pipeline-e2e-latency',
+  lensDeadLetters: 'ride-cdc-lens-pipeline-dead-letters',
+  dashboardOverview: 'ride-cdc-dashboard-realtime-overview',
+  dashboardSupplyDemand: 'ride-cdc-dashboard-supply-demand',
+  dashboardDrivers: 'ride-cdc-dashboard-drivers',
+  dashboardPipeline: 'ride-cdc-dashboard-pipeline-health',
 } as const;
 
 function savedObject(type: string, id: string, attributes: JsonObject, references: Reference[]): SavedObject {
@@ -141,6 +163,32 @@ function dataViews(prefix: string): SavedObject[] {
       distance_km: oneDecimal,
       surge_multiplier: { id: 'number', params: { pattern: '0.00' } },
     }),
+    // The KPI mirror (one document per mart row): flows by their bucket time...
+    dataView(
+      IDS.dvKpiBuckets,
+      `${prefix}kpi_buckets`,
+      'ride-cdc: KPI buckets (mart mirror)',
+      'bucket_start',
+      {
+        value: { id: 'number', params: { pattern: '0,0.[000]' } },
+      },
+    ),
+    // ...and the same index without a time field for the gauges (granularity CURRENT, no bucket).
+    dataView(IDS.dvKpiCurrent, `${prefix}kpi_buckets`, 'ride-cdc: KPI current values (gauges)', undefined, {
+      value: { id: 'number', params: { pattern: '0,0.[000]' } },
+    }),
+    dataView(
+      IDS.dvPipelineMetrics,
+      `${prefix}pipeline_metrics-*`,
+      'ride-cdc: pipeline metrics snapshots',
+      '@timestamp',
+      {
+        events_per_s: oneDecimal,
+        e2e_latency_p50_s: { id: 'number', params: { pattern: '0.000' } },
+        e2e_latency_p95_s: { id: 'number', params: { pattern: '0.000' } },
+        e2e_latency_p99_s: { id: 'number', params: { pattern: '0.000' } },
+      },
+    ),
   ];
 }
 
@@ -159,11 +207,17 @@ function dateHistogram(field: string, interval: string): JsonObject {
   };
 }
 
-function terms(field: string, label: string, size: number, orderByColumn: string): JsonObject {
+function terms(
+  field: string,
+  label: string,
+  size: number,
+  orderByColumn: string,
+  dataType: 'string' | 'number' = 'string',
+): JsonObject {
   return {
     label,
     customLabel: true,
-    dataType: 'string',
+    dataType,
     operationType: 'terms',
     sourceField: field,
     isBucketed: true,
@@ -209,6 +263,32 @@ function average(field: string, label: string, decimals: number): JsonObject {
   };
 }
 
+/** A metric of one column, over the documents its KQL filter keeps (so one layer can chart several KPIs). */
+function metricOf(
+  operationType: 'sum' | 'average' | 'max',
+  field: string,
+  label: string,
+  filter?: string,
+  decimals = 2,
+): JsonObject {
+  const col: JsonObject = {
+    label,
+    customLabel: true,
+    dataType: 'number',
+    operationType,
+    sourceField: field,
+    isBucketed: false,
+    scale: 'ratio',
+    params: { emptyAsNull: true, format: { id: 'number', params: { decimals } } },
+  };
+  if (filter) col.filter = kuery(filter);
+  return col;
+}
+
+/** KQL for one KPI of the mirror: a metric at a granularity and dimension ('all' unless given). */
+const kpiFilter = (metric: string, granularity = 'MINUTE', dimension = 'all') =>
+  `metric : "${metric}" and granularity : "${granularity}" and dimension : "${dimension}"`;
+
 interface LensSpec {
   id: string;
   title: string;
@@ -217,7 +297,7 @@ interface LensSpec {
   layerId: string;
   /** Column id → column, in display order (becomes columnOrder). */
   columns: Record<string, JsonObject>;
-  visualizationType: 'lnsXY' | 'lnsPie';
+  visualizationType: 'lnsXY' | 'lnsPie' | 'lnsMetric' | 'lnsHeatmap';
   visualization: JsonObject;
   query?: string;
 }
@@ -254,7 +334,7 @@ function lens(spec: LensSpec): SavedObject {
 }
 
 function xy(
-  seriesType: 'bar_stacked' | 'bar_horizontal' | 'line',
+  seriesType: 'bar' | 'bar_stacked' | 'bar_horizontal' | 'line',
   layer: { layerId: string; xAccessor: string; accessors: string[]; splitAccessor?: string },
   opts: { valueLabels?: 'hide' | 'show'; legend?: boolean; yTitle?: string } = {},
 ): JsonObject {
@@ -286,6 +366,252 @@ function xy(
   };
   if (opts.yTitle) visualization.yTitle = opts.yTitle;
   return visualization;
+}
+
+const metricTile = (layerId: string): JsonObject => ({ layerId, layerType: 'data', metricAccessor: 'value' });
+
+/** Headline KPIs and their trend, from the KPI mirror (kpi_buckets). */
+function kpiLensObjects(): SavedObject[] {
+  const headline = (id: string, title: string, metric: string, label: string, decimals: number) =>
+    lens({
+      id,
+      title,
+      description: `Sum of the ${metric} minute buckets (dimension all) in the time range, from the KPI mirror of mart.fact_metric_bucket.`,
+      dataViewId: IDS.dvKpiBuckets,
+      layerId: `headline-${metric}`,
+      query: kpiFilter(metric),
+      columns: { value: metricOf('sum', 'value', label, undefined, decimals) },
+      visualizationType: 'lnsMetric',
+      visualization: metricTile(`headline-${metric}`),
+    });
+  const zoneTerms = (orderBy: string) => terms('zone_id', 'Zone', 20, orderBy, 'number');
+  return [
+    headline(IDS.lensHeadlineRequested, 'Bookings requested', 'bookings_requested', 'Bookings requested', 0),
+    headline(IDS.lensHeadlineCompleted, 'Bookings completed', 'bookings_completed', 'Bookings completed', 0),
+    headline(IDS.lensHeadlineGmv, 'GMV', 'gmv', 'GMV', 2),
+    lens({
+      id: IDS.lensHeadlineOnline,
+      title: 'Drivers online now',
+      description: 'Current value of the drivers_online gauge (mart.metric_gauge, dimension all).',
+      dataViewId: IDS.dvKpiCurrent,
+      layerId: 'headline-drivers-online',
+      query: kpiFilter('drivers_online', 'CURRENT'),
+      columns: { value: metricOf('max', 'value', 'Drivers online', undefined, 0) },
+      visualizationType: 'lnsMetric',
+      visualization: metricTile('headline-drivers-online'),
+    }),
+    lens({
+      id: IDS.lensKpiTrend,
+      title: 'Bookings per minute: requested, completed, cancelled',
+      description: 'Minute buckets of the booking flow KPIs (dimension all) from the KPI mirror.',
+      dataViewId: IDS.dvKpiBuckets,
+      layerId: 'kpi-trend',
+      query: 'granularity : "MINUTE" and dimension : "all"',
+      columns: {
+        minute: dateHistogram('bucket_start', '1m'),
+        requested: metricOf('sum', 'value', 'Requested', 'metric : "bookings_requested"', 0),
+        completed: metricOf('sum', 'value', 'Completed', 'metric : "bookings_completed"', 0),
+        cancelled: metricOf('sum', 'value', 'Cancelled', 'metric : "bookings_cancelled"', 0),
+      },
+      visualizationType: 'lnsXY',
+      visualization: xy('line', {
+        layerId: 'kpi-trend',
+        xAccessor: 'minute',
+        accessors: ['requested', 'completed', 'cancelled'],
+      }),
+    }),
+    lens({
+      id: IDS.lensRateTrend,
+      title: 'Match, completion and cancellation rate per minute',
+      description:
+        'The exact per-minute ratios of the mart (numerator / denominator of each minute bucket, dimension all).',
+      dataViewId: IDS.dvKpiBuckets,
+      layerId: 'rate-trend',
+      query: 'granularity : "MINUTE" and dimension : "all"',
+      columns: {
+        minute: dateHistogram('bucket_start', '1m'),
+        match: metricOf('average', 'value', 'Match rate', 'metric : "match_rate"', 3),
+        completion: metricOf('average', 'value', 'Completion rate', 'metric : "completion_rate"', 3),
+        cancellation: metricOf('average', 'value', 'Cancellation rate', 'metric : "cancellation_rate"', 3),
+      },
+      visualizationType: 'lnsXY',
+      visualization: xy(
+        'line',
+        { layerId: 'rate-trend', xAccessor: 'minute', accessors: ['match', 'completion', 'cancellation'] },
+        { yTitle: 'Rate' },
+      ),
+    }),
+    lens({
+      id: IDS.lensDemandHeatmap,
+      title: 'Ride requests by zone and time',
+      description:
+        'Heatmap of bookings_requested per pickup zone (zone:<id> minute buckets of the KPI mirror).',
+      dataViewId: IDS.dvKpiBuckets,
+      layerId: 'demand-heatmap',
+      query: 'metric : "bookings_requested" and granularity : "MINUTE" and dimension_family : "zone"',
+      columns: {
+        time: dateHistogram('bucket_start', 'auto'),
+        zone: zoneTerms('requests'),
+        requests: metricOf('sum', 'value', 'Ride requests', undefined, 0),
+      },
+      visualizationType: 'lnsHeatmap',
+      visualization: {
+        shape: 'heatmap',
+        layerId: 'demand-heatmap',
+        layerType: 'data',
+        xAccessor: 'time',
+        yAccessor: 'zone',
+        valueAccessor: 'requests',
+        legend: { isVisible: true, position: 'right', type: 'heatmap_legend' },
+        gridConfig: {
+          type: 'heatmap_grid',
+          isCellLabelVisible: false,
+          isYAxisLabelVisible: true,
+          isXAxisLabelVisible: true,
+          isYAxisTitleVisible: true,
+          isXAxisTitleVisible: false,
+        },
+      },
+    }),
+    lens({
+      id: IDS.lensDemandSupplyByZone,
+      title: 'Open requests vs available drivers by zone (now)',
+      description:
+        'Current gauges per zone: open_requests (pickup zone) against drivers_available (home zone), from mart.metric_gauge.',
+      dataViewId: IDS.dvKpiCurrent,
+      layerId: 'demand-supply',
+      query: 'granularity : "CURRENT" and dimension_family : "zone"',
+      columns: {
+        zone: zoneTerms('available'),
+        open: metricOf('max', 'value', 'Open requests', 'metric : "open_requests"', 0),
+        available: metricOf('max', 'value', 'Available drivers', 'metric : "drivers_available"', 0),
+      },
+      visualizationType: 'lnsXY',
+      visualization: xy('bar', {
+        layerId: 'demand-supply',
+        xAccessor: 'zone',
+        accessors: ['open', 'available'],
+      }),
+    }),
+    lens({
+      id: IDS.lensDriversByZone,
+      title: 'Drivers online and busy by zone (now)',
+      description: 'Current drivers_online and drivers_busy gauges per home zone, from mart.metric_gauge.',
+      dataViewId: IDS.dvKpiCurrent,
+      layerId: 'drivers-by-zone',
+      query: 'granularity : "CURRENT" and dimension_family : "zone"',
+      columns: {
+        zone: zoneTerms('online'),
+        online: metricOf('max', 'value', 'Online', 'metric : "drivers_online"', 0),
+        busy: metricOf('max', 'value', 'Busy', 'metric : "drivers_busy"', 0),
+      },
+      visualizationType: 'lnsXY',
+      visualization: xy('bar', {
+        layerId: 'drivers-by-zone',
+        xAccessor: 'zone',
+        accessors: ['online', 'busy'],
+      }),
+    }),
+  ];
+}
+
+/** The worker's own health, from the snapshots it writes every few seconds (pipeline_metrics-*). */
+function pipelineLensObjects(): SavedObject[] {
+  const overTime = (
+    id: string,
+    title: string,
+    description: string,
+    layerId: string,
+    series: Record<string, JsonObject>,
+    seriesType: 'line' | 'bar_stacked',
+    opts: { yTitle?: string; byWorker?: string } = {},
+  ) =>
+    lens({
+      id,
+      title,
+      description,
+      dataViewId: IDS.dvPipelineMetrics,
+      layerId,
+      columns: {
+        time: dateHistogram('@timestamp', 'auto'),
+        ...(opts.byWorker ? { worker: terms('worker', 'Worker', 10, opts.byWorker) } : {}),
+        ...series,
+      },
+      visualizationType: 'lnsXY',
+      visualization: xy(
+        seriesType,
+        {
+          layerId,
+          xAccessor: 'time',
+          accessors: Object.keys(series),
+          ...(opts.byWorker ? { splitAccessor: 'worker' } : {}),
+        },
+        { yTitle: opts.yTitle },
+      ),
+    });
+  return [
+    lens({
+      id: IDS.lensDriversOverTime,
+      title: 'Drivers online and busy over time',
+      description:
+        'The drivers_online and drivers_busy gauges as each worker sampled them (every snapshot, pipeline_metrics-*).',
+      dataViewId: IDS.dvPipelineMetrics,
+      layerId: 'drivers-over-time',
+      columns: {
+        time: dateHistogram('@timestamp', 'auto'),
+        online: metricOf('average', 'drivers_online', 'Online', undefined, 0),
+        busy: metricOf('average', 'drivers_busy', 'Busy', undefined, 0),
+      },
+      visualizationType: 'lnsXY',
+      visualization: xy('line', {
+        layerId: 'drivers-over-time',
+        xAccessor: 'time',
+        accessors: ['online', 'busy'],
+      }),
+    }),
+    overTime(
+      IDS.lensThroughput,
+      'Throughput: change events per second',
+      'Events decoded per second by each worker (stacked: the total is the pipeline throughput).',
+      'throughput',
+      { events: metricOf('average', 'events_per_s', 'Events / s', undefined, 1) },
+      'bar_stacked',
+      { yTitle: 'Events / s', byWorker: 'events' },
+    ),
+    overTime(
+      IDS.lensLag,
+      'Consumer lag',
+      'Messages behind the high watermark on the partitions each worker owns (stacked: the total lag).',
+      'lag',
+      { lag: metricOf('max', 'consumer_lag', 'Lag (messages)', undefined, 0) },
+      'bar_stacked',
+      { yTitle: 'Messages', byWorker: 'lag' },
+    ),
+    overTime(
+      IDS.lensLatency,
+      'End-to-end latency (source commit → sinks)',
+      'Quantiles of ride_cdc_e2e_latency_seconds over each snapshot interval.',
+      'latency',
+      {
+        p50: metricOf('average', 'e2e_latency_p50_s', 'p50 (s)', undefined, 3),
+        p95: metricOf('average', 'e2e_latency_p95_s', 'p95 (s)', undefined, 3),
+        p99: metricOf('max', 'e2e_latency_p99_s', 'p99 (s)', undefined, 3),
+      },
+      'line',
+      { yTitle: 'Seconds' },
+    ),
+    overTime(
+      IDS.lensDeadLetters,
+      'Dead letters and retries',
+      'Messages sent to the dead-letter topic, and transient-failure retries, per time bucket.',
+      'dead-letters',
+      {
+        dead: metricOf('sum', 'dead_letters_in_interval', 'Dead letters', undefined, 0),
+        retries: metricOf('sum', 'retries_in_interval', 'Retries', undefined, 0),
+      },
+      'bar_stacked',
+    ),
+  ];
 }
 
 function lensObjects(): SavedObject[] {
@@ -638,6 +964,59 @@ function supplyDemandMap(): SavedObject {
   );
 }
 
+function positionsVsPickupsMap(): SavedObject {
+  const pickups: JsonObject = {
+    id: 'pickups',
+    label: 'Booking pickups (requested)',
+    type: 'GEOJSON_VECTOR',
+    sourceDescriptor: {
+      id: 'ride-cdc-pickups-source',
+      type: 'ES_SEARCH',
+      geoField: 'pickup_location',
+      filterByMapBounds: true,
+      tooltipProperties: ['booking_id', 'pickup_zone_id', 'vehicle_type', 'status'],
+      sortField: '@timestamp',
+      sortOrder: 'desc',
+      scalingType: 'LIMIT',
+      topHitsSplitField: '',
+      topHitsSize: 1,
+      applyGlobalQuery: true,
+      applyGlobalTime: true,
+      applyForceRefresh: true,
+      indexPatternRefName: 'layer_2_source_index_pattern',
+    },
+    style: vectorStyle(staticColor('#6092C0'), '#FFFFFF', 1, 5),
+    query: kuery('event : "requested"'),
+    joins: [],
+    disableTooltips: false,
+    alpha: 0.8,
+    visible: true,
+    minZoom: 0,
+    maxZoom: 24,
+    includeInFitToBounds: true,
+  };
+  const drivers = JSON.parse(attrOf(liveDriversMap()).layerListJSON as string)[1] as JsonObject;
+  return savedObject(
+    'map',
+    IDS.mapPositionsVsPickups,
+    {
+      description:
+        'Latest driver positions (driver_locations, by status) against the pickup points of requested bookings ' +
+        '(booking_events-*) in the time range.',
+      layerListJSON: JSON.stringify([basemapLayer, drivers, pickups]),
+      mapStateJSON: mapState({ zoom: 11.5, from: 'now-30m', refreshMs: 10000 }),
+      title: 'Driver positions vs booking pickups',
+      uiStateJSON: JSON.stringify({ isLayerTOCOpen: true, openTOCDetails: ['drivers', 'pickups'] }),
+    },
+    [
+      dataViewRef(IDS.dvDriverLocations, 'layer_1_source_index_pattern'),
+      dataViewRef(IDS.dvBookingEvents, 'layer_2_source_index_pattern'),
+    ],
+  );
+}
+
+const attrOf = (o: SavedObject) => o.attributes;
+
 // ── saved search ────────────────────────────────────────────────────────────────────────────────
 function recentBookingEvents(): SavedObject {
   return savedObject(
@@ -676,7 +1055,7 @@ function recentBookingEvents(): SavedObject {
   );
 }
 
-// ── dashboard ───────────────────────────────────────────────────────────────────────────────────
+// ── dashboards ──────────────────────────────────────────────────────────────────────────────────
 interface Panel {
   panelIndex: string;
   type: 'lens' | 'map' | 'search';
@@ -687,28 +1066,139 @@ interface Panel {
   h: number;
 }
 
-/** The 48-column grid, top to bottom. */
-export const PANELS: Panel[] = [
-  { panelIndex: 'live-drivers', type: 'map', id: IDS.mapLiveDrivers, x: 0, y: 0, w: 24, h: 18 },
-  { panelIndex: 'supply-demand', type: 'map', id: IDS.mapSupplyDemand, x: 24, y: 0, w: 24, h: 18 },
-  { panelIndex: 'drivers-by-status', type: 'lens', id: IDS.lensDriversByStatus, x: 0, y: 18, w: 16, h: 12 },
-  { panelIndex: 'location-updates', type: 'lens', id: IDS.lensLocationUpdates, x: 16, y: 18, w: 32, h: 12 },
-  { panelIndex: 'bookings-by-event', type: 'lens', id: IDS.lensBookingsByEvent, x: 0, y: 30, w: 48, h: 14 },
-  { panelIndex: 'cancellations', type: 'lens', id: IDS.lensCancellationsBy, x: 0, y: 44, w: 16, h: 12 },
-  { panelIndex: 'final-fare', type: 'lens', id: IDS.lensAvgFinalFare, x: 16, y: 44, w: 32, h: 12 },
+export interface DashboardSpec {
+  id: string;
+  title: string;
+  description: string;
+  timeFrom: string;
+  refreshMs: number;
+  /** The 48-column grid, top to bottom. */
+  panels: Panel[];
+}
+
+export const DASHBOARDS: DashboardSpec[] = [
   {
-    panelIndex: 'recent-bookings',
-    type: 'search',
-    id: IDS.searchRecentBookingEvents,
-    x: 0,
-    y: 56,
-    w: 48,
-    h: 16,
+    id: IDS.dashboardOverview,
+    title: 'ride-cdc: realtime overview',
+    description:
+      'Headline KPIs of the last hour and their per-minute trend (KPI mirror of the mart), booking lifecycle.',
+    timeFrom: 'now-1h',
+    refreshMs: 10_000,
+    panels: [
+      { panelIndex: 'requested', type: 'lens', id: IDS.lensHeadlineRequested, x: 0, y: 0, w: 12, h: 7 },
+      { panelIndex: 'completed', type: 'lens', id: IDS.lensHeadlineCompleted, x: 12, y: 0, w: 12, h: 7 },
+      { panelIndex: 'gmv', type: 'lens', id: IDS.lensHeadlineGmv, x: 24, y: 0, w: 12, h: 7 },
+      { panelIndex: 'online', type: 'lens', id: IDS.lensHeadlineOnline, x: 36, y: 0, w: 12, h: 7 },
+      { panelIndex: 'kpi-trend', type: 'lens', id: IDS.lensKpiTrend, x: 0, y: 7, w: 24, h: 13 },
+      { panelIndex: 'rate-trend', type: 'lens', id: IDS.lensRateTrend, x: 24, y: 7, w: 24, h: 13 },
+      {
+        panelIndex: 'bookings-by-event',
+        type: 'lens',
+        id: IDS.lensBookingsByEvent,
+        x: 0,
+        y: 20,
+        w: 48,
+        h: 13,
+      },
+      { panelIndex: 'cancellations', type: 'lens', id: IDS.lensCancellationsBy, x: 0, y: 33, w: 16, h: 12 },
+      { panelIndex: 'final-fare', type: 'lens', id: IDS.lensAvgFinalFare, x: 16, y: 33, w: 32, h: 12 },
+      {
+        panelIndex: 'recent-bookings',
+        type: 'search',
+        id: IDS.searchRecentBookingEvents,
+        x: 0,
+        y: 45,
+        w: 48,
+        h: 16,
+      },
+    ],
+  },
+  {
+    id: IDS.dashboardSupplyDemand,
+    title: 'ride-cdc: supply / demand',
+    description:
+      'Where riders ask for cars and where the drivers are: heatmaps, positions vs pickups, per-zone balance.',
+    timeFrom: 'now-1h',
+    refreshMs: 30_000,
+    panels: [
+      { panelIndex: 'supply-demand', type: 'map', id: IDS.mapSupplyDemand, x: 0, y: 0, w: 24, h: 18 },
+      {
+        panelIndex: 'positions-pickups',
+        type: 'map',
+        id: IDS.mapPositionsVsPickups,
+        x: 24,
+        y: 0,
+        w: 24,
+        h: 18,
+      },
+      { panelIndex: 'demand-heatmap', type: 'lens', id: IDS.lensDemandHeatmap, x: 0, y: 18, w: 28, h: 15 },
+      {
+        panelIndex: 'demand-supply',
+        type: 'lens',
+        id: IDS.lensDemandSupplyByZone,
+        x: 28,
+        y: 18,
+        w: 20,
+        h: 15,
+      },
+    ],
+  },
+  {
+    id: IDS.dashboardDrivers,
+    title: 'ride-cdc: drivers online / busy',
+    description: 'Drivers online and busy over time and by zone, live positions and the status split.',
+    timeFrom: 'now-1h',
+    refreshMs: 10_000,
+    panels: [
+      {
+        panelIndex: 'drivers-over-time',
+        type: 'lens',
+        id: IDS.lensDriversOverTime,
+        x: 0,
+        y: 0,
+        w: 32,
+        h: 13,
+      },
+      {
+        panelIndex: 'drivers-by-status',
+        type: 'lens',
+        id: IDS.lensDriversByStatus,
+        x: 32,
+        y: 0,
+        w: 16,
+        h: 13,
+      },
+      { panelIndex: 'drivers-by-zone', type: 'lens', id: IDS.lensDriversByZone, x: 0, y: 13, w: 20, h: 18 },
+      { panelIndex: 'live-drivers', type: 'map', id: IDS.mapLiveDrivers, x: 20, y: 13, w: 28, h: 18 },
+    ],
+  },
+  {
+    id: IDS.dashboardPipeline,
+    title: 'ride-cdc: pipeline health',
+    description:
+      'Throughput, consumer lag, end-to-end latency and dead letters of the workers (pipeline_metrics-*).',
+    timeFrom: 'now-30m',
+    refreshMs: 10_000,
+    panels: [
+      { panelIndex: 'throughput', type: 'lens', id: IDS.lensThroughput, x: 0, y: 0, w: 24, h: 13 },
+      { panelIndex: 'lag', type: 'lens', id: IDS.lensLag, x: 24, y: 0, w: 24, h: 13 },
+      { panelIndex: 'latency', type: 'lens', id: IDS.lensLatency, x: 0, y: 13, w: 24, h: 13 },
+      { panelIndex: 'dead-letters', type: 'lens', id: IDS.lensDeadLetters, x: 24, y: 13, w: 24, h: 13 },
+      {
+        panelIndex: 'location-updates',
+        type: 'lens',
+        id: IDS.lensLocationUpdates,
+        x: 0,
+        y: 26,
+        w: 48,
+        h: 12,
+      },
+    ],
   },
 ];
 
-function dashboard(): SavedObject {
-  const panels = PANELS.map((p) => ({
+function dashboard(d: DashboardSpec): SavedObject {
+  const panels = d.panels.map((p) => ({
     type: p.type,
     gridData: { x: p.x, y: p.y, w: p.w, h: p.h, i: p.panelIndex },
     panelIndex: p.panelIndex,
@@ -717,11 +1207,9 @@ function dashboard(): SavedObject {
   }));
   return savedObject(
     'dashboard',
-    IDS.dashboard,
+    d.id,
     {
-      description:
-        'ride-cdc: live driver positions, supply and demand, booking lifecycle, cancellations, fares and ' +
-        'pipeline throughput, from the Elasticsearch indices the worker maintains.',
+      description: d.description,
       kibanaSavedObjectMeta: { searchSourceJSON: JSON.stringify({ query: kuery(''), filter: [] }) },
       optionsJSON: JSON.stringify({
         useMargins: true,
@@ -731,14 +1219,14 @@ function dashboard(): SavedObject {
         hidePanelTitles: false,
       }),
       panelsJSON: JSON.stringify(panels),
-      refreshInterval: { pause: false, value: 10000 },
-      timeFrom: 'now-1h',
+      refreshInterval: { pause: false, value: d.refreshMs },
+      timeFrom: d.timeFrom,
       timeRestore: true,
       timeTo: 'now',
-      title: 'ride-cdc operations',
+      title: d.title,
       version: 1,
     },
-    PANELS.map((p) => ({ id: p.id, name: `${p.panelIndex}:panel_${p.panelIndex}`, type: p.type })),
+    d.panels.map((p) => ({ id: p.id, name: `${p.panelIndex}:panel_${p.panelIndex}`, type: p.type })),
   );
 }
 
@@ -748,10 +1236,13 @@ export function buildSavedObjects(indexPrefix = ''): SavedObject[] {
   return [
     ...dataViews(indexPrefix),
     ...lensObjects(),
+    ...kpiLensObjects(),
+    ...pipelineLensObjects(),
     liveDriversMap(),
     supplyDemandMap(),
+    positionsVsPickupsMap(),
     recentBookingEvents(),
-    dashboard(),
+    ...DASHBOARDS.map(dashboard),
   ];
 }
 

@@ -21,6 +21,7 @@ const modules = [
   './commands/preflight.js',
   './commands/health.js',
   './commands/sla.js',
+  './commands/superset.js',
   './commands/dlq.js',
 ];
 

@@ -2,10 +2,20 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Health } from './health.js';
 import type { Metrics } from './metrics.js';
+import { STATUS_PAGE_HTML } from './status-page/page.js';
+import type { StatusSource } from './status-page/status-data.js';
 
-/** /metrics (Prometheus text), /healthz (process alive), /readyz (connected and no failing stage). */
+/**
+ * /metrics (Prometheus text), /healthz (process alive), /readyz (connected and no failing stage),
+ * and, once the worker has its mart, the live status page at / with the JSON it polls at /status.json.
+ */
 export class ObservabilityServer {
   private server?: Server;
+  private status?: StatusSource;
+
+  serveStatus(source: StatusSource): void {
+    this.status = source;
+  }
 
   constructor(
     private readonly metrics: Metrics,
@@ -25,6 +35,22 @@ export class ObservabilityServer {
           (err: Error) => {
             res.writeHead(500);
             res.end(err.message);
+          },
+        );
+      } else if ((path === '/' || path === '/status.json') && this.status) {
+        if (path === '/') {
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+          res.end(STATUS_PAGE_HTML);
+          return;
+        }
+        this.status.read().then(
+          (d) => {
+            res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+            res.end(JSON.stringify(d));
+          },
+          (err: Error) => {
+            res.writeHead(503, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ error: err.message }));
           },
         );
       } else if (path === '/healthz') {

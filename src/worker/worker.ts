@@ -20,6 +20,7 @@ import { QualityMonitor } from '../quality/monitor.js';
 import { Health } from '../observe/health.js';
 import { ObservabilityServer } from '../observe/http-server.js';
 import { KpiExporter } from '../observe/kpi-exporter.js';
+import { DashboardFeeds } from '../observe/dashboard-feeds.js';
 import type { Logger } from '../observe/logger.js';
 import { authFailureMessage } from '../shared/auth-failure.js';
 import { ConfigError, TransientError, errorMessage } from '../shared/errors.js';
@@ -85,6 +86,8 @@ export class Worker {
     pool.on('error', (err) => log.warn({ err: err.message }, 'idle reporting_db connection failed'));
     const mart = new MartSink(pool, cfg.kafka.groupId, this.metrics, cfg.reporting);
     const kpis = new KpiExporter(pool, this.metrics, log.child({ stage: 'kpi' }));
+    const feeds = new DashboardFeeds(pool, cfg, this.metrics, log);
+    this.http.serveStatus(feeds.status);
     const batch = loadBatchConfig();
     const cohorts = new CohortScheduler(pool, batch, log.child({ stage: 'cohorts' }), this.metrics);
     const quality = new QualityMonitor(
@@ -115,6 +118,7 @@ export class Worker {
         es: withRetry(es, policy),
         dlq: withRetry(dlq, policy),
         mart: withRetry(mart, policy),
+        kpiMirror: withRetry(feeds.kpiMirror, policy),
         metrics: this.metrics,
         logger: log.child({ stage: 'pipeline' }),
         decodeRetry: { ...policy, unknownSchemaRetries: cfg.registry.unknownSchemaRetries },
@@ -152,6 +156,7 @@ export class Worker {
         quality.start();
       }),
       { name: 'kpi-exporter', start: async () => undefined, stop: () => kpis.stop() },
+      { name: 'dashboard-feeds', start: async () => feeds.start(), stop: () => feeds.stop() },
       { name: 'cohort-batch', start: async () => undefined, stop: () => cohorts.stop() },
       { name: 'data-quality', start: async () => undefined, stop: () => quality.stop() },
       {

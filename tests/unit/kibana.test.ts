@@ -228,20 +228,41 @@ describe('kibana/ride-cdc-dashboards.ndjson: format', () => {
         expect(position.get(r.id)!, `${r.id} before ${o.id}`).toBeLessThan(position.get(o.id)!);
   });
 
-  it('contains the objects the dashboard is built from', () => {
+  it('contains the objects the dashboards are built from', () => {
     expect(OBJECTS.map((o) => [o.type, o.id, attr(o).title])).toEqual([
       ['index-pattern', IDS.dvDriverLocations, 'driver_locations'],
       ['index-pattern', IDS.dvDriverTimeseries, 'driver_locations_timeseries-*'],
       ['index-pattern', IDS.dvBookingEvents, 'booking_events-*'],
+      ['index-pattern', IDS.dvKpiBuckets, 'kpi_buckets'],
+      ['index-pattern', IDS.dvKpiCurrent, 'kpi_buckets'],
+      ['index-pattern', IDS.dvPipelineMetrics, 'pipeline_metrics-*'],
       ['lens', IDS.lensBookingsByEvent, 'Bookings by event over time'],
       ['lens', IDS.lensCancellationsBy, 'Cancellations by cancelled_by'],
       ['lens', IDS.lensAvgFinalFare, 'Average final fare over time'],
       ['lens', IDS.lensDriversByStatus, 'Drivers by status'],
       ['lens', IDS.lensLocationUpdates, 'Location updates per minute'],
+      ['lens', IDS.lensHeadlineRequested, 'Bookings requested'],
+      ['lens', IDS.lensHeadlineCompleted, 'Bookings completed'],
+      ['lens', IDS.lensHeadlineGmv, 'GMV'],
+      ['lens', IDS.lensHeadlineOnline, 'Drivers online now'],
+      ['lens', IDS.lensKpiTrend, 'Bookings per minute: requested, completed, cancelled'],
+      ['lens', IDS.lensRateTrend, 'Match, completion and cancellation rate per minute'],
+      ['lens', IDS.lensDemandHeatmap, 'Ride requests by zone and time'],
+      ['lens', IDS.lensDemandSupplyByZone, 'Open requests vs available drivers by zone (now)'],
+      ['lens', IDS.lensDriversByZone, 'Drivers online and busy by zone (now)'],
+      ['lens', IDS.lensDriversOverTime, 'Drivers online and busy over time'],
+      ['lens', IDS.lensThroughput, 'Throughput: change events per second'],
+      ['lens', IDS.lensLag, 'Consumer lag'],
+      ['lens', IDS.lensLatency, 'End-to-end latency (source commit → sinks)'],
+      ['lens', IDS.lensDeadLetters, 'Dead letters and retries'],
       ['map', IDS.mapLiveDrivers, 'Live drivers'],
       ['map', IDS.mapSupplyDemand, 'Supply / demand heatmap'],
+      ['map', IDS.mapPositionsVsPickups, 'Driver positions vs booking pickups'],
       ['search', IDS.searchRecentBookingEvents, 'Recent booking events'],
-      ['dashboard', IDS.dashboard, 'ride-cdc operations'],
+      ['dashboard', IDS.dashboardOverview, 'ride-cdc: realtime overview'],
+      ['dashboard', IDS.dashboardSupplyDemand, 'ride-cdc: supply / demand'],
+      ['dashboard', IDS.dashboardDrivers, 'ride-cdc: drivers online / busy'],
+      ['dashboard', IDS.dashboardPipeline, 'ride-cdc: pipeline health'],
     ]);
   });
 });
@@ -285,7 +306,7 @@ describe('Lens visualizations', () => {
 
   it.each(ofType('lens').map((o) => [o.id, o] as const))('%s uses fields of its data view', (_id, o) => {
     const a = attr(o);
-    expect(['lnsXY', 'lnsPie', 'lnsMetric', 'lnsDatatable']).toContain(a.visualizationType);
+    expect(['lnsXY', 'lnsPie', 'lnsMetric', 'lnsHeatmap']).toContain(a.visualizationType);
     const state = a.state as Any;
     const layers = Object.entries<Any>(state.datasourceStates.formBased.layers);
     expect(layers.length).toBeGreaterThan(0);
@@ -316,9 +337,14 @@ describe('Lens visualizations', () => {
     }
     // the visualization only uses columns the datasource defines
     const vis = state.visualization as Any;
-    for (const l of vis.layers as Any[]) {
+    // XY and pie visualizations have layers; metric and heatmap are one layer themselves
+    const visLayers = (vis.layers as Any[] | undefined) ?? [vis];
+    for (const l of visLayers) {
       const used = [
         l.xAccessor,
+        l.yAccessor,
+        l.valueAccessor,
+        l.metricAccessor,
         l.splitAccessor,
         ...(l.accessors ?? []),
         ...(l.primaryGroups ?? []),
@@ -337,6 +363,32 @@ describe('Lens visualizations', () => {
     const q = (id: string) => ((attr(get(id)).state as Any).query as Any).query;
     expect(q(IDS.lensCancellationsBy)).toBe('event : "cancelled"');
     expect(q(IDS.lensAvgFinalFare)).toBe('event : "completed"');
+  });
+
+  it('read one KPI at one granularity and dimension from the mirror, per query or per column filter', () => {
+    for (const o of ofType('lens')) {
+      const state = attr(o).state as Any;
+      const dv = refTarget(
+        o,
+        Object.keys(state.datasourceStates.formBased.layers).map(
+          (l) => `indexpattern-datasource-layer-${l}`,
+        )[0]!,
+      );
+      if (dv !== IDS.dvKpiBuckets && dv !== IDS.dvKpiCurrent) continue;
+      const query = (state.query as Any).query as string;
+      expect(query, `${o.id}: granularity`).toMatch(
+        dv === IDS.dvKpiCurrent ? /granularity : "CURRENT"/ : /granularity : "(MINUTE|HOUR)"/,
+      );
+      expect(query, `${o.id}: one dimension or one family`).toMatch(/dimension : "|dimension_family : "/);
+      const columns = Object.values<Any>(
+        Object.values<Any>(state.datasourceStates.formBased.layers)[0]!.columns,
+      );
+      const metrics = columns.filter((c) => !c.isBucketed);
+      for (const c of metrics)
+        expect(`${query} ${c.filter?.query ?? ''}`, `${o.id} ${c.label}: one metric`).toMatch(
+          /metric : "[a-z_]+"/,
+        );
+    }
   });
 });
 
@@ -458,50 +510,85 @@ describe('saved search', () => {
   });
 });
 
-describe('dashboard', () => {
-  const dash = get(IDS.dashboard);
-  const panels = JSON.parse(attr(dash).panelsJSON) as Any[];
+describe.each(ofType('dashboard').map((d) => [attr(d).title as string, d] as const))(
+  'dashboard %s',
+  (_t, dash) => {
+    const panels = JSON.parse(attr(dash).panelsJSON) as Any[];
 
-  it('is "ride-cdc operations" with a rolling time range', () => {
-    const a = attr(dash);
-    expect(a.title).toBe('ride-cdc operations');
-    expect(a).toMatchObject({ timeRestore: true, timeFrom: 'now-1h', timeTo: 'now' });
-    JSON.parse(a.optionsJSON);
-    const source = JSON.parse(a.kibanaSavedObjectMeta.searchSourceJSON) as Any;
-    expect(source).toEqual({ query: { query: '', language: 'kuery' }, filter: [] });
+    it('has a rolling time range, auto-refresh and no saved query', () => {
+      const a = attr(dash);
+      expect(a.title).toMatch(/^ride-cdc: /);
+      expect(a).toMatchObject({ timeRestore: true, timeTo: 'now' });
+      expect(a.timeFrom).toMatch(/^now-\d+[mh]$/);
+      expect(a.refreshInterval.pause).toBe(false);
+      JSON.parse(a.optionsJSON);
+      const source = JSON.parse(a.kibanaSavedObjectMeta.searchSourceJSON) as Any;
+      expect(source).toEqual({ query: { query: '', language: 'kuery' }, filter: [] });
+    });
+
+    it('resolves each panel through a reference named <panelIndex>:<panelRefName> of the panel type', () => {
+      for (const p of panels) {
+        expect(p.gridData.i, `panel ${p.panelIndex}`).toBe(p.panelIndex);
+        const ref = dash.references.find((r) => r.name === `${p.panelIndex}:${p.panelRefName}`);
+        expect(ref, `reference for panel ${p.panelIndex}`).toBeDefined();
+        expect(ref!.type).toBe(p.type);
+        expect(byId.get(ref!.id)?.type).toBe(p.type);
+      }
+      expect(dash.references).toHaveLength(panels.length);
+      expect(new Set(panels.map((p) => p.panelIndex)).size).toBe(panels.length);
+    });
+
+    it('lays the panels out on the 48-column grid without overlaps', () => {
+      const cells = new Set<string>();
+      for (const p of panels) {
+        const { x, y, w, h } = p.gridData as { x: number; y: number; w: number; h: number };
+        expect(x >= 0 && y >= 0 && w > 0 && h > 0 && x + w <= 48, `panel ${p.panelIndex} fits`).toBe(true);
+        for (let i = x; i < x + w; i++)
+          for (let j = y; j < y + h; j++) {
+            expect(cells.has(`${i},${j}`), `panel ${p.panelIndex} overlaps at ${i},${j}`).toBe(false);
+            cells.add(`${i},${j}`);
+          }
+      }
+    });
+  },
+);
+
+describe('dashboards together', () => {
+  it('are the four the operators asked for', () => {
+    expect(ofType('dashboard').map((d) => d.id)).toEqual([
+      IDS.dashboardOverview,
+      IDS.dashboardSupplyDemand,
+      IDS.dashboardDrivers,
+      IDS.dashboardPipeline,
+    ]);
   });
 
-  it('resolves each panel through a reference named <panelIndex>:<panelRefName> of the panel type', () => {
-    for (const p of panels) {
-      expect(p.gridData.i, `panel ${p.panelIndex}`).toBe(p.panelIndex);
-      const ref = dash.references.find((r) => r.name === `${p.panelIndex}:${p.panelRefName}`);
-      expect(ref, `reference for panel ${p.panelIndex}`).toBeDefined();
-      expect(ref!.type).toBe(p.type);
-      expect(byId.get(ref!.id)?.type).toBe(p.type);
-    }
-    expect(dash.references).toHaveLength(panels.length);
-    expect(new Set(panels.map((p) => p.panelIndex)).size).toBe(panels.length);
-  });
-
-  it('places every visualization, map and saved search in the file exactly once', () => {
-    const placed = dash.references.map((r) => r.id).sort();
+  it('place every visualization, map and saved search of the file exactly once', () => {
+    const placed = ofType('dashboard')
+      .flatMap((d) => d.references.map((r) => r.id))
+      .sort();
     const all = OBJECTS.filter((o) => ['lens', 'map', 'search', 'visualization'].includes(o.type))
       .map((o) => o.id)
       .sort();
     expect(placed).toEqual(all);
   });
 
-  it('lays the panels out on the 48-column grid without overlaps', () => {
-    const cells = new Set<string>();
-    for (const p of panels) {
-      const { x, y, w, h } = p.gridData as { x: number; y: number; w: number; h: number };
-      expect(x >= 0 && y >= 0 && w > 0 && h > 0 && x + w <= 48, `panel ${p.panelIndex} fits`).toBe(true);
-      for (let i = x; i < x + w; i++)
-        for (let j = y; j < y + h; j++) {
-          expect(cells.has(`${i},${j}`), `panel ${p.panelIndex} overlaps at ${i},${j}`).toBe(false);
-          cells.add(`${i},${j}`);
-        }
-    }
+  it('chart the KPI mirror and the pipeline snapshots the worker writes', () => {
+    const uses = (dash: string) =>
+      new Set(get(dash).references.flatMap((r) => get(r.id).references.map((x) => x.id)));
+    expect(uses(IDS.dashboardOverview).has(IDS.dvKpiBuckets)).toBe(true);
+    expect(uses(IDS.dashboardSupplyDemand)).toEqual(
+      new Set([
+        IDS.dvDriverLocations,
+        IDS.dvDriverTimeseries,
+        IDS.dvBookingEvents,
+        IDS.dvKpiBuckets,
+        IDS.dvKpiCurrent,
+      ]),
+    );
+    expect(uses(IDS.dashboardDrivers).has(IDS.dvPipelineMetrics)).toBe(true);
+    expect(uses(IDS.dashboardDrivers).has(IDS.dvKpiCurrent)).toBe(true);
+    expect(uses(IDS.dashboardPipeline).has(IDS.dvPipelineMetrics)).toBe(true);
   });
 });
 

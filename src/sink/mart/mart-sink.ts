@@ -9,6 +9,7 @@ import { classifyPgError } from './pg-errors.js';
 import { readStoredStates, writeFold } from './mart-writes.js';
 import { catalogSyncStatements } from './sql/metric-sql.js';
 import { loadPositionsSql, setPositionSql } from './sql/offsets-sql.js';
+import { touchedKeys, type MetricKey } from '../elasticsearch/kpi-mirror-doc.js';
 
 /** One partition's batch for the mart: its events and the position move that commits with them. */
 export interface MartBatch {
@@ -29,7 +30,9 @@ export interface MartBatch {
  * them and write the batch again without them (so no network call happens while row locks are held).
  */
 export type MartOutcome =
-  { kind: 'committed'; kpiRows: number } | { kind: 'fenced' } | { kind: 'rejected'; rejected: Rejection[] };
+  | { kind: 'committed'; kpiRows: number; touched: MetricKey[] }
+  | { kind: 'fenced' }
+  | { kind: 'rejected'; rejected: Rejection[] };
 
 /**
  * The reporting mart as the transactional sink of a batch: one PostgreSQL transaction reads the
@@ -96,11 +99,12 @@ export class MartSink implements Sink<MartBatch, MartOutcome> {
           return false;
         }
         if (batch.dryRun) {
-          outcome = { kind: 'committed', kpiRows };
+          outcome = { kind: 'committed', kpiRows, touched: [] };
           return false;
         }
         this.metrics.martRowsMerged.inc({ table: 'fact_metric_bucket' }, kpiRows);
-        outcome = { kind: 'committed', kpiRows };
+        // The KPI rows this commit changed: the KPI mirror re-reads and indexes them afterwards.
+        outcome = { kind: 'committed', kpiRows, touched: touchedKeys(fold.deltas) };
         return true;
       });
       return outcome;

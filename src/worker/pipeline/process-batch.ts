@@ -14,6 +14,7 @@ import {
   writeMartStage,
   type DeadLetterSink,
   type EsStageSink,
+  type KpiMirrorSink,
   type MartStageSink,
 } from './sink-stages.js';
 
@@ -23,6 +24,8 @@ export interface PipelineDeps {
   es: EsStageSink;
   dlq: DeadLetterSink;
   mart: MartStageSink;
+  /** After the mart commit: mirror the KPI rows it changed into Elasticsearch (absent: no mirror). */
+  kpiMirror?: KpiMirrorSink;
   metrics: Metrics;
   logger: Logger;
   /** Backoff of the decode stage (the sinks carry their own). */
@@ -92,6 +95,7 @@ export async function processBatch(
     );
     return { next: batch.expectedNext, fenced: true };
   }
+  if (deps.kpiMirror && mart.touched.length > 0) await deps.kpiMirror.write(mart.touched, ctx);
 
   const now = Date.now();
   for (const e of decoded.events)

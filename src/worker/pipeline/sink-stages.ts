@@ -5,12 +5,15 @@ import { MartDataError } from '../../sink/mart/pg-errors.js';
 import type { DeadLetter } from '../../source/dead-letter.js';
 import type { EsWriteResult } from '../../sink/elasticsearch/es-sink.js';
 import type { MartBatch, MartOutcome } from '../../sink/mart/mart-sink.js';
+import type { MetricKey } from '../../sink/elasticsearch/kpi-mirror-doc.js';
 import type { Sink, WriteContext } from '../../sink/sink.js';
 import { lettersFor, type Batch } from './batch.js';
 
 export type EsStageSink = Sink<readonly EsIntent[], EsWriteResult>;
 export type MartStageSink = Sink<MartBatch, MartOutcome>;
 export type DeadLetterSink = Sink<readonly DeadLetter[], void>;
+/** Indexes the KPI rows a committed batch changed (src/sink/elasticsearch/kpi-mirror.ts). */
+export type KpiMirrorSink = Sink<readonly MetricKey[], void>;
 
 /** Writes the batch's Elasticsearch intents; returns the documents Elasticsearch refused for good. */
 export async function writeElasticsearchStage(
@@ -36,7 +39,8 @@ export async function deadLetterStage(
 }
 
 export type MartStageResult =
-  { kind: 'committed'; letters: DeadLetter[] } | { kind: 'fenced'; letters: DeadLetter[] };
+  | { kind: 'committed'; letters: DeadLetter[]; touched: MetricKey[] }
+  | { kind: 'fenced'; letters: DeadLetter[] };
 
 /**
  * One PostgreSQL transaction commits the batch's mart changes and its position. When the mart
@@ -62,7 +66,7 @@ export async function writeMartStage(
       if (!(err instanceof MartDataError)) throw err;
       outcome = { kind: 'rejected', rejected: await isolate(mart, write, events, err, ctx) };
     }
-    if (outcome.kind === 'committed') return { kind: 'committed', letters };
+    if (outcome.kind === 'committed') return { kind: 'committed', letters, touched: outcome.touched };
     if (outcome.kind === 'fenced') return { kind: 'fenced', letters };
     const fresh = lettersFor(batch, outcome.rejected, 'mart-rejected', excluded);
     if (fresh.length === 0)

@@ -140,7 +140,7 @@ export class FakeMart extends FakeSink<MartBatch, MartOutcome> {
         this.journal.add(`mart ${b.dryRun ? 'probe' : 'tx'} failed`);
         throw new MartDataError('22P02', `invalid input syntax at offset ${refused.offset}`);
       }
-      if (b.dryRun) return { kind: 'committed', kpiRows: 0 };
+      if (b.dryRun) return { kind: 'committed', kpiRows: 0, touched: [] };
       const rejected = b.events
         .filter((e) => this.unprojectable.has(e.offset))
         .map((e) => ({
@@ -158,7 +158,7 @@ export class FakeMart extends FakeSink<MartBatch, MartOutcome> {
       this.positions.set(b.partition, b.next);
       this.committed.push(b);
       this.journal.add(`mart commit ${b.events.map((e) => e.offset).join(',')} -> ${b.next}`);
-      return { kind: 'committed', kpiRows: 0 };
+      return { kind: 'committed', kpiRows: 0, touched: [] };
     } finally {
       this.journal.locksHeld = false;
     }

@@ -1,0 +1,202 @@
+import type { Client } from '@elastic/elasticsearch';
+import type { Pool } from 'pg';
+import { SystemicError, TransientError, errorMessage } from '../../shared/errors.js';
+import type { Metrics } from '../../observe/metrics.js';
+import type { Logger } from '../../observe/logger.js';
+import type { Sink } from '../sink.js';
+import {
+  type MartMetricRow,
+  type MetricKey,
+  mirrorDoc,
+  mirrorDocId,
+  rowFingerprint,
+} from './kpi-mirror-doc.js';
+
+export const KPI_MIRROR_INDEX = 'kpi_buckets';
+
+const ROW_COLUMNS = `numerator::text AS numerator, denominator::text AS denominator,
+  metric_value::text AS value, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at`;
+
+const READ_BUCKETS = `SELECT f.bucket_granularity AS granularity,
+  to_char(f.bucket_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS bucket_start,
+  f.metric_name AS metric, f.dimension, ${ROW_COLUMNS}
+FROM mart.fact_metric_bucket f
+JOIN unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[]) AS k(g, b, m, d)
+  ON f.bucket_granularity = k.g AND f.bucket_start = k.b AND f.metric_name = k.m AND f.dimension = k.d`;
+
+const READ_GAUGES = `SELECT 'CURRENT' AS granularity, NULL AS bucket_start, g.metric_name AS metric, g.dimension, ${ROW_COLUMNS}
+FROM mart.metric_gauge g
+JOIN unnest($1::text[], $2::text[]) AS k(m, d) ON g.metric_name = k.m AND g.dimension = k.d`;
+
+interface DbRow {
+  granularity: MetricKey['granularity'];
+  bucket_start: string | null;
+  metric: string;
+  dimension: string;
+  numerator: string;
+  denominator: string;
+  value: string | null;
+  updated_at: string;
+}
+
+const fromDb = (r: DbRow): MartMetricRow => ({
+  granularity: r.granularity,
+  bucketStart: r.bucket_start,
+  metric: r.metric,
+  dimension: r.dimension,
+  numerator: r.numerator,
+  denominator: r.denominator,
+  value: r.value,
+  updatedAt: r.updated_at,
+});
+
+/**
+ * Mirrors the KPI rows a batch committed into `<prefix>kpi_buckets`, one document per mart row
+ * under a deterministic id (metric, granularity, bucket, dimension), so Kibana can chart the KPIs.
+ *
+ * Runs after the mart transaction committed and writes what the mart now holds (re-read), never
+ * the batch's own deltas, so replays and duplicate deliveries rewrite the same absolute values. A
+ * row the mart deleted (emptied) has its document deleted.
+ *
+ * Concurrent workers: A may read v1, B commit v2 and mirror v2, then A's older write land last.
+ * So after writing, the mirror reads the rows again and rewrites any that changed, until a read
+ * matches what it wrote. The last write to a document is then always followed by a read that saw
+ * every commit before it, and any later commit is mirrored by its own worker after that write:
+ * the index converges to the mart.
+ */
+export class KpiMirror implements Sink<readonly MetricKey[], void> {
+  readonly stage = 'kpi-mirror';
+  readonly index: string;
+
+  constructor(
+    private readonly es: Client,
+    private readonly pool: Pool,
+    prefix: string,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    private readonly maxRounds = 10,
+  ) {
+    this.index = `${prefix}${KPI_MIRROR_INDEX}`;
+  }
+
+  /** The index comes from mappings/ (setupIndices); nothing to prepare. */
+  async start(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  write(keys: readonly MetricKey[]): Promise<void> {
+    return this.mirror(keys);
+  }
+
+  async mirror(keys: readonly MetricKey[]): Promise<void> {
+    if (keys.length === 0) return;
+    let pending = keys;
+    let rows = await this.read(pending);
+    for (let round = 1; ; round++) {
+      await this.writeDocs(pending, rows);
+      const again = await this.read(pending);
+      const changed = pending.filter(
+        (k) => rowFingerprint(rows.get(mirrorDocId(k))) !== rowFingerprint(again.get(mirrorDocId(k))),
+      );
+      if (changed.length === 0) return;
+      if (round >= this.maxRounds) {
+        // Other workers keep committing these rows; each of them mirrors its own commits too.
+        this.metrics.sinkFailures.inc({ sink: 'kpi-mirror', kind: 'unsettled' }, changed.length);
+        this.logger.warn(
+          { rows: changed.length, rounds: round },
+          'KPI mirror rows still changing; left to their writers',
+        );
+        return;
+      }
+      pending = changed;
+      rows = again;
+    }
+  }
+
+  /** The committed rows for these keys, by document id (absent = the mart has no such row). */
+  async read(keys: readonly MetricKey[]): Promise<Map<string, MartMetricRow>> {
+    const buckets = keys.filter((k) => k.granularity !== 'CURRENT');
+    const gauges = keys.filter((k) => k.granularity === 'CURRENT');
+    const out = new Map<string, MartMetricRow>();
+    try {
+      if (buckets.length > 0) {
+        const res = await this.pool.query<DbRow>(READ_BUCKETS, [
+          buckets.map((k) => k.granularity),
+          buckets.map((k) => k.bucketStart),
+          buckets.map((k) => k.metric),
+          buckets.map((k) => k.dimension),
+        ]);
+        for (const r of res.rows) out.set(mirrorDocId(fromDb(r)), fromDb(r));
+      }
+      if (gauges.length > 0) {
+        const res = await this.pool.query<DbRow>(READ_GAUGES, [
+          gauges.map((k) => k.metric),
+          gauges.map((k) => k.dimension),
+        ]);
+        for (const r of res.rows) out.set(mirrorDocId(fromDb(r)), fromDb(r));
+      }
+    } catch (err) {
+      throw new TransientError(`kpi mirror: reading reporting_db failed: ${errorMessage(err)}`, err);
+    }
+    return out;
+  }
+
+  private async writeDocs(keys: readonly MetricKey[], rows: Map<string, MartMetricRow>): Promise<void> {
+    const operations: object[] = [];
+    for (const k of keys) {
+      const id = mirrorDocId(k);
+      const row = rows.get(id);
+      if (row) operations.push({ index: { _index: this.index, _id: id } }, mirrorDoc(row));
+      else operations.push({ delete: { _index: this.index, _id: id } });
+    }
+    const started = performance.now();
+    let res;
+    try {
+      res = await this.es.bulk({ operations, refresh: false });
+    } catch (err) {
+      throw new TransientError(`kpi mirror: Elasticsearch bulk failed: ${errorMessage(err)}`, err);
+    } finally {
+      this.metrics.sinkSeconds.observe(
+        { sink: 'elasticsearch', operation: 'kpi-mirror' },
+        (performance.now() - started) / 1000,
+      );
+    }
+    let written = 0;
+    for (const item of res.items) {
+      const [action, r] = Object.entries(item)[0]!;
+      const status = r?.status ?? 0;
+      if (status < 300 || (action === 'delete' && status === 404)) {
+        written++;
+        continue;
+      }
+      const reason = JSON.stringify(r?.error ?? status);
+      if (status === 429 || status >= 500)
+        throw new TransientError(`kpi mirror: ${action} ${r?._id}: ${reason}`);
+      // A document built from our own mart row refused by our own mapping is not the event's fault.
+      throw new SystemicError('kpi-mirror-rejected', `kpi mirror: ${action} ${r?._id} refused: ${reason}`);
+    }
+    this.metrics.docsWritten.inc({ index_family: 'kpi_buckets', action: 'mirror' }, written);
+  }
+
+  /**
+   * Re-mirrors every gauge and every bucket updated in the last `sinceMs` (worker start): a worker
+   * that stopped between a mart commit and its mirror write leaves those documents behind.
+   */
+  async resync(sinceMs: number, pageSize = 2000): Promise<number> {
+    const res = await this.pool.query<{ g: string; b: string | null; m: string; d: string }>(
+      `SELECT bucket_granularity AS g, to_char(bucket_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS b,
+              metric_name AS m, dimension AS d
+       FROM mart.fact_metric_bucket WHERE updated_at >= now() - make_interval(secs => $1::double precision / 1000)
+       UNION ALL SELECT 'CURRENT', NULL, metric_name, dimension FROM mart.metric_gauge`,
+      [sinceMs],
+    );
+    const keys: MetricKey[] = res.rows.map((r) => ({
+      granularity: r.g as MetricKey['granularity'],
+      bucketStart: r.b,
+      metric: r.m,
+      dimension: r.d,
+    }));
+    for (let i = 0; i < keys.length; i += pageSize) await this.mirror(keys.slice(i, i + pageSize));
+    return keys.length;
+  }
+}

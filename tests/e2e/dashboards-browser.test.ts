@@ -1,0 +1,202 @@
+import { execFile } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '../../src/db/pg.js';
+import { dashboardSpecs } from '../../src/superset/bundle.js';
+import { openBrowser, type Browser } from './support/browser.js';
+import { generate, runGenerator } from './support/generator.js';
+import { diffMart } from '../../src/verify/mart-truth.js';
+import { Scenario, type WorkerProcess } from './support/scenario.js';
+
+const run = promisify(execFile);
+const REPO = join(import.meta.dirname, '../..');
+const DOCS = join(REPO, 'docs/screenshots');
+const SUPERSET = 'http://127.0.0.1:8088';
+const ADMIN = { user: 'admin', password: 'ride-cdc-e2e-admin' };
+
+/**
+ * The dashboards people open, in a real headless Chromium: the worker's status page (loads, equals
+ * the mart, moves while the generator streams) and Superset over the scenario's reporting_db
+ * (every chart of the bundle renders without error; a headline equals the mart). Screenshots go
+ * to docs/screenshots/. Requests past loopback (Superset's Google Fonts and telemetry pixel) are
+ * answered inside the browser and must be the only ones.
+ */
+describe('dashboards in a browser', () => {
+  const s = new Scenario();
+  let reporting: pg.Client;
+  let worker: WorkerProcess;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    await mkdir(DOCS, { recursive: true });
+    await s.start({
+      beforeConnector: () =>
+        generate(s.generatorEnv(), ['--mode', 'seed', '--volume', 'tiny', '--seed', '7']).then(
+          () => undefined,
+        ),
+    });
+    reporting = createClient(s.reporting);
+    await reporting.connect();
+    worker = await s.startWorker();
+    browser = await openBrowser();
+  }, 300_000);
+
+  afterAll(async () => {
+    // Superset is not part of the shared stack: stop the server this test started (the venv stays).
+    await run(process.execPath, [join(REPO, 'bin/ride-cdc.js'), 'superset', 'down']).catch(() => undefined);
+    await browser?.close();
+    await reporting?.end();
+    await s.stop();
+  });
+
+  it('the status page loads, updates while the generator streams, and equals the mart', async () => {
+    const page = browser.page;
+    const gen = runGenerator(s.generatorEnv(), [
+      '--mode',
+      'stream',
+      '--volume',
+      'tiny',
+      '--seconds',
+      '40',
+      '--seed',
+      '8',
+    ]);
+    await page.goto(`http://127.0.0.1:${worker.port}/`);
+    await page.waitForSelector('[data-kpi="bookings_requested"] .value[data-value]', { timeout: 30_000 });
+    const first = {
+      at: await page.getAttribute('body', 'data-updated'),
+      map: await page.getAttribute('#map', 'data-pickups'),
+    };
+    const requestedBefore = await page.getAttribute('[data-kpi="bookings_requested"] .value', 'data-value');
+    await sleep(15_000);
+    const later = await page.getAttribute('body', 'data-updated');
+    expect(later).not.toBe(first.at);
+    expect(Number(await page.getAttribute('#throughput', 'data-value'))).toBeGreaterThan(0);
+    await page.screenshot({ path: join(DOCS, 'status-page.png'), fullPage: true });
+    expect((await gen.done).code).toBe(0);
+    expect(
+      (await s.converge(async () => (await diffMart(s.sourceDb, reporting)).diffs, 240_000)).slice(0, 5),
+    ).toEqual([]);
+    const requestedAfter = await page.getAttribute('[data-kpi="bookings_requested"] .value', 'data-value');
+    expect(Number(requestedAfter)).toBeGreaterThan(Number(requestedBefore));
+
+    // Numbers on the page = the mart (read back to back; retried across a minute boundary of the window).
+    let diffs: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      await sleep(2500); // one poll of the page
+      const shown = new Map<string, string | null>();
+      for (const el of await page.locator('[data-kpi]').all())
+        shown.set(
+          (await el.getAttribute('data-kpi'))!,
+          await el.locator('.value').getAttribute('data-value'),
+        );
+      const mart = await reporting.query<{ metric_name: string; metric_value: string | null }>(
+        `SELECT metric_name, metric_value::text FROM mart.latest_metric_snapshot WHERE dimension = 'all'`,
+      );
+      const gauges = await reporting.query<{ metric_name: string; metric_value: string }>(
+        `SELECT metric_name, metric_value::text FROM mart.metric_gauge WHERE dimension = 'all'`,
+      );
+      const want = new Map(mart.rows.map((r) => [r.metric_name, r.metric_value]));
+      diffs = [];
+      for (const [k, v] of shown)
+        if (Number(v || 'NaN') !== Number(want.get(k) ?? 'NaN') && !(v === '' && !want.has(k)))
+          diffs.push(`${k}: page ${v} mart ${want.get(k)}`);
+      const g = new Map(gauges.rows.map((r) => [r.metric_name, Number(r.metric_value)]));
+      const online = Number(await page.getAttribute('#drivers-online', 'data-value'));
+      const busy = Number(await page.getAttribute('#drivers-busy', 'data-value'));
+      if (online !== (g.get('drivers_online') ?? 0))
+        diffs.push(`drivers_online page ${online} mart ${g.get('drivers_online')}`);
+      if (busy !== (g.get('drivers_busy') ?? 0))
+        diffs.push(`drivers_busy page ${busy} mart ${g.get('drivers_busy')}`);
+      if (diffs.length === 0) break;
+    }
+    expect(diffs).toEqual([]);
+    expect(shownText(await page.textContent('[data-kpi="bookings_requested"] .value'))).toBe(
+      Number(requestedAfter),
+    );
+    expect(Number(await page.getAttribute('#map', 'data-positions'))).toBeGreaterThan(0);
+    await page.screenshot({ path: join(DOCS, 'status-page.png'), fullPage: true });
+    expect(browser.errors).toEqual([]);
+    expect(browser.external).toEqual([]);
+  });
+
+  it('Superset: every chart of the bundle renders without error, and a headline equals the mart', async () => {
+    const env = {
+      ...process.env,
+      REPORTING_PGHOST: s.reporting.host,
+      REPORTING_PGPORT: String(s.reporting.port),
+      REPORTING_PGDB: s.reporting.database,
+      REPORTING_PGUSER: s.reporting.user,
+      REPORTING_PGPASSWORD: s.reporting.password,
+      SUPERSET_ADMIN_USERNAME: ADMIN.user,
+      SUPERSET_ADMIN_PASSWORD: ADMIN.password,
+    };
+    const t0 = Date.now();
+    const up = await run(process.execPath, [join(REPO, 'bin/ride-cdc.js'), 'superset', 'up'], {
+      env,
+      timeout: 1_500_000,
+    });
+    process.stderr.write(
+      `[superset e2e] superset up in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${up.stdout.trim().split('\n').at(-1)}\n`,
+    );
+    // A second import changes nothing: same charts, no copies.
+    await run(process.execPath, [join(REPO, 'bin/ride-cdc.js'), 'superset', 'up'], { env, timeout: 600_000 });
+
+    const page = browser.page;
+    browser.errors.length = 0;
+    await page.goto(`${SUPERSET}/login/`);
+    await page.fill('#username', ADMIN.user);
+    await page.fill('#password', ADMIN.password);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/welcome/, { timeout: 120_000 });
+
+    const charts = (await page.evaluate(
+      "fetch('/api/v1/chart/?q=(page_size:200)').then((r) => r.json()).then((j) => j.count)",
+    )) as number;
+    expect(charts).toBe(dashboardSpecs().flatMap((d) => d.rows.flat()).length);
+
+    for (const d of dashboardSpecs()) {
+      await page.goto(`${SUPERSET}/superset/dashboard/${d.slug}/`);
+      const n = d.rows.flat().length;
+      // Every chart holder has drawn something (a chart, a number, a table, an empty state or an error).
+      await page.waitForFunction(
+        `(() => { const h = [...document.querySelectorAll('[data-test-chart-id]')];
+          return h.length === ${n} && document.querySelectorAll('.loading').length === 0 &&
+            h.every((x) => x.querySelector('svg, canvas, .header-line, table, .ant-empty, [data-test="chart-error"], .alert')); })()`,
+        undefined,
+        { timeout: 240_000 },
+      );
+      const failed = await page.locator('[data-test="chart-error"], .alert-danger, .ant-alert-error').count();
+      expect(failed, `${d.title}: charts with an error`).toBe(0);
+      await page.screenshot({
+        path: join(DOCS, `superset-${d.slug.replace('ride-cdc-', '')}.png`),
+        fullPage: true,
+      });
+      if (d.slug === 'ride-cdc-operation') {
+        const tile = page.locator('[data-test-chart-id]').filter({ hasText: 'bookings_completed: total' });
+        const shown = Number((await tile.locator('.header-line').textContent())!.replace(/[^0-9.]/g, ''));
+        const mart = await reporting.query<{ v: string }>(
+          `SELECT sum(numerator)::text AS v FROM mart.fact_metric_bucket
+           WHERE metric_name = 'bookings_completed' AND dimension = 'all' AND bucket_granularity = 'MINUTE'`,
+        );
+        expect(shown).toBe(Number(mart.rows[0]!.v));
+      }
+    }
+    expect(browser.errors).toEqual([]);
+    expect(new Set(browser.external.map((u) => new URL(u).hostname))).toEqual(
+      new Set(
+        [...browser.external.map((u) => new URL(u).hostname)].filter((h) =>
+          /fonts\.(googleapis|gstatic)\.com$|gateway\.scarf\.sh$/.test(h),
+        ),
+      ),
+    );
+  });
+});
+
+function shownText(t: string | null): number {
+  return Number((t ?? '').replace(/,/g, ''));
+}
