@@ -5,6 +5,7 @@ import {
   apicurioConverterDeps,
   apicurioConverterJar,
   debeziumArtifacts,
+  debeziumJdbcSinkArtifacts,
   elasticsearchZip,
   kafkaArtifacts,
 } from './versions.js';
@@ -31,6 +32,16 @@ export const bundles: Record<'kafka' | 'connectPlugins' | 'apicurio' | 'elastics
     name: 'elasticsearch',
     steps: [{ kind: 'unpack', artifact: elasticsearchZip, into: '.' }],
   },
+};
+
+/**
+ * Connect plugins only the compare bench loads (Debezium's JDBC sink), in their own plugin dir
+ * <stack>/dist/bench-connect-plugins/: not in `bundles`, so the running stack's Connect never
+ * resolves or loads them and its plugin bundle (and its resolved marker) stays as it is.
+ */
+export const benchConnectPlugins: Bundle = {
+  name: 'bench-connect-plugins',
+  steps: [{ kind: 'tree', artifacts: debeziumJdbcSinkArtifacts, into: 'debezium-connector-jdbc' }],
 };
 
 /**

@@ -182,8 +182,10 @@ export class WorkerProcess {
   constructor(
     env: Record<string, string>,
     readonly port: number,
+    /** The ride-cdc entry point to run (the bench runs other commits' checkouts too). */
+    bin = join(REPO, 'bin/ride-cdc.js'),
   ) {
-    this.child = spawn(process.execPath, [join(REPO, 'bin/ride-cdc.js'), 'worker'], {
+    this.child = spawn(process.execPath, [bin, 'worker'], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -234,7 +236,7 @@ export class WorkerProcess {
   }
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
