@@ -91,20 +91,41 @@ async function readAll(
   await consumer.connect();
   await consumer.subscribe({ topics: await tableTopics(s), fromBeginning: true });
   let seen = 0;
+  let lastProgress = Date.now();
   const started = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    consumer
-      .run({
-        autoCommit: false,
-        partitionsConsumedConcurrently: 3,
-        eachBatch: async ({ batch }) => {
-          await onBatch(batch);
-          seen += batch.messages.length;
-          if (seen >= total) resolve();
-        },
-      })
-      .catch(reject);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      // kafkajs retries a batch whose handler throws, forever: fail the run instead, loudly.
+      const stall = setInterval(() => {
+        if (Date.now() - lastProgress > 60_000)
+          reject(new Error(`${group}: no progress for 60 s at ${seen}/${total}`));
+      }, 1000);
+      const settle = (f: () => void) => {
+        clearInterval(stall);
+        f();
+      };
+      consumer
+        .run({
+          autoCommit: false,
+          partitionsConsumedConcurrently: 3,
+          eachBatch: async ({ batch }) => {
+            try {
+              await onBatch(batch);
+            } catch (err) {
+              settle(() => reject(err));
+              throw err;
+            }
+            seen += batch.messages.length;
+            lastProgress = Date.now();
+            if (seen >= total) settle(resolve);
+          },
+        })
+        .catch((err: unknown) => settle(() => reject(err)));
+    });
+  } catch (err) {
+    await consumer.disconnect().catch(() => undefined);
+    throw err;
+  }
   const seconds = (performance.now() - started) / 1000;
   await consumer.disconnect();
   return seconds;
@@ -319,6 +340,9 @@ export async function sinkCeilings(
 ): Promise<{ rows: PeerResult[]; decodeProjectPerCore: number }> {
   const url = esUrl(s.stack);
   const prep = await prepareSinkWork(s, total, opts, `${s.id}-ceil-PLACEHOLDER-`);
+  console.log(
+    `compare:   prepared ${prep.esDocs} documents in ${prep.esBodies.length} bulk bodies, ${prep.martRows} mart rows in ${prep.martUnits.length} transactions`,
+  );
   const out: PeerResult[] = [];
   const run = async (tag: string, es: boolean, pgOn: boolean): Promise<{ seconds: number; cpu: number }> => {
     const prefix = `${s.id}-ceil${tag}-`;
@@ -328,6 +352,7 @@ export async function sinkCeilings(
     if (pgOn) await migrateTarget('reporting', { settings: reporting });
     const cpu0 = ownCpuSeconds();
     const started = performance.now();
+    console.log(`compare:   sink ceiling ${tag} …`);
     try {
       await Promise.all([
         es ? loadEs(url, bodies, opts.esConcurrency) : null,
