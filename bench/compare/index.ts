@@ -98,6 +98,7 @@ export async function benchCompare(opts: CompareOptions): Promise<CompareReport>
           tag: 'base',
           name: `ride-cdc @${base.commit.slice(0, 7)}, 1 worker`,
           repo: base.dir,
+          cpuProfDir: opts.cpuProfDir && join(opts.cpuProfDir, 'baseline'),
         });
         r.extra = { ...r.extra, baseline: base.commit };
         rows.push(r);
