@@ -10,6 +10,8 @@ export default defineConfig({
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
           environment: 'node',
+          // Pure tests, but the property tests do real work: on a loaded 2-core box 5 s is not enough.
+          testTimeout: 60_000,
         },
       },
       {

@@ -2,7 +2,7 @@ import type { ChangeEvent } from '../src/decode/change-event.js';
 import { projectToElasticsearch } from '../src/project/project-es.js';
 import { delta } from '../src/project/metrics/delta.js';
 import type { MetricSource } from '../src/project/metrics/catalog.js';
-import { fixtureDecoder, loadFixtureMessages } from '../tests/unit/support-fixtures.js';
+import { fixtureDecoder, loadFixtureMessages } from '../src/stack/fixtures/captured-messages.js';
 
 const METRIC_TABLES = new Set(['bookings', 'payments', 'ratings', 'drivers', 'passengers']);
 

@@ -9,6 +9,12 @@
  *           Flink SQL and Debezium's JDBC sink, then latency at each of `--rates` (comma list) for
  *           `--seconds`; `--skip ceilings,ride-cdc,baseline,flink,jdbc`; `--cpu-prof-dir D` writes V8
  *           profiles of the one-worker drain. Table, ratios, JSON/markdown/SVG in bench/results/.
+ * steps   — load steps --steps (default 1000,2000,5000) events/s, --step-seconds (120) each:
+ *           lag and p50/p95/p99 per step (the original system's load test)
+ * soak    — --soak-rate (3000) events/s for --soak-minutes (30): RSS, heap, lag, p99 each minute
+ *           and the RSS slope
+ *
+ * steps and soak are never part of the default run (they take 6 and 30 minutes): name them.
  *
  * drain and latency need the native stack (`npm run stack -- up`). Machines are noisy: numbers are
  * medians of several runs where a run is cheap; compare ratios, not absolutes.
@@ -19,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { benchDecodeProject } from './decode-bench.js';
 import { benchDrain, benchLatency } from './stack-bench.js';
 import { benchCompare } from './compare/index.js';
+import { benchSoak, benchSteps } from './load-bench.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,10 +38,15 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '5000' },
     seconds: { type: 'string', default: '60' },
     runs: { type: 'string', default: '5' },
+    steps: { type: 'string', default: '1000,2000,5000' },
+    'step-seconds': { type: 'string', default: '120' },
+    'soak-rate': { type: 'string', default: '3000' },
+    'soak-minutes': { type: 'string', default: '30' },
   },
 });
-// compare is long (minutes of services): only when asked for by name.
-const want = (name: string) => (values.only ? values.only.split(',').includes(name) : name !== 'compare');
+// compare, steps and soak are long (minutes of services): only when asked for by name.
+const LONG = ['steps', 'soak', 'compare'];
+const want = (name: string) => (values.only ? values.only.split(',').includes(name) : !LONG.includes(name));
 const results: Record<string, unknown> = {
   at: new Date().toISOString(),
   cpus: (await import('node:os')).cpus().length,
@@ -83,6 +95,25 @@ if (want('compare')) {
     cpuProfDir: values['cpu-prof-dir'],
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
   });
+}
+if (want('steps')) {
+  const steps = await benchSteps(values.steps.split(',').map(Number), Number(values['step-seconds']));
+  results.steps = steps;
+  console.log('load steps (target → achieved events/s: lag max/end, latency p50/p95/p99):');
+  for (const r of steps)
+    console.log(
+      `  ${fmt(r.targetRate)} → ${fmt(r.achievedRate)}: lag ${fmt(r.maxLag)}/${fmt(r.endLag)}, ` +
+        `p50 ${(r.p50 * 1000).toFixed(0)} ms, p95 ${(r.p95 * 1000).toFixed(0)} ms, p99 ${(r.p99 * 1000).toFixed(0)} ms`,
+    );
+}
+if (want('soak')) {
+  const r = await benchSoak(Number(values['soak-rate']), Number(values['soak-minutes']));
+  results.soak = r;
+  console.log(
+    `soak ${fmt(r.step.targetRate)} events/s target (${fmt(r.step.achievedRate)} achieved) for ${(r.step.seconds / 60).toFixed(1)} min: ` +
+      `RSS slope ${r.rssSlopeMbPerMin.toFixed(2)} MB/min, heap slope ${r.heapSlopeMbPerMin.toFixed(2)} MB/min, ` +
+      `lag max ${fmt(r.step.maxLag)}, p50 ${(r.step.p50 * 1000).toFixed(0)} ms, p95 ${(r.step.p95 * 1000).toFixed(0)} ms, p99 ${(r.step.p99 * 1000).toFixed(0)} ms`,
+  );
 }
 const dir = join(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });

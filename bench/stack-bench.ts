@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, type PgSettings } from '../src/db/pg.js';
-import { Scenario, type WorkerProcess } from '../tests/e2e/support/scenario.js';
-import { generate } from '../tests/e2e/support/generator.js';
+import { Scenario, type WorkerProcess } from '../src/stack/scenario.js';
+import { generate } from '../src/stack/generator-process.js';
 
 /**
  * Benchmarks on the real native stack (it must be up: `npm run stack -- up`). Each run gets an

@@ -9,7 +9,7 @@ import { projectToElasticsearch } from '../../src/project/project-es.js';
 import { FAMILY, type DriverDelete, type DriverPatch } from '../../src/project/intents.js';
 import { dayOf } from '../../src/project/row.js';
 import { mergeDriverDoc } from '../../src/project/drivers/merge-latest.js';
-import { projectRowOrReject } from '../../src/project/metrics/project-or-reject.js';
+import { projectRow } from '../../src/project/metrics/project-row.js';
 import {
   eventRowId,
   isStateTable,
@@ -17,19 +17,21 @@ import {
   type BookingState,
   type StateTable,
 } from '../../src/project/metrics/state.js';
-import { compareIds, deleteStatesSql, upsertStatesSql } from '../../src/project/metrics/state-sql.js';
+import { compareIds } from '../../src/project/row.js';
+import { deleteStatesSql, upsertStatesSql } from '../../src/sink/mart/sql/state-sql.js';
 import {
   planMetricWrite,
   type MemberTransitionRow,
   type SqlStatement,
-} from '../../src/project/metrics/upsert-sql.js';
+} from '../../src/sink/mart/sql/metric-sql.js';
 import type { Delta } from '../../src/project/metrics/delta.js';
-import { replaceStatusHistorySql, statusHistory } from '../../src/project/bookings/mart-booking.js';
+import { replaceStatusHistorySql } from '../../src/sink/mart/sql/booking-sql.js';
+import { statusHistory } from '../../src/project/bookings/status-history.js';
+import { catalogSyncStatements } from '../../src/sink/mart/sql/metric-sql.js';
 import { setupIndices } from '../../src/sink/elasticsearch/setup.js';
-import { MartSink } from '../../src/sink/mart/mart-sink.js';
 import { ccompatUrl } from '../../src/stack/components/registry.js';
 import { esUrl } from '../../src/stack/components/elasticsearch.js';
-import type { Scenario } from '../../tests/e2e/support/scenario.js';
+import type { Scenario } from '../../src/stack/scenario.js';
 import { dropDatabase } from './ride-cdc-drain.js';
 import { peerResult, type PeerResult } from './peer-result.js';
 import { ownCpuSeconds } from './proc-stats.js';
@@ -232,7 +234,7 @@ export async function prepareSinkWork(
     for (const g of [...groups.values()].sort((a, b) => compareIds(a.id, b.id))) {
       const k = `${g.table}|${g.id}`;
       const prev = states.get(k) ?? null;
-      const { next, deltas: d } = projectRowOrReject(g.table, prev, g.events, []);
+      const { next, deltas: d } = projectRow(g.table, prev, g.events);
       deltas.push(...d);
       const t = byTable.get(g.table) ?? { up: [], del: [], bookings: [], history: [] };
       if (next) {
@@ -303,7 +305,7 @@ async function loadPg(
 ): Promise<number> {
   const pool = new pg.Pool({ ...settings, max: connections });
   try {
-    await MartSink.syncCatalog(pool);
+    for (const st of catalogSyncStatements()) await pool.query(st.text, st.values);
     const started = performance.now();
     await runPool(units, connections, async (u) => {
       const c = await pool.connect();

@@ -6,7 +6,7 @@ import { ensureDatabase } from '../../src/db/pg.js';
 import { CATALOG } from '../../src/project/metrics/catalog.js';
 import { diffMetricRows, truthSql, type MetricRow } from '../../src/project/metrics/truth-sql.js';
 import { ccompatUrl } from '../../src/stack/components/registry.js';
-import type { Scenario } from '../../tests/e2e/support/scenario.js';
+import type { Scenario } from '../../src/stack/scenario.js';
 import { dropDatabase } from './ride-cdc-drain.js';
 import { peerResult, type PeerResult } from './peer-result.js';
 import { sampleProcesses } from './proc-stats.js';

@@ -1,7 +1,7 @@
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Scenario } from '../../tests/e2e/support/scenario.js';
+import { Scenario } from '../../src/stack/scenario.js';
 import { benchLatency, produceBacklog, type LatencyResult } from '../stack-bench.js';
 import { baselineCheckout } from './baseline.js';
 import { kafkaCeiling, sinkCeilings } from './ceilings.js';

@@ -9,7 +9,7 @@ import { paths } from '../../src/stack/config.js';
 import { javaBin, kafkaClasspath, writeLog4j } from '../../src/stack/components/kafka.js';
 import { registryUrl } from '../../src/stack/components/registry.js';
 import { ensureBundle } from '../../src/stack/maven.js';
-import { freePort, type Scenario } from '../../tests/e2e/support/scenario.js';
+import { freePort, type Scenario } from '../../src/stack/scenario.js';
 import { dropDatabase } from './ride-cdc-drain.js';
 import { peerResult, type PeerResult } from './peer-result.js';
 import { sampleProcesses } from './proc-stats.js';

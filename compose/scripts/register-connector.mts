@@ -1,74 +1,21 @@
 /**
  * compose one-shot: registers connectors/ride-hailing-postgres.json with Kafka Connect.
  *
- * The file may be either `{ "name": ..., "config": {...} }` (the POST /connectors shape) or a flat
- * config object (then the file name is the connector name). String values may hold `${NAME}` or
- * `${NAME:-default}` placeholders, filled from this process's environment; an unresolved one fails
- * the job before anything is sent. `${env:NAME}` (Kafka Connect's EnvVarConfigProvider syntax) is
- * filled too when NAME is set here, as the native stack's registration does, and otherwise left
- * for Connect to resolve from its own environment. Other providers (`${file:...}`) are untouched.
+ * Placeholders are filled from this process's environment by src/stack/connector-file.ts (the
+ * same code as the native stack's registration); an unresolved one fails the job before anything
+ * is sent.
  *
  * PUT /connectors/<name>/config creates or updates, so re-running is safe. The job then waits,
  * bounded by CONNECTOR_WAIT_SECONDS, for the connector and every task to be RUNNING.
  * Runs with `node --import tsx` inside the ride-cdc image; only Node built-ins are used.
  */
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
+// The one placeholder filler (the native stack uses it too). In compose this file is mounted at
+// /app/compose/scripts inside the ride-cdc image, so the path resolves to the image's /app/src.
+import { fillPlaceholders, toConnectorRequest } from '../../src/stack/connector-file.js';
 
-const PLACEHOLDER = /\$\{(env:)?([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g;
-
-export interface ConnectorRequest {
-  name: string;
-  config: Record<string, unknown>;
-}
-
-/** Fills placeholders in every string value; returns the names that had no value and no default. */
-export function fillPlaceholders<T>(
-  value: T,
-  env: Record<string, string | undefined>,
-): { value: T; missing: string[] } {
-  const missing = new Set<string>();
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') {
-      return v.replace(
-        PLACEHOLDER,
-        (whole, provider: string | undefined, name: string, fallback: string | undefined) => {
-          const got = env[name];
-          if (got !== undefined && got !== '') return got;
-          if (fallback !== undefined) return fallback;
-          if (!provider) missing.add(name);
-          return whole;
-        },
-      );
-    }
-    if (Array.isArray(v)) return v.map(walk);
-    if (v !== null && typeof v === 'object')
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
-    return v;
-  };
-  return { value: walk(value) as T, missing: [...missing].sort() };
-}
-
-/** Accepts both connector file shapes and returns the name and the config to PUT. */
-export function toConnectorRequest(parsed: unknown, fileName: string): ConnectorRequest {
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new Error(`${fileName}: expected a JSON object`);
-  }
-  const obj = parsed as Record<string, unknown>;
-  if (obj.config !== null && typeof obj.config === 'object' && !Array.isArray(obj.config)) {
-    const config = obj.config as Record<string, unknown>;
-    const name =
-      typeof obj.name === 'string'
-        ? obj.name
-        : typeof config.name === 'string'
-          ? config.name
-          : basename(fileName, '.json');
-    return { name, config: { ...config, name } };
-  }
-  const name = typeof obj.name === 'string' ? obj.name : basename(fileName, '.json');
-  return { name, config: { ...obj, name } };
-}
+export { fillPlaceholders, toConnectorRequest };
 
 interface ConnectorStatus {
   connector?: { state?: string; trace?: string };

@@ -14,6 +14,13 @@ const modules = [
   './commands/es.js',
   './commands/demo.js',
   './commands/offsets.js',
+  './commands/verify.js',
+  './commands/cohorts.js',
+  './commands/mart.js',
+  './commands/preflight.js',
+  './commands/health.js',
+  './commands/sla.js',
+  './commands/dlq.js',
 ];
 
 const program = new Command('ride-cdc')

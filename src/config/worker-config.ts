@@ -1,16 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { CAPTURED_TABLES as SOURCE_TABLES, type CapturedTable as SourceTable } from './captured-tables.js';
+import { readPgSettings, REPORTING_PG_DEFAULTS, REPORTING_PG_PREFIX, type PgSettings } from '../db/pg.js';
 import { EnvReader } from './env.js';
 
-export const SOURCE_TABLES = [
-  'zones',
-  'passengers',
-  'drivers',
-  'driver_locations',
-  'bookings',
-  'payments',
-  'ratings',
-] as const;
-export type SourceTable = (typeof SOURCE_TABLES)[number];
+export { SOURCE_TABLES, type SourceTable };
 
 export type OffsetReset = 'earliest' | 'latest';
 
@@ -30,7 +23,15 @@ export interface WorkerConfig {
     partitionsConsumedConcurrently: number;
     sessionTimeoutMs: number;
   };
-  registry: { url: string; username?: string; password?: string; unknownSchemaRetries: number };
+  registry: {
+    url: string;
+    username?: string;
+    password?: string;
+    /** An unknown schema id is dead-lettered only after this many definitive "unknown" answers… */
+    unknownSchemaRetries: number;
+    /** …spread over at least this long (see UnknownSchemaWait in src/decode/schema-source.ts). */
+    unknownSchemaWaitMs: number;
+  };
   elasticsearch: {
     node: string;
     username?: string;
@@ -43,14 +44,7 @@ export interface WorkerConfig {
     bulkMaxBytes: number;
     requestTimeoutMs: number;
   };
-  reporting: {
-    host: string;
-    port: number;
-    database: string;
-    user: string;
-    password: string;
-    poolSize: number;
-  };
+  reporting: PgSettings & { poolSize: number };
   pipeline: {
     /** Max batches processed at once across partitions (p-queue concurrency). */
     maxInFlightBatches: number;
@@ -59,6 +53,19 @@ export interface WorkerConfig {
     shutdownTimeoutMs: number;
     /** /readyz fails when there is a backlog but no batch committed for this long. */
     stuckAfterMs: number;
+  };
+  /**
+   * The capture watcher (src/source/capture-watch.ts): off when CONNECT_URL is unset, because a
+   * worker must not restart a connector it was not told about.
+   */
+  capture?: {
+    connectUrl: string;
+    connector: string;
+    /** Debezium's heartbeat topic: `<topic.heartbeat.prefix>.<topic.prefix>`. */
+    heartbeatTopic: string;
+    intervalMs: number;
+    restartInitialMs: number;
+    restartMaxMs: number;
   };
   metricsPort: number;
   logLevel: string;
@@ -126,12 +133,23 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   for (const b of brokers)
     if (!/^[^:\s]+:\d{1,5}$/.test(b)) r.fail(`KAFKA_BROKERS item ${JSON.stringify(b)}: expected host:port`);
 
+  const topicPrefix = r.str('KAFKA_TOPIC_PREFIX', 'ride');
+  const connectUrl = r.optional('CONNECT_URL');
+  const capture: WorkerConfig['capture'] = {
+    connectUrl: connectUrl ? r.url('CONNECT_URL', connectUrl).replace(/\/+$/, '') : '',
+    connector: r.str('CONNECTOR_NAME', 'ride-hailing-postgres'),
+    heartbeatTopic: r.str('DEBEZIUM_HEARTBEAT_TOPIC', `__debezium-heartbeat.${topicPrefix}`),
+    intervalMs: r.int('CAPTURE_WATCH_INTERVAL_MS', 10_000, 500, 600_000),
+    restartInitialMs: r.int('CONNECTOR_RESTART_INITIAL_MS', 10_000, 100, 3_600_000),
+    restartMaxMs: r.int('CONNECTOR_RESTART_MAX_MS', 300_000, 100, 3_600_000),
+  };
+
   const config: WorkerConfig = {
     kafka: {
       brokers,
       clientId: r.str('KAFKA_CLIENT_ID', 'ride-cdc'),
       groupId: r.str('KAFKA_GROUP_ID', 'ride-cdc-worker'),
-      topicPrefix: r.str('KAFKA_TOPIC_PREFIX', 'ride'),
+      topicPrefix,
       tables,
       offsetReset,
       ssl: r.bool('KAFKA_SSL', false),
@@ -145,6 +163,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       username: r.optional('SCHEMA_REGISTRY_USERNAME'),
       password: r.optional('SCHEMA_REGISTRY_PASSWORD'),
       unknownSchemaRetries: r.int('SCHEMA_UNKNOWN_RETRIES', 5, 0, 100),
+      unknownSchemaWaitMs: r.int('SCHEMA_UNKNOWN_WAIT_MS', 60_000, 0, 3_600_000),
     },
     elasticsearch: {
       node: r.url('ES_NODE', 'http://localhost:9200'),
@@ -158,11 +177,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       requestTimeoutMs: r.int('ES_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
     },
     reporting: {
-      host: r.str('REPORTING_PGHOST', 'localhost'),
-      port: r.int('REPORTING_PGPORT', 5433, 1, 65535),
-      database: r.str('REPORTING_PGDB', 'reporting_db'),
-      user: r.str('REPORTING_PGUSER', 'user'),
-      password: r.str('REPORTING_PGPASSWORD', 'password'),
+      ...readPgSettings(r, REPORTING_PG_PREFIX, REPORTING_PG_DEFAULTS),
       poolSize: r.int('REPORTING_PG_POOL_SIZE', 8, 1, 100),
     },
     pipeline: {
@@ -172,6 +187,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 30_000, 1000, 600_000),
       stuckAfterMs: r.int('READY_STUCK_AFTER_MS', 120_000, 1000, 3_600_000),
     },
+    capture: connectUrl ? capture : undefined,
     metricsPort: r.int('METRICS_PORT', 9464, 0, 65535),
     logLevel: r.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, 'info'),
   };

@@ -39,15 +39,20 @@ export function pgSettingsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): PgSettings {
   const r = new EnvReader(env);
-  const settings: PgSettings = {
+  const settings = readPgSettings(r, prefix, defaults);
+  r.done();
+  return settings;
+}
+
+/** The same, on a reader that collects the problems of a larger configuration (the worker's). */
+export function readPgSettings(r: EnvReader, prefix: string, defaults: PgDefaults): PgSettings {
+  return {
     host: r.str(`${prefix}PGHOST`, defaults.host ?? 'localhost'),
     port: r.int(`${prefix}PGPORT`, defaults.port ?? 5432, 1, 65535),
     database: r.str(`${prefix}PGDB`, defaults.database),
     user: r.str(`${prefix}PGUSER`, defaults.user ?? 'user'),
     password: r.str(`${prefix}PGPASSWORD`, defaults.password ?? 'password'),
   };
-  r.done();
-  return settings;
 }
 
 export function sourcePgSettings(env: NodeJS.ProcessEnv = process.env): PgSettings {

@@ -4,7 +4,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withRetry } from '../shared/retry.js';
+import { retry } from '../shared/retry.js';
 import { runMigrations, type MigrateResult, type MigrationLogger } from './migrations.js';
 import {
   describePg,
@@ -48,7 +48,7 @@ export async function migrateTarget(
   const settings = opts.settings ?? settingsFor(target);
   const dir = opts.dir ?? migrationDir(target);
   const deadline = Date.now() + (opts.waitMs ?? 0);
-  return withRetry(
+  return retry(
     async () => {
       if (opts.createDatabase ?? true) {
         if (await ensureDatabase(settings))

@@ -5,6 +5,19 @@ import { unframe } from './wire-format.js';
 import { PoisonMessageError, RideCdcError } from '../shared/errors.js';
 import { tableOfTopic } from '../config/worker-config.js';
 
+/** Topic → captured table name, or null when the topic is not a table's change topic. */
+export type TableOfTopic = (topic: string) => string | null;
+
+/**
+ * Any Debezium table topic, whatever its prefix or schema: `<prefix>.<schema>.<table>` → table.
+ * For tools (`ride-cdc tail`) that read topics the worker does not consume.
+ */
+export const anyDebeziumTable: TableOfTopic = (topic) => {
+  if (topic.startsWith('__debezium-heartbeat')) return null;
+  const parts = topic.split('.');
+  return parts.length >= 3 ? (parts.at(-1) as string) : null;
+};
+
 export interface RawMessage extends MessageMeta {
   key: Buffer | null;
   value: Buffer | null;
@@ -12,25 +25,28 @@ export interface RawMessage extends MessageMeta {
 
 /**
  * Kafka message → DecodedMessage. Only I/O is the schema lookup (cached by id). Errors:
- * PoisonMessageError (dead-letter it), UnknownSchemaError (retry, then dead-letter),
- * TransientError (registry down: back off and pause).
+ * PoisonMessageError (dead-letter it; UnknownSchemaError is one, after the bounded wait),
+ * TransientError (registry down or id not known yet: back off and pause), SystemicError (registry
+ * refuses our credentials or is misconfigured: pause, never dead-letter).
  */
 export class Decoder {
+  private readonly tableOf: TableOfTopic;
+
+  /** `tables`: the worker's topic prefix (only `<prefix>.public.<table>`), or any resolver. */
   constructor(
     private readonly schemas: SchemaSource,
-    private readonly topicPrefix: string,
-  ) {}
+    tables: string | TableOfTopic,
+  ) {
+    this.tableOf = typeof tables === 'string' ? (t) => tableOfTopic(tables, t) : tables;
+  }
 
   async decode(msg: RawMessage): Promise<DecodedMessage> {
-    const table = tableOfTopic(this.topicPrefix, msg.topic);
+    const table = this.tableOf(msg.topic);
     const key = msg.key ? await this.decodeRecord(msg.key, 'key') : null;
     if (table === null) {
       if (msg.topic.startsWith('__debezium-heartbeat'))
         return fromHeartbeat(msg.value ? await this.decodeRecord(msg.value, 'value') : null);
-      throw new PoisonMessageError(
-        'unexpected-topic',
-        `topic ${msg.topic} is not a captured table of prefix ${this.topicPrefix}`,
-      );
+      throw new PoisonMessageError('unexpected-topic', `topic ${msg.topic} is not a captured table topic`);
     }
     if (msg.value === null) return { kind: 'tombstone', key };
     const value = await this.decodeRecord(msg.value, 'value');

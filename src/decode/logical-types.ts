@@ -7,7 +7,14 @@ import { formatScaled } from '../shared/decimal.js';
  * `connect.name` attributes that identify logical types) next to the value.
  */
 
-export const TOAST_PLACEHOLDER = '__debezium_unavailable_value';
+/**
+ * What Debezium sends for a TOASTed column an update did not change. Configured in the connector
+ * (`unavailable.value.placeholder`, tests/unit/decoder-exact.test.ts checks both agree) instead of
+ * Debezium's default "__debezium_unavailable_value", so that real text equal to the default is
+ * just text. Only values equal to this placeholder become UNCHANGED.
+ */
+export const TOAST_PLACEHOLDER = '__ride_cdc_toast_unavailable_5b9f0c2e__';
+const LEGACY_TOAST_PLACEHOLDER = '__debezium_unavailable_value';
 const TOAST_BYTES = Buffer.from(TOAST_PLACEHOLDER, 'utf8');
 const TOAST_BASE64 = TOAST_BYTES.toString('base64');
 
@@ -154,72 +161,7 @@ function compile(schema: Schema, names: Names, memo: Map<Schema, Normaliser>): N
   return f;
 }
 
-function compileInner(schema: Schema, names: Names, memo: Map<Schema, Normaliser>): Normaliser {
-  if (Array.isArray(schema)) {
-    const nonNull = schema.filter((b) => b !== 'null');
-    if (nonNull.length === 1) return compile(nonNull[0]!, names, memo);
-    return (value) => normaliseUnion(schema, value, names);
-  }
-  if (typeof schema === 'string') {
-    const named = PRIMITIVES.has(schema) ? undefined : names.get(schema);
-    return named === undefined ? primitive : compile(named, names, memo);
-  }
-  const connectName = (schema['connect.name'] as string | undefined) ?? '';
-  switch (connectName) {
-    case 'org.apache.kafka.connect.data.Decimal': {
-      const scale = scaleOf(schema);
-      return (value) => decimalFromBytes(value as Uint8Array, scale);
-    }
-    case 'io.debezium.time.MicroTimestamp':
-      return (value) => isoFromMicros(typeof value === 'number' ? value : toBigInt(value));
-    case 'io.debezium.time.ZonedTimestamp':
-      return (value) => normaliseZonedTimestamp(String(value));
-    case 'io.debezium.time.ZonedTime':
-    case 'io.debezium.time.Interval':
-    case 'io.debezium.data.Uuid':
-    case 'io.debezium.data.Enum':
-    case 'io.debezium.data.EnumSet':
-    case 'io.debezium.data.Xml':
-    case 'io.debezium.data.Ltree':
-      return (value) => String(value);
-    case '':
-      break;
-    default:
-      // The rarer logical types: the interpreter's own case, with the same checks.
-      if (LOGICAL.has(connectName)) return (value) => normalise(schema, value, names);
-  }
-  const type = schema.type;
-  if (type === 'record') {
-    const fields = ((schema.fields as { name: string; type: Schema }[]) ?? []).map(
-      (f) => [f.name, compile(f.type, names, memo)] as const,
-    );
-    return (value) => {
-      const out: Record<string, Value> = {};
-      const rec = value as Record<string, unknown>;
-      for (const [name, norm] of fields) out[name] = norm(rec[name]);
-      return out;
-    };
-  }
-  if (type === 'array') {
-    const item = compile(schema.items as Schema, names, memo);
-    return (value) => (value as unknown[]).map((v) => item(v));
-  }
-  if (type === 'map') {
-    const val = compile(schema.values as Schema, names, memo);
-    return (value) => {
-      const out: Record<string, Value> = {};
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = val(v);
-      return out;
-    };
-  }
-  if (type === 'enum') return (value) => String(value);
-  if (typeof type === 'object') return compile(type, names, memo);
-  if (typeof type === 'string' && !PRIMITIVES.has(type) && names.has(type))
-    return compile(names.get(type)!, names, memo);
-  return primitive;
-}
-
-/** connect.name values `normalise` gives a meaning to (the compiled path handles the common ones itself). */
+/** The connect.name values `normalise` handles itself (every `case` of its switch). */
 const LOGICAL = new Set([
   'org.apache.kafka.connect.data.Decimal',
   'io.debezium.data.VariableScaleDecimal',
@@ -248,6 +190,51 @@ const LOGICAL = new Set([
   'io.debezium.data.geometry.Geography',
 ]);
 
+function compileInner(schema: Schema, names: Names, memo: Map<Schema, Normaliser>): Normaliser {
+  if (Array.isArray(schema)) {
+    const nonNull = schema.filter((b) => b !== 'null');
+    if (nonNull.length === 1) return compile(nonNull[0]!, names, memo);
+    return (value) => normaliseUnion(schema, value, names);
+  }
+  if (typeof schema === 'string') {
+    const named = PRIMITIVES.has(schema) ? undefined : names.get(schema);
+    if (named !== undefined) return compile(named, names, memo);
+    return schema === 'long' ? longString : primitive;
+  }
+  // Logical types: the interpreter's own case for them, with the same checks and errors.
+  if (LOGICAL.has((schema['connect.name'] as string | undefined) ?? ''))
+    return (value) => normalise(schema, value, names);
+  const type = schema.type;
+  if (type === 'record') {
+    const fields = ((schema.fields as { name: string; type: Schema }[]) ?? []).map(
+      (f) => [f.name, compile(f.type, names, memo)] as const,
+    );
+    return (value) => {
+      const out: Record<string, Value> = {};
+      const rec = value as Record<string, unknown>;
+      for (const [name, norm] of fields) out[name] = norm(rec[name]);
+      return out;
+    };
+  }
+  if (type === 'array') {
+    const item = compile(schema.items as Schema, names, memo);
+    return (value) => (value as unknown[]).map((v) => item(v));
+  }
+  if (type === 'map') {
+    const val = compile(schema.values as Schema, names, memo);
+    return (value) => {
+      const out: Record<string, Value> = {};
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = val(v);
+      return out;
+    };
+  }
+  if (type === 'enum') return (value) => String(value);
+  if (typeof type === 'object') return compile(type, names, memo);
+  if (typeof type === 'string' && !PRIMITIVES.has(type) && names.has(type))
+    return compile(names.get(type)!, names, memo);
+  return type === 'long' ? longString : primitive;
+}
+
 /**
  * Normalise one value against its writer schema. Throws on a value that contradicts its schema's
  * logical type (the caller turns that into a poison-message error).
@@ -258,7 +245,8 @@ export function normalise(schema: Schema, value: unknown, names: Names = NO_NAME
   if (Array.isArray(schema)) return normaliseUnion(schema, value, names);
   if (typeof schema === 'string') {
     const named = PRIMITIVES.has(schema) ? undefined : names.get(schema);
-    return named === undefined ? primitive(value) : normalise(named, value, names);
+    if (named !== undefined) return normalise(named, value, names);
+    return schema === 'long' ? longString(value) : primitive(value);
   }
 
   const connectName = (schema['connect.name'] as string | undefined) ?? '';
@@ -287,7 +275,7 @@ export function normalise(schema: Schema, value: unknown, names: Names = NO_NAME
     case 'io.debezium.time.NanoTimestamp':
       return isoFromMicros(toBigInt(value) / 1000n);
     case 'io.debezium.time.ZonedTimestamp':
-      return normaliseZonedTimestamp(String(value));
+      return infinity(value) ?? normaliseZonedTimestamp(String(value));
     case 'io.debezium.time.ZonedTime':
     case 'io.debezium.time.Interval':
     case 'io.debezium.data.Uuid':
@@ -299,7 +287,12 @@ export function normalise(schema: Schema, value: unknown, names: Names = NO_NAME
     case 'io.debezium.time.MicroDuration':
       return Number(value);
     case 'io.debezium.data.Json':
-      return JSON.parse(String(value)) as Value;
+      // Messages produced before the connector set its own placeholder carry Debezium's default;
+      // in a JSON column it is unambiguous (not valid JSON, so never real data).
+      if (value === LEGACY_TOAST_PLACEHOLDER) return UNCHANGED;
+      // The exact JSON text: JSON.parse would round 12345678901234567890 to a double. Checked to be
+      // JSON so a broken value is still caught here, at decode time.
+      return jsonText(String(value));
     case 'io.debezium.data.geometry.Point': {
       const p = value as { x: number; y: number };
       return { lon: p.x, lat: p.y };
@@ -332,7 +325,29 @@ export function normalise(schema: Schema, value: unknown, names: Names = NO_NAME
   if (typeof type === 'object') return normalise(type, value, names); // {type: {...}} nesting
   if (typeof type === 'string' && !PRIMITIVES.has(type) && names.has(type))
     return normalise(names.get(type)!, value, names);
-  return primitive(value);
+  return type === 'long' ? longString(value) : primitive(value);
+}
+
+/**
+ * int64 columns (bigint, bigserial) are always decimal strings: a JS number is exact only below
+ * 2^53, and one field must have one type whatever its magnitude. Projections read them with
+ * num()/str() (src/project/row.ts), which accept strings.
+ */
+function longString(value: unknown): string {
+  if (typeof value === 'bigint' || typeof value === 'number') return BigInt(value).toString();
+  throw new TypeError(`expected an int64, got ${typeof value}`);
+}
+
+function jsonText(text: string): string {
+  JSON.parse(text);
+  return text;
+}
+
+/** PostgreSQL's infinite timestamps and dates keep PostgreSQL's spelling (the mart's columns take it as is). */
+export const INFINITY = 'infinity';
+export const NEG_INFINITY = '-infinity';
+function infinity(value: unknown): string | null {
+  return value === INFINITY || value === NEG_INFINITY ? value : null;
 }
 
 function normaliseUnion(branches: Schema[], value: unknown, names: Names): Value {

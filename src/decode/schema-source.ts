@@ -1,13 +1,21 @@
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import avsc from 'avsc';
 import { avroOptions } from './avro-long.js';
 import { compileNormaliser, type AvroSchema } from './logical-types.js';
 import type { Value } from './change-event.js';
-import { PoisonMessageError, RideCdcError, TransientError } from '../shared/errors.js';
+import {
+  PoisonMessageError,
+  RideCdcError,
+  SystemicError,
+  TransientError,
+  errorMessage,
+} from '../shared/errors.js';
 
 /** Resolves a schema id to its avsc reader and raw JSON. Implementations cache by id forever (ids are immutable). */
 export interface SchemaSource {
-  /** Blocks on a registry request for an unseen id. Throws UnknownSchemaError or TransientError. */
+  /**
+   * Blocks on a registry request for an unseen id. Throws UnknownSchemaError (dead-letter it),
+   * TransientError (incl. SchemaNotYetKnownError: back off) or SystemicError (auth/config: pause).
+   */
   resolve(id: number): Promise<ResolvedSchema>;
 }
 
@@ -20,75 +28,170 @@ export interface ResolvedSchema {
   normalise(value: unknown): Value;
 }
 
-/** The registry has no schema with this id (yet: it may lag the producer). Retried a few times, then dead-lettered. */
-export class UnknownSchemaError extends RideCdcError {
+/**
+ * The registry answered definitively, for longer than the configured wait, that it has no schema
+ * with this id: the message cannot ever be decoded here, so it is dead-lettered (reason
+ * "unknown-schema"; `ride-cdc dlq replay` re-drives it once the schema exists).
+ */
+export class UnknownSchemaError extends PoisonMessageError {
   constructor(
     readonly schemaId: number,
     cause?: unknown,
   ) {
-    super(`schema id ${schemaId} is not known to the registry`, { retriable: true, cause });
+    super('unknown-schema', `schema id ${schemaId} is not known to the registry`, cause);
   }
 }
-
-function statusOf(err: unknown): number | undefined {
-  const e = err as { status?: number; response?: { status?: () => number } } | undefined;
-  if (typeof e?.status === 'number') return e.status;
-  const s = e?.response?.status;
-  return typeof s === 'function' ? s.call(e?.response) : undefined;
-}
-
-export function classifyRegistryError(id: number, err: unknown): Error {
-  const status = statusOf(err);
-  const msg = err instanceof Error ? err.message : String(err);
-  if (status === 404 || /40403/.test(msg)) return new UnknownSchemaError(id, err);
-  if (status === undefined) {
-    const code = (err as { code?: string }).code ?? '';
-    const network =
-      /^E(CONN|TIMEDOUT|NOTFOUND|AI_AGAIN|PIPE|HOSTUNREACH|NETUNREACH)/.test(code) ||
-      /ECONN|socket|timed? ?out|network|fetch failed/i.test(msg);
-    // Anything else without an HTTP status failed while compiling the schema: retrying cannot help.
-    if (!network)
-      return new PoisonMessageError('schema-unusable', `schema id ${id} cannot be used: ${msg}`, err);
-  } else if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
-    return new PoisonMessageError(
-      'registry-rejected',
-      `registry answered ${status} for schema id ${id}: ${msg}`,
-      err,
-    );
-  }
-  return new TransientError(`schema registry unavailable while resolving id ${id}: ${msg}`, err);
-}
-
-type Api = {
-  Schema: { find(a: { id: number }): Promise<{ data(): unknown }> };
-};
 
 /**
- * Schemas from a Confluent-compatible registry, through the HTTP client of
- * @kafkajs/confluent-schema-registry (auth, agent and retry settings apply), cached by id.
+ * The registry says it does not know this id, but the wait is not over: a registry may lag the
+ * producer (kafkasql storage replays its journal; a restored registry catches up). Retried with
+ * backoff like an outage: the partition pauses and /readyz fails meanwhile.
+ */
+export class SchemaNotYetKnownError extends TransientError {
+  constructor(
+    readonly schemaId: number,
+    waitedMs: number,
+    answers: number,
+  ) {
+    super(
+      `schema id ${schemaId} is not known to the registry yet (${answers} answer(s) in ${Math.round(waitedMs / 1000)} s); waiting before dead-lettering`,
+    );
+  }
+}
+
+/** An HTTP answer from the registry that is not a success, with the Confluent error code if any. */
+export class RegistryHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly path: string,
+    readonly body: string,
+  ) {
+    super(`GET ${path}: ${status} ${body.slice(0, 300)}`);
+  }
+
+  /** Confluent's error_code (40403 = schema not found); absent when the answer is not the registry's. */
+  get errorCode(): number | undefined {
+    try {
+      const code = (JSON.parse(this.body) as { error_code?: unknown }).error_code;
+      return typeof code === 'number' ? code : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** What one failed registry lookup means. */
+export type RegistryVerdict = { kind: 'unknown-id' } | { kind: 'error'; error: Error };
+
+/**
+ * Classifies a failed lookup of schema id `id`:
+ *  - 404 carrying the registry's own error code → the id is unknown (bounded wait, then dead letter);
+ *  - 404 without one → the URL is not a registry API (wrong SCHEMA_REGISTRY_URL path): systemic;
+ *  - 401/403 and every other 4xx → auth or configuration: SystemicError (pause, never dead-letter:
+ *    a wrong password must not empty the mart into the dead-letter topic);
+ *  - 408, 429, 5xx, network → TransientError.
+ */
+export function classifyRegistryError(id: number, err: unknown): RegistryVerdict {
+  const error = (e: Error): RegistryVerdict => ({ kind: 'error', error: e });
+  if (err instanceof RideCdcError) return error(err);
+  if (!(err instanceof RegistryHttpError))
+    return error(
+      new TransientError(`schema registry unavailable while resolving id ${id}: ${errorMessage(err)}`, err),
+    );
+  const { status } = err;
+  if (status === 404) {
+    const code = err.errorCode;
+    if (code !== undefined && code >= 40400 && code < 40500) return { kind: 'unknown-id' };
+    return error(
+      new SystemicError(
+        'registry-misconfigured',
+        `registry URL answered 404 without a registry error for ${err.path}: is SCHEMA_REGISTRY_URL the Confluent-compatible API (…/apis/ccompat/v7)?`,
+        err,
+      ),
+    );
+  }
+  if (status === 401 || status === 403)
+    return error(
+      new SystemicError(
+        'registry-auth',
+        `registry refused the credentials (${status}) while resolving schema id ${id}: check SCHEMA_REGISTRY_USERNAME/PASSWORD`,
+        err,
+      ),
+    );
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429)
+    return error(
+      new SystemicError(
+        'registry-rejected',
+        `registry answered ${status} for schema id ${id}: ${err.message}`,
+        err,
+      ),
+    );
+  return error(new TransientError(`schema registry unavailable (${status}) while resolving id ${id}`, err));
+}
+
+/**
+ * The bounded wait for an unknown id: it is dead-lettered only once the registry has answered
+ * "unknown" at least `answers` times AND for at least `waitMs` since the first such answer. Only
+ * definitive answers count; an outage in between neither counts nor resets the clock. Pure (clock
+ * passed in).
+ */
+export class UnknownSchemaWait {
+  private readonly seen = new Map<number, { firstMs: number; answers: number }>();
+
+  constructor(
+    private readonly answers: number,
+    private readonly waitMs: number,
+  ) {}
+
+  /** Records one definitive "unknown" answer; returns the error to throw. */
+  unknown(id: number, nowMs: number): SchemaNotYetKnownError | UnknownSchemaError {
+    const s = this.seen.get(id) ?? { firstMs: nowMs, answers: 0 };
+    s.answers++;
+    this.seen.set(id, s);
+    const waited = nowMs - s.firstMs;
+    if (s.answers > this.answers && waited >= this.waitMs) return new UnknownSchemaError(id);
+    return new SchemaNotYetKnownError(id, waited, s.answers);
+  }
+
+  /** The id resolved after all: forget its history. */
+  known(id: number): void {
+    this.seen.delete(id);
+  }
+}
+
+/**
+ * Schemas from a Confluent-compatible registry (GET /schemas/ids/{id}, basic auth), cached by id.
  *
- * The avsc type is compiled here from the raw JSON rather than by the client's decode(): the raw
- * JSON is needed anyway for Debezium's connect.name annotations (avsc drops them), and Apicurio
- * 3.0.9 answers 400 ("Failed to discover artifact type from content") to GET /schemas/ids/{id} for
- * some schemas (seen on the bookings envelope) while the same schema is served by the standard
- * /schemas/ids/{id}/versions + /subjects/{s}/versions/{v}/schema endpoints, which we fall back to.
+ * The avsc type is compiled here from the raw JSON: the raw JSON is needed anyway for Debezium's
+ * connect.name annotations (avsc drops them). Apicurio 3.0.9 answers 400 ("Failed to discover
+ * artifact type from content") to GET /schemas/ids/{id} for some schemas (seen on the bookings
+ * envelope) while the same schema is served by the standard /schemas/ids/{id}/versions +
+ * /subjects/{s}/versions/{v}/schema endpoints, which we fall back to. Requests are made with
+ * fetch rather than @kafkajs/confluent-schema-registry because classification needs the
+ * registry's error_code, which that client's errors drop.
  */
 export class RegistrySchemaSource implements SchemaSource {
-  private readonly registry: SchemaRegistry;
   private readonly cache = new Map<number, Promise<ResolvedSchema>>();
   private readonly url: string;
   private readonly auth?: string;
+  private readonly wait: UnknownSchemaWait;
 
-  constructor(opts: { url: string; username?: string; password?: string }) {
+  constructor(
+    opts: {
+      url: string;
+      username?: string;
+      password?: string;
+      /** Definitive "unknown id" answers before dead-lettering (SCHEMA_UNKNOWN_RETRIES). */
+      unknownSchemaRetries?: number;
+      /** And at least this long since the first one (SCHEMA_UNKNOWN_WAIT_MS). */
+      unknownSchemaWaitMs?: number;
+    },
+    private readonly now: () => number = Date.now,
+  ) {
     this.url = opts.url.replace(/\/+$/, '');
     if (opts.username)
       this.auth = `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64')}`;
-    this.registry = new SchemaRegistry({
-      host: opts.url,
-      auth: opts.username ? { username: opts.username, password: opts.password ?? '' } : undefined,
-      // Our own retry (with pause/backoff) owns transient failures; keep the client's short.
-      retry: { retries: 1, initialRetryTimeInSecs: 0.1, maxRetryTimeInSecs: 1 },
-    });
+    this.wait = new UnknownSchemaWait(opts.unknownSchemaRetries ?? 5, opts.unknownSchemaWaitMs ?? 60_000);
   }
 
   resolve(id: number): Promise<ResolvedSchema> {
@@ -103,18 +206,8 @@ export class RegistrySchemaSource implements SchemaSource {
   }
 
   private async fetch(id: number): Promise<ResolvedSchema> {
-    let body: { schema: string; schemaType?: string };
-    try {
-      body = await this.byId(id);
-    } catch (err) {
-      const status = statusOf(err);
-      if (status !== 400 && status !== 422) throw classifyRegistryError(id, err);
-      try {
-        body = await this.byVersions(id);
-      } catch (err2) {
-        throw err2 instanceof RideCdcError ? err2 : classifyRegistryError(id, err2);
-      }
-    }
+    const body = await this.lookup(id);
+    this.wait.known(id);
     if (body.schemaType && body.schemaType !== 'AVRO') {
       throw new PoisonMessageError(
         'unsupported-schema-type',
@@ -134,11 +227,23 @@ export class RegistrySchemaSource implements SchemaSource {
     }
   }
 
-  private async byId(id: number): Promise<{ schema: string; schemaType?: string }> {
-    // `api` is the client's own HTTP layer (private in its typings).
-    const api = (this.registry as unknown as { api: Api }).api;
-    const res = await api.Schema.find({ id });
-    return res.data() as { schema: string; schemaType?: string };
+  private async lookup(id: number): Promise<{ schema: string; schemaType?: string }> {
+    let verdict: RegistryVerdict;
+    try {
+      return (await this.get(`/schemas/ids/${id}`)) as { schema: string; schemaType?: string };
+    } catch (err) {
+      const fallback = err instanceof RegistryHttpError && (err.status === 400 || err.status === 422);
+      verdict = classifyRegistryError(id, err);
+      if (fallback) {
+        try {
+          return await this.byVersions(id);
+        } catch (err2) {
+          verdict = classifyRegistryError(id, err2);
+        }
+      }
+    }
+    if (verdict.kind === 'unknown-id') throw this.wait.unknown(id, this.now());
+    throw verdict.error;
   }
 
   private async byVersions(id: number): Promise<{ schema: string; schemaType?: string }> {
@@ -147,7 +252,7 @@ export class RegistrySchemaSource implements SchemaSource {
       version: number;
     }[];
     const first = versions[0];
-    if (!first) throw new UnknownSchemaError(id);
+    if (!first) throw new RegistryHttpError(404, `/schemas/ids/${id}/versions`, '{"error_code":40403}');
     const schema = (await this.get(
       `/subjects/${encodeURIComponent(first.subject)}/versions/${first.version}/schema`,
       true,
@@ -165,10 +270,7 @@ export class RegistrySchemaSource implements SchemaSource {
     } catch (err) {
       throw new TransientError(`schema registry unavailable: ${(err as Error).message}`, err);
     }
-    if (!res.ok)
-      throw Object.assign(new Error(`GET ${path}: ${res.status} ${await res.text()}`), {
-        status: res.status,
-      });
+    if (!res.ok) throw new RegistryHttpError(res.status, path, await res.text().catch(() => ''));
     return text ? res.text() : res.json();
   }
 }

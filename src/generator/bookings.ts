@@ -97,7 +97,7 @@ export class BookingFlow {
     b.driver = d;
     d.booking = b;
     d.status = 'busy';
-    b.legSpeedKmh = legSpeedKmh(ctx.rng, b.vehicle);
+    b.legSpeedKmh = legSpeedKmh(ctx.rng, b.vehicle, ctx.scenario.speedFactor);
     if (b.fate.kind === 'cancel' && b.fate.at === 'accepted') {
       const etaSec = (equirectKm(d.lat, d.lon, b.pickup.lat, b.pickup.lon) / b.legSpeedKmh) * 3600;
       b.cancelSim = t + Math.max(5, ctx.rng.float(0.2, 0.7) * etaSec);
@@ -132,7 +132,7 @@ export class BookingFlow {
   private start(b: BookingSim): void {
     const { ctx } = this;
     this.transition(b, 'in_progress');
-    b.legSpeedKmh = legSpeedKmh(ctx.rng, b.vehicle);
+    b.legSpeedKmh = legSpeedKmh(ctx.rng, b.vehicle, ctx.scenario.speedFactor);
     ctx.exec.submit([bookingKey(b)], () =>
       ctx.writer.auto(async (s) => {
         const ts = ctx.clock.stamp([b]);

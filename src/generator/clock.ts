@@ -5,6 +5,7 @@
  * timestamps strictly increase, so lifecycle columns are always ordered.
  */
 import type { Rng } from './rng.js';
+import type { Latency } from './scenarios.js';
 import type { Stamped } from './world.js';
 
 export interface SimClock {
@@ -15,6 +16,11 @@ export interface SimClock {
   advance(): void;
   /** A business timestamp for a write touching all `entities`, after each one's previous write. */
   stamp(entities: readonly Stamped[], preferredMs?: number): Date;
+  /**
+   * A location report's business time. Like stamp() without network latency; with it, a report
+   * can carry an older time than the driver's previous one (it was sent earlier but arrived later).
+   */
+  report(entity: Stamped): Date;
   /** Business time at sim second `s` (seed mode) or now (stream mode). */
   businessMsAt(s: number): number;
 }
@@ -32,6 +38,9 @@ abstract class BaseClock implements SimClock {
     for (const e of entities) t = Math.max(t, e.lastTs + 1);
     for (const e of entities) e.lastTs = t;
     return new Date(t);
+  }
+  report(entity: Stamped): Date {
+    return this.stamp([entity]);
   }
 }
 
@@ -55,12 +64,35 @@ export class SimulatedClock extends BaseClock {
   }
 }
 
-/** Stream mode: rows carry the wall-clock time of the write. */
+/**
+ * Stream mode: rows carry the wall-clock time of the write. With network latency (scenario
+ * `network-latency`) a share of writes carries the time the phone produced the event, up to
+ * maxMs earlier: booking steps stay ordered per booking (each one after the previous step) but
+ * land late, location reports may even be older than the driver's previous report.
+ */
 export class WallClock extends BaseClock {
+  constructor(
+    tickSeconds: number,
+    private readonly latency: Latency | null = null,
+    private readonly rng?: Rng,
+  ) {
+    super(tickSeconds);
+  }
   businessMsAt(): number {
     return Date.now();
   }
   protected nowMs(): number {
-    return Date.now();
+    return Date.now() - this.delayMs();
+  }
+  override report(entity: Stamped): Date {
+    if (!this.latency) return this.stamp([entity]);
+    const t = Date.now() - this.delayMs();
+    entity.lastTs = Math.max(entity.lastTs, t);
+    return new Date(t);
+  }
+  private delayMs(): number {
+    const l = this.latency;
+    if (!l || !this.rng || !this.rng.chance(l.share)) return 0;
+    return Math.round(this.rng.float(l.minMs, l.maxMs));
   }
 }

@@ -8,6 +8,7 @@ import type { SimClock } from './clock.js';
 import type { FateWeights } from './lifecycle.js';
 import { DEFAULT_FATE_WEIGHTS } from './lifecycle.js';
 import type { Rng } from './rng.js';
+import type { ScenarioEffects } from './scenarios.js';
 import type { KeyedExecutor } from './throttle.js';
 import type { BookingSim, DriverSim, World } from './world.js';
 import type { Writer } from './writes.js';
@@ -90,6 +91,8 @@ export interface SimContext {
   exec: KeyedExecutor;
   counters: SimCounters;
   knobs: SimKnobs;
+  /** What the run's scenarios change (NO_SCENARIO when none). */
+  scenario: ScenarioEffects;
 }
 
 export const bookingKey = (b: BookingSim): string => `b${b.seq}`;

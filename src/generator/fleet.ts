@@ -11,9 +11,9 @@ import type { Rng } from './rng.js';
 import { SQL, type Session } from './writes.js';
 import type { DriverSim } from './world.js';
 
-/** City traffic: a leg's average speed, km/h. */
-export function legSpeedKmh(rng: Rng, vehicle: VehicleType): number {
-  return vehicle === 'bike' ? rng.float(18, 32) : rng.float(14, 28);
+/** City traffic: a leg's average speed, km/h (× the scenario's speed factor: rain slows everyone). */
+export function legSpeedKmh(rng: Rng, vehicle: VehicleType, speedFactor = 1): number {
+  return (vehicle === 'bike' ? rng.float(18, 32) : rng.float(14, 28)) * speedFactor;
 }
 
 /** Advances a driver one tick toward a point; returns true on arrival. */
@@ -37,7 +37,7 @@ export function moveDriver(
 /** An idle driver cruises slowly, drifting back toward home when far from it. */
 function roam(ctx: SimContext, d: DriverSim): void {
   const elapsed = Math.min(600, Math.max(ctx.clock.tickSeconds, now(ctx) - d.lastReportSim));
-  const speed = ctx.rng.chance(0.35) ? 0 : ctx.rng.float(3, 15);
+  const speed = ctx.rng.chance(0.35) ? 0 : ctx.rng.float(3, 15) * ctx.scenario.speedFactor;
   if (speed === 0) {
     d.speedKmh = 0;
     return;
@@ -69,7 +69,7 @@ async function writeLocation(
   d: DriverSim,
   p: { lat: number; lon: number; heading: number; speed: number; zone: number },
 ): Promise<void> {
-  const ts = ctx.clock.stamp([d]);
+  const ts = ctx.clock.report(d);
   await s.write(
     'driver_locations',
     'update',
@@ -133,6 +133,20 @@ function randomWithStatus(ctx: SimContext, status: DriverStatus): DriverSim | un
     if (d.status === status) return d;
   }
   return undefined;
+}
+
+/** Logs off a share of the idle online drivers at once (rain: many stop working when it starts). */
+export function logoffShare(ctx: SimContext, share: number): number {
+  let n = 0;
+  if (share <= 0) return n;
+  for (const d of ctx.world.drivers) {
+    if (d.status === 'available' && ctx.rng.chance(share)) {
+      d.speedKmh = 0;
+      setDriverStatus(ctx, d, 'offline');
+      n++;
+    }
+  }
+  return n;
 }
 
 /** Brings drivers online at start until the target share is reached (the morning log-in). */
@@ -201,7 +215,7 @@ function submitLocationBatch(ctx: SimContext, ds: DriverSim[]): void {
     ds.map((d) => driverKey(d)),
     () =>
       ctx.writer.auto(async (s) => {
-        const ts = snaps.map((x) => ctx.clock.stamp([x.d]));
+        const ts = snaps.map((x) => ctx.clock.report(x.d));
         await s.write(
           'driver_locations',
           'update',

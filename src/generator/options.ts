@@ -7,6 +7,12 @@ import { ConfigError } from '../shared/errors.js';
 import type { PgSettings } from '../db/pg.js';
 import { DEFAULT_KNOBS, type SimKnobs } from './context.js';
 import { VOLUME_PRESETS, VOLUMES, type Volume } from './volumes.js';
+import {
+  DEFAULT_SCENARIO_SETTINGS,
+  parseScenarios,
+  type ScenarioName,
+  type ScenarioSettings,
+} from './scenarios.js';
 
 /** Seed mode's default end of history: fixed, so the same seed gives the same rows. */
 export const DEFAULT_SEED_BASE_TIME = '2025-06-01T00:00:00Z';
@@ -50,6 +56,11 @@ export interface GeneratorOptions {
   ifSeeded: 'fail' | 'skip';
   progressIntervalMs: number;
   knobs: SimKnobs;
+  /** Stream mode: scenarios in effect (docs/generator.md § Scenarios). */
+  scenarios: ScenarioName[];
+  scenarioSettings: ScenarioSettings;
+  /** Stream mode: the city's local hour (0–24) when the run starts; default the real one. */
+  cityHour: number | null;
   /** Connection; default GENERATOR_PG* from the environment. */
   pg?: PgSettings;
 }
@@ -102,6 +113,29 @@ export const generatorInputSchema = z
     ifSeeded: z.enum(['fail', 'skip']).default('fail'),
     progressIntervalMs: num(0).default(5000),
     knobs: z.record(z.string(), z.unknown()).optional(),
+    scenario: z
+      .unknown()
+      .transform((v, ctx) => {
+        const r = parseScenarios(v);
+        if (typeof r === 'string') {
+          ctx.addIssue({ code: 'custom', message: r });
+          return z.NEVER;
+        }
+        return r;
+      })
+      .optional(),
+    surgeZones: z
+      .preprocess(
+        (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()) : v),
+        z.array(int(1, 1_000_000)).min(1),
+      )
+      .optional(),
+    surgeFactor: num(1, 100).optional(),
+    cityHour: num(0, 24).optional(),
+  })
+  .refine((o) => o.mode === 'stream' || (o.scenario ?? []).length === 0, {
+    message: 'scenarios apply to stream mode (seed mode already follows the daily demand curve)',
+    path: ['scenario'],
   })
   .refine((o) => (o.stream.sleepMinMs ?? 0) <= (o.stream.sleepMaxMs ?? Infinity), {
     message: 'stream sleep min must be <= max',
@@ -148,6 +182,12 @@ export function resolveOptions(input: GeneratorInput = {}): GeneratorOptions {
     migrate: o.migrate,
     ifSeeded: o.ifSeeded,
     progressIntervalMs: o.progressIntervalMs,
+    scenarios: o.scenario ?? [],
+    scenarioSettings: {
+      surgeZones: o.surgeZones ?? DEFAULT_SCENARIO_SETTINGS.surgeZones,
+      surgeFactor: o.surgeFactor ?? DEFAULT_SCENARIO_SETTINGS.surgeFactor,
+    },
+    cityHour: o.cityHour ?? null,
     knobs: {
       ...DEFAULT_KNOBS,
       ...(input.knobs ?? {}),

@@ -105,7 +105,15 @@ export function requestRide(
   const passenger = pickPassenger(ctx);
   if (!passenger) return false;
   const t = now(ctx);
-  const pickupZone = rng.chance(0.4) ? world.zones.get(passenger.homeZoneId) : world.demandZone(rng);
+  const boost = ctx.scenario.zoneDemand;
+  // Under surge every pickup is drawn by weight × boost and the request rate is × demandBoost, so
+  // the boosted zones get × their factor and the others keep their demand.
+  const pickupZone =
+    boost.size > 0
+      ? world.pickupZone(rng, boost)
+      : rng.chance(0.4)
+        ? world.zones.get(passenger.homeZoneId)
+        : world.demandZone(rng);
   const pickup = world.randomPointIn(rng, pickupZone);
   let dropoff: Place = pickup;
   for (let i = 0; i < 8; i++) {

@@ -8,6 +8,7 @@ import { ConfigError } from '../shared/errors.js';
 import { SimulatedClock } from './clock.js';
 import { emptyCounters, type SimContext } from './context.js';
 import { Progress } from './progress.js';
+import { cityHour, HOURLY_DEMAND, NO_SCENARIO } from './scenarios.js';
 import { Rng } from './rng.js';
 import type { RunEnv, RunOutcome } from './run-env.js';
 import { Simulation } from './sim.js';
@@ -16,14 +17,8 @@ import { World, insertDrivers, insertPassengers, loadZones, makeDrivers, makePas
 import { Writer, emptyTotals } from './writes.js';
 
 const DAY_MS = 86_400_000;
-/** Ho Chi Minh City is UTC+7 all year. */
-const LOCAL_OFFSET_MS = 7 * 3_600_000;
 
-/** Relative request volume by local hour: morning and evening peaks, quiet nights. */
-export const HOURLY_DEMAND: readonly number[] = [
-  0.2, 0.1, 0.08, 0.06, 0.1, 0.3, 0.7, 1.6, 1.8, 1.2, 0.9, 1.0, 1.1, 0.9, 0.8, 0.9, 1.2, 1.8, 2.0, 1.6, 1.2,
-  1.0, 0.7, 0.4,
-];
+export { HOURLY_DEMAND } from './scenarios.js';
 
 /** `n` request times in [fromMs, toMs) following HOURLY_DEMAND (rejection sampling), ascending. */
 export function sampleRequestTimes(rng: Rng, n: number, fromMs: number, toMs: number): number[] {
@@ -31,8 +26,7 @@ export function sampleRequestTimes(rng: Rng, n: number, fromMs: number, toMs: nu
   const out: number[] = [];
   while (out.length < n) {
     const t = Math.floor(rng.float(fromMs, toMs));
-    const hour = new Date(t + LOCAL_OFFSET_MS).getUTCHours();
-    if (rng.next() * max < HOURLY_DEMAND[hour]!) out.push(t);
+    if (rng.next() * max < HOURLY_DEMAND[cityHour(t)]!) out.push(t);
   }
   return out.sort((a, b) => a - b);
 }
@@ -97,6 +91,7 @@ export async function runSeed(env: RunEnv): Promise<RunOutcome> {
     exec,
     counters,
     knobs: opts.knobs,
+    scenario: NO_SCENARIO,
   };
   const sim = new Simulation(ctx);
   // Requests stop an hour before the end so the history is (nearly) all finished by --base-time.

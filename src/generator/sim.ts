@@ -86,7 +86,7 @@ export class Simulation {
         stageSince: t,
         dueSim: t + rng.float(5, 30),
         matchDeadlineSim: t + rng.float(90, 180),
-        legSpeedKmh: legSpeedKmh(rng, r.vehicle),
+        legSpeedKmh: legSpeedKmh(rng, r.vehicle, this.ctx.scenario.speedFactor),
         tripStraightKm: 0,
         lastTs: r.lastTs,
       };

@@ -8,7 +8,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WallClock } from './clock.js';
 import { emptyCounters, type SimContext } from './context.js';
-import { loginToShare, setDriverStatus } from './fleet.js';
+import { loginToShare, logoffShare, setDriverStatus } from './fleet.js';
+import { cityHour as cityHourOf, effectsOf, scenarioFateWeights } from './scenarios.js';
 import { Progress } from './progress.js';
 import { Rng } from './rng.js';
 import type { RunEnv, RunOutcome } from './run-env.js';
@@ -35,8 +36,14 @@ export async function runStream(env: RunEnv): Promise<RunOutcome> {
   // uuids of successive runs (and of a seed run with the same --seed) from colliding.
   const rng = new Rng(`${opts.seed}/stream/${Date.now()}`);
   const writer = new Writer(pool, new RateLimiter(opts.rate), totals);
-  const clock = new WallClock(opts.stream.simSecondsPerTick);
+  const scenario = effectsOf(opts.scenarios, opts.scenarioSettings);
+  const clock = new WallClock(opts.stream.simSecondsPerTick, scenario.latency, rng.fork('latency'));
   const exec = new KeyedExecutor(opts.poolSize);
+  const knobs = {
+    ...opts.knobs,
+    onlineShare: opts.knobs.onlineShare * scenario.onlineShareFactor,
+    fateWeights: scenarioFateWeights(opts.knobs.fateWeights, scenario),
+  };
   const ctx: SimContext = {
     world,
     clock,
@@ -44,7 +51,8 @@ export async function runStream(env: RunEnv): Promise<RunOutcome> {
     writer,
     exec,
     counters,
-    knobs: opts.knobs,
+    knobs,
+    scenario,
   };
   const sim = new Simulation(ctx, opts.stream.locationBatch);
 
@@ -88,8 +96,11 @@ export async function runStream(env: RunEnv): Promise<RunOutcome> {
     }
   }
   const resumed = sim.resume(loaded);
-  const loggedIn = loginToShare(ctx, opts.knobs.onlineShare);
+  const loggedIn = loginToShare(ctx, knobs.onlineShare);
+  const loggedOff = logoffShare(ctx, scenario.initialLogoffShare);
   await exec.drain();
+  if (scenario.names.length > 0)
+    log(`[generate stream] scenarios ${scenario.names.join(', ')}; ${loggedOff} drivers logged off at start`);
   log(
     `[generate stream] ${world.drivers.length} drivers (${Math.max(0, missingDrivers)} new, ${loggedIn} logged in), ` +
       `${world.passengers.length} passengers (${Math.max(0, missingPassengers)} new), ${resumed} bookings resumed; ` +
@@ -101,10 +112,15 @@ export async function runStream(env: RunEnv): Promise<RunOutcome> {
   const rowsBefore = totals.rows;
   const deadline = opts.seconds > 0 ? loopStart + opts.seconds * 1000 : Infinity;
   const { maxInflight, newBookingProb, driverUpdates, sleepMinMs, sleepMaxMs } = opts.stream;
+  const startHour = opts.cityHour ?? cityHourOf(Date.now());
+  const zoneBoost = world.demandBoost(scenario.zoneDemand);
   let ticks = 0;
   while (!signal?.aborted && performance.now() < deadline) {
+    // Demand scales the in-flight capacity: in steady state requests per tick are proportional to it.
+    const hour = Math.floor(startHour + clock.simSeconds / 3600) % 24;
+    const capacity = Math.round(maxInflight * scenario.demandAt(hour) * zoneBoost);
     let requests = 0;
-    for (let free = maxInflight - world.active.length; free > 0; free--)
+    for (let free = capacity - world.active.length; free > 0; free--)
       if (ctx.rng.chance(newBookingProb)) requests++;
     sim.tick({ requests, driverUpdates, shifts: true });
     await exec.drain();

@@ -134,6 +134,23 @@ export class World {
   demandZone(rng: Rng): Zone {
     return rng.weighted(this.zones.zones, (z) => z.demandWeight);
   }
+
+  /** A pickup zone: demand weight × the scenario's boost of that zone (surge). */
+  pickupZone(rng: Rng, boost: ReadonlyMap<number, number>): Zone {
+    if (boost.size === 0) return this.demandZone(rng);
+    return rng.weighted(this.zones.zones, (z) => z.demandWeight * (boost.get(z.id) ?? 1));
+  }
+
+  /** Total demand relative to no boost: Σ weight × boost / Σ weight. */
+  demandBoost(boost: ReadonlyMap<number, number>): number {
+    let base = 0;
+    let boosted = 0;
+    for (const z of this.zones.zones) {
+      base += z.demandWeight;
+      boosted += z.demandWeight * (boost.get(z.id) ?? 1);
+    }
+    return base > 0 ? boosted / base : 1;
+  }
 }
 
 export function clamp(x: number, lo: number, hi: number): number {

@@ -5,18 +5,13 @@
  * the simulator's view of the database has diverged (a bug, or someone else editing the rows).
  */
 import type pg from 'pg';
+import { CAPTURED_TABLES, type CapturedTable } from '../config/captured-tables.js';
 import { RideCdcError } from '../shared/errors.js';
 import type { RateLimiter } from './throttle.js';
 
-export const WRITTEN_TABLES = [
-  'passengers',
-  'drivers',
-  'driver_locations',
-  'bookings',
-  'payments',
-  'ratings',
-] as const;
-export type WrittenTable = (typeof WRITTEN_TABLES)[number];
+/** Every captured table but zones, which the generator only seeds. */
+export type WrittenTable = Exclude<CapturedTable, 'zones'>;
+export const WRITTEN_TABLES = CAPTURED_TABLES.filter((t): t is WrittenTable => t !== 'zones');
 export type WriteOp = 'insert' | 'update' | 'delete';
 
 export interface WriteTotals {

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { latestKpisSql } from '../sink/mart/sql/metric-sql.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 
@@ -46,10 +47,8 @@ export class KpiExporter {
   }
 
   async refresh(): Promise<void> {
-    const res = await this.pool.query<{ metric_name: string; metric_value: string | null }>(
-      `SELECT metric_name, metric_value::text FROM mart.latest_metric_snapshot WHERE dimension = 'all' AND metric_name = ANY($1)`,
-      [HEADLINE_KPIS],
-    );
+    const q = latestKpisSql(HEADLINE_KPIS);
+    const res = await this.pool.query<{ metric_name: string; metric_value: string | null }>(q.text, q.values);
     const seen = new Set<string>();
     for (const r of res.rows) {
       if (r.metric_value === null) continue;

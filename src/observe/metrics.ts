@@ -106,6 +106,17 @@ export function createMetrics() {
       labelNames: ['stage'],
       registers: r,
     }),
+    systemicFailures: new Gauge({
+      name: 'ride_cdc_systemic_failures',
+      help: 'Consecutive systemic failures (auth refused, missing index, position ahead of the log, truncate) of a stage still failing; 0 once it recovered',
+      labelNames: ['stage', 'reason'],
+      registers: r,
+    }),
+    kafkaCommitFailures: new Counter({
+      name: 'ride_cdc_kafka_offset_commit_failures_total',
+      help: 'Best-effort commits of the reporting_db positions to Kafka that failed (lag tooling only; reporting_db stays the truth)',
+      registers: r,
+    }),
     ignoredOps: new Counter({
       name: 'ride_cdc_ignored_ops_total',
       help: 'Envelopes deliberately ignored (op m)',
@@ -122,6 +133,56 @@ export function createMetrics() {
       name: 'ride_cdc_mart_rows_merged_total',
       help: 'Rows upserted into mart tables',
       labelNames: ['table'],
+      registers: r,
+    }),
+    captureFreshness: new Gauge({
+      name: 'ride_cdc_capture_freshness_seconds',
+      help: 'Age of the newest Debezium heartbeat or event seen per captured table (src/source/capture-health.ts)',
+      labelNames: ['table'],
+      registers: r,
+    }),
+    connectorTaskState: new Gauge({
+      name: 'ride_cdc_connector_task_state',
+      help: 'Kafka Connect state of the watched connector (task="connector") and its tasks: 1 for the current state',
+      labelNames: ['connector', 'task', 'state'],
+      registers: r,
+    }),
+    connectorRestarts: new Counter({
+      name: 'ride_cdc_connector_restarts_total',
+      help: 'Restarts of a FAILED connector or task requested by the capture watcher',
+      labelNames: ['connector'],
+      registers: r,
+    }),
+    // Periodic batch jobs (src/batch): the daily cohorts, the data-quality snapshot.
+    batchRuns: new Counter({
+      name: 'ride_cdc_batch_runs_total',
+      help: 'Runs of a periodic batch job, by job and result (success, failure)',
+      labelNames: ['job', 'result'],
+      registers: r,
+    }),
+    batchLastSuccess: new Gauge({
+      name: 'ride_cdc_batch_last_success_timestamp_seconds',
+      help: 'Unix time of the last successful run of a batch job',
+      labelNames: ['job'],
+      registers: r,
+    }),
+    // Data quality (src/quality), from the latest mart.data_quality snapshot.
+    dataQualityRows: new Gauge({
+      name: 'ride_cdc_data_quality_rows',
+      help: 'Rows per captured table in each store: source, mart (state rows) and es (documents)',
+      labelNames: ['table', 'store'],
+      registers: r,
+    }),
+    dataQualityMissing: new Gauge({
+      name: 'ride_cdc_data_quality_missing',
+      help: 'Source rows minus the rows/documents of a store (completeness; 0 = complete, < 0 = extra)',
+      labelNames: ['table', 'store'],
+      registers: r,
+    }),
+    dataQualityNewestAge: new Gauge({
+      name: 'ride_cdc_data_quality_newest_event_age_seconds',
+      help: 'Age of the newest business timestamp per table, in the source and in the mart',
+      labelNames: ['table', 'store'],
       registers: r,
     }),
   };

@@ -30,3 +30,10 @@ export function idOf(rowOrKey: Row | null | undefined, column: string): string |
 export function dayOf(iso: string): string {
   return `${iso.slice(0, 4)}.${iso.slice(5, 7)}.${iso.slice(8, 10)}`;
 }
+
+/** Numeric order of bigint ids (as strings): the order mart rows are locked and written in. */
+export function compareIds(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}

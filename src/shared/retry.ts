@@ -28,7 +28,7 @@ export function backoffDelay(
  * Runs `fn` until it succeeds, the error is not retriable, attempts run out or the signal aborts.
  * Blocks the caller for the whole time; the last error is rethrown.
  */
-export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+export async function retry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions = {}): Promise<T> {
   const initial = opts.initialDelayMs ?? 200;
   const max = opts.maxDelayMs ?? 30_000;
   const maxAttempts = opts.maxAttempts ?? Number.POSITIVE_INFINITY;

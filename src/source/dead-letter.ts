@@ -1,5 +1,6 @@
 import type { IHeaders, Producer } from 'kafkajs';
 import { TransientError } from '../shared/errors.js';
+import type { Sink } from '../sink/sink.js';
 
 export interface DeadLetter {
   topic: string;
@@ -26,13 +27,23 @@ export const DLQ_HEADER = {
  * for the broker's acknowledgement (acks=all) before the batch may commit: a message is never
  * both skipped and missing from the dead-letter topic.
  */
-export class DeadLetterProducer {
+export class DeadLetterProducer implements Sink<readonly DeadLetter[], void> {
+  readonly stage = 'dead-letter';
+
   constructor(
     private readonly producer: Producer,
     private readonly topic: string,
   ) {}
 
-  async send(letters: readonly DeadLetter[]): Promise<void> {
+  async start(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect();
+  }
+
+  async write(letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
     try {
       await this.producer.send({

@@ -34,19 +34,11 @@ import { connectUrl } from './components/connect.js';
 import { RawAvro, toJson } from './fixtures/raw-avro.js';
 import { type Expectation, TYPE_ZOO_DDL, seed, stream } from './fixtures/scenario.js';
 import { applySourceSchema } from './source-schema.js';
+import { CAPTURED_TABLES } from '../config/captured-tables.js';
 import { APICURIO_SERVER_VERSION, APICURIO_VERSION, DEBEZIUM_VERSION, KAFKA_VERSION } from './versions.js';
 
 const DB = 'ride_fixture_db';
-const TABLES = [
-  'zones',
-  'passengers',
-  'drivers',
-  'driver_locations',
-  'bookings',
-  'payments',
-  'ratings',
-  'type_zoo',
-];
+const TABLES = [...CAPTURED_TABLES, 'type_zoo'];
 const KEY_COLUMN: Record<string, string> = { driver_locations: 'driver_id' };
 const OUT = resolve(import.meta.dirname, '..', '..', 'tests', 'fixtures', 'debezium');
 

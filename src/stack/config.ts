@@ -19,7 +19,17 @@ export interface StackConfig {
     registry: number;
     connect: number;
     es: number;
+    /** Optional component (`stack up prometheus`): not started by a plain `up`. */
+    prometheus: number;
   };
+  prometheus: PrometheusSettings;
+  /**
+   * Kafka nodes (combined broker + controller each, see components/kafka-cluster.ts). Undefined:
+   * whatever this stack's data was formatted for (1 for a new stack); `stack up --brokers N` or
+   * STACK_KAFKA_BROKERS sets it. Node n listens on KAFKA_PORT + 2(n−1) and its controller on
+   * KAFKA_CONTROLLER_PORT + 2(n−1).
+   */
+  kafkaBrokers: number | undefined;
   pg: { user: string; password: string; sourceDb: string; reportingDb: string };
   /** Unprivileged account for PostgreSQL and Elasticsearch when we run as root (both refuse root). */
   serviceUser: string;
@@ -28,6 +38,25 @@ export interface StackConfig {
   /** Upper bound for one component to become healthy after start. */
   startTimeoutMs: number;
   stopTimeoutMs: number;
+}
+
+/** The native Prometheus (src/stack/components/prometheus.ts). */
+export interface PrometheusSettings {
+  /** Debian's `prometheus` package installs it here. */
+  binary: string;
+  /** host:port of every worker's /metrics (job ride-cdc-worker, like compose). */
+  workerTargets: string[];
+  scrapeIntervalS: number;
+  evaluationIntervalS: number;
+  /**
+   * Test knob: caps every rule's `for:` at this many seconds (expressions stay identical). Unset
+   * in normal use: the rules then run verbatim from compose/prometheus/alerts.yml.
+   */
+  ruleForMaxS: number | undefined;
+}
+
+function optionalInt(r: EnvReader, name: string, min: number, max: number): number | undefined {
+  return r.optional(name) === undefined ? undefined : r.int(name, 0, min, max);
 }
 
 const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -46,7 +75,17 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
       registry: port('REGISTRY_PORT', 18081),
       connect: port('CONNECT_PORT', 8083),
       es: port('ES_PORT', 9200),
+      prometheus: port('PROMETHEUS_PORT', 9090),
     },
+    prometheus: {
+      binary: r.str('PROMETHEUS_BIN', '/usr/bin/prometheus'),
+      workerTargets: r.list('PROMETHEUS_WORKER_TARGETS', [`127.0.0.1:${port('METRICS_PORT', 9464)}`]),
+      scrapeIntervalS: r.int('PROMETHEUS_SCRAPE_INTERVAL_S', 15, 1, 3600),
+      evaluationIntervalS: r.int('PROMETHEUS_EVALUATION_INTERVAL_S', 15, 1, 3600),
+      ruleForMaxS: optionalInt(r, 'PROMETHEUS_RULE_FOR_MAX_S', 0, 86_400),
+    },
+    kafkaBrokers:
+      r.optional('STACK_KAFKA_BROKERS') === undefined ? undefined : r.int('STACK_KAFKA_BROKERS', 1, 1, 5),
     pg: {
       user: r.str('STACK_PGUSER', 'user'),
       password: r.str('STACK_PGPASSWORD', 'password'),

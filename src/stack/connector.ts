@@ -1,22 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectUrl } from './components/connect.js';
 import { registryUrl } from './components/registry.js';
 import type { StackConfig } from './config.js';
+import { fillConnectorFile } from './connector-file.js';
 
-/**
- * Registers and inspects the Debezium connector through the Connect REST API.
- *
- * connectors/*.json hold `${NAME}` / `${NAME:-default}` placeholders for everything that depends
- * on where the stack runs (host, port, credentials, registry URL), so the same file serves compose
- * and the native stack. They are filled here, from the environment first and then from the native
- * stack's own settings, and an unresolved one fails before anything is sent. `${env:NAME}` is
- * Connect's EnvVarConfigProvider syntax: filled too when NAME is known here, otherwise left to Connect.
- */
+/** Registers and inspects the Debezium connector through the Connect REST API (placeholders: connector-file.ts). */
 
 export const DEFAULT_CONNECTOR_FILE = 'connectors/ride-hailing-postgres.json';
-const PLACEHOLDER = /\$\{(env:)?([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g;
 
 export interface ConnectorRequest {
   name: string;
@@ -40,26 +32,13 @@ export function stackConnectorEnv(
   };
 }
 
+/** Reads a connector file and fills its placeholders from `vars`; every value as Connect wants it (a string). */
 export function loadConnector(file: string, vars: Record<string, string | undefined>): ConnectorRequest {
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; config?: Record<string, unknown> };
-  const cfgObj = (raw.config ?? raw) as Record<string, unknown>;
-  const name = raw.name ?? (cfgObj.name as string | undefined) ?? basename(file, '.json');
-  const missing = new Set<string>();
-  const config: Record<string, string> = {};
-  for (const [k, v] of Object.entries(cfgObj)) {
-    config[k] = String(v).replace(
-      PLACEHOLDER,
-      (whole, provider: string | undefined, n: string, fallback: string | undefined) => {
-        const got = vars[n];
-        if (got !== undefined && got !== '') return got;
-        if (fallback !== undefined) return fallback;
-        if (!provider) missing.add(n);
-        return whole;
-      },
-    );
-  }
-  if (missing.size > 0) throw new Error(`${file}: no value for ${[...missing].sort().join(', ')}`);
-  return { name, config: { ...config, name } };
+  const req = fillConnectorFile(JSON.parse(readFileSync(file, 'utf8')) as unknown, file, vars);
+  return {
+    name: req.name,
+    config: Object.fromEntries(Object.entries(req.config).map(([k, v]) => [k, String(v)])),
+  };
 }
 
 export interface ConnectorStatus {

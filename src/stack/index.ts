@@ -4,7 +4,9 @@ import { resolve } from 'node:path';
 import { connectComponent } from './components/connect.js';
 import { elasticsearchComponent } from './components/elasticsearch.js';
 import { kafkaComponent } from './components/kafka.js';
+import { kafkaNodes } from './components/kafka-cluster.js';
 import { postgresReporting, postgresSource } from './components/postgres.js';
+import { prometheusComponent } from './components/prometheus.js';
 import { registryComponent } from './components/registry.js';
 import type { Component, ComponentName } from './components/types.js';
 import { type StackConfig, loadStackConfig, paths } from './config.js';
@@ -17,17 +19,30 @@ export { type StackConfig, loadStackConfig } from './config.js';
 
 /** In dependency order: `up` starts along it, `down` stops against it. */
 export function components(cfg: StackConfig): Component[] {
-  return [
+  const nodes = kafkaNodes(cfg);
+  const all = [
     postgresSource(cfg),
     postgresReporting(cfg),
-    kafkaComponent(cfg),
+    ...nodes.map((n) => kafkaComponent(cfg, n)),
     registryComponent(cfg),
     elasticsearchComponent(cfg),
     connectComponent(cfg),
+    prometheusComponent(cfg),
   ];
+  // Kafka nodes start together (a node is healthy only once a quorum of them is up); whatever
+  // needs Kafka waits for every node, so Connect can create its replicated topics.
+  for (const c of all)
+    c.dependsOn = c.dependsOn.flatMap((d) => (d === 'kafka' ? nodes.map((n) => n.name) : [d]));
+  return all;
 }
 
-export const COMPONENT_NAMES: ComponentName[] = [
+/** Every component name of this stack (COMPONENT_NAMES plus kafka-2, kafka-3, … of a cluster). */
+export function componentNames(cfg: StackConfig): ComponentName[] {
+  return components(cfg).map((c) => c.name);
+}
+
+/** What a plain `stack up` starts. */
+export const CORE_COMPONENT_NAMES: ComponentName[] = [
   'postgres-source',
   'postgres-reporting',
   'kafka',
@@ -35,6 +50,9 @@ export const COMPONENT_NAMES: ComponentName[] = [
   'elasticsearch',
   'connect',
 ];
+/** Started only when named (`stack up prometheus`, the demo); stopped by a plain `down`. */
+export const OPTIONAL_COMPONENT_NAMES: ComponentName[] = ['prometheus'];
+export const COMPONENT_NAMES: ComponentName[] = [...CORE_COMPONENT_NAMES, ...OPTIONAL_COMPONENT_NAMES];
 
 export interface UpResult {
   component: ComponentName;
@@ -117,7 +135,13 @@ export async function up(
     wanted.add(n);
     for (const d of byName.get(n)?.dependsOn ?? []) want(d);
   };
-  for (const n of opts.only ?? COMPONENT_NAMES) want(n);
+  // A plain `up` starts everything but the optional components (prometheus), every Kafka node included.
+  const defaults = all.map((c) => c.name).filter((n) => !OPTIONAL_COMPONENT_NAMES.includes(n));
+  for (const n of opts.only ?? defaults) {
+    if (!byName.has(n))
+      throw new Error(`unknown component "${n}"; this stack has ${[...byName.keys()].join(', ')}`);
+    want(n);
+  }
 
   const p = paths(cfg);
   for (const d of [p.logs, p.run, p.data, p.dist, p.conf]) await mkdir(d, { recursive: true });
@@ -160,10 +184,11 @@ export interface DownResult {
 
 /**
  * Stops exactly the processes recorded in our pid files (never by name), dependants first:
- * Connect leaves its group and flushes offsets while Kafka is still there.
+ * Connect leaves its group and flushes offsets while Kafka is still there. `signal: 'SIGKILL'`
+ * kills at once instead (kill -9, a crash for fault tests).
  */
 export async function down(
-  opts: { cfg?: StackConfig; log?: Log; only?: ComponentName[] } = {},
+  opts: { cfg?: StackConfig; log?: Log; only?: ComponentName[]; signal?: NodeJS.Signals } = {},
 ): Promise<DownResult[]> {
   const cfg = opts.cfg ?? loadStackConfig();
   const log = opts.log ?? (() => {});
@@ -171,7 +196,7 @@ export async function down(
   const all = components(cfg).filter((c) => !opts.only || opts.only.includes(c.name));
   const stopOne = async (c: Component): Promise<DownResult> => {
     const rec = readPid(p.pid(c.name));
-    const result = rec ? await stopGroup(rec, c.stopSignal, cfg.stopTimeoutMs) : 'not-running';
+    const result = rec ? await stopGroup(rec, opts.signal ?? c.stopSignal, cfg.stopTimeoutMs) : 'not-running';
     await removePid(p.pid(c.name));
     if (result !== 'not-running') log(`${c.name}: ${result} (pid ${rec?.pid})`);
     return { component: c.name, result };
@@ -192,6 +217,8 @@ export interface StatusRow {
   health: string;
   rssBytes: number;
   log: string;
+  /** Optional components that are down do not make the stack unhealthy. */
+  optional: boolean;
 }
 
 export async function status(opts: { cfg?: StackConfig } = {}): Promise<StatusRow[]> {
@@ -218,15 +245,21 @@ export async function status(opts: { cfg?: StackConfig } = {}): Promise<StatusRo
         health,
         rssBytes: ours ? groupRss(rec.pid) : 0,
         log: p.log(c.name),
+        optional: OPTIONAL_COMPONENT_NAMES.includes(c.name),
       };
     }),
   );
 }
 
-/** True when every component is running from our pid files and healthy. */
+/** A row that makes `stack status` fail: unhealthy, or a core component that is not up. */
+export function rowFails(r: StatusRow): boolean {
+  return !r.health.startsWith('up') && !(r.optional && r.health === 'down');
+}
+
+/** True when every core component is running from our pid files and healthy (optional ones: if running). */
 export async function isUp(cfg: StackConfig = loadStackConfig()): Promise<boolean> {
   const rows = await status({ cfg });
-  return rows.every((r) => r.health.startsWith('up'));
+  return !rows.some(rowFails);
 }
 
 export function logFile(cfg: StackConfig, component: ComponentName): string {

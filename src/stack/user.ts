@@ -21,7 +21,9 @@ export function serviceAccount(name: string): RunAs | undefined {
     cached = null;
     return undefined;
   }
-  const idOf = (flag: string) => Number(execFileSync('id', [flag, name], { encoding: 'utf8' }).trim());
+  // stderr is not inherited: on a new machine the first probe fails by design ("no such user").
+  const idOf = (flag: string) =>
+    Number(execFileSync('id', [flag, name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim());
   try {
     cached = { uid: idOf('-u'), gid: idOf('-g'), name };
   } catch {

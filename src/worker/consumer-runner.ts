@@ -1,12 +1,15 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import PQueue from 'p-queue';
 import { topicFor, type WorkerConfig } from '../config/worker-config.js';
-import type { OffsetStore } from '../source/offset-store.js';
 import { errorMessage } from '../shared/errors.js';
-import { processBatch, type BatchDeps } from './batch-processor.js';
 import type { Health } from '../observe/health.js';
+import { commitToKafka } from '../source/kafka-offsets.js';
+import { processBatch, type PipelineDeps } from './pipeline/process-batch.js';
 
-type Deps = Omit<BatchDeps, 'onBlocked' | 'onRecovered' | 'signal'>;
+/** Where the positions committed with the data are read back from (the mart sink). */
+export interface PositionSource {
+  loadPositions(topic: string, partitions: readonly number[]): Promise<Map<number, string>>;
+}
 
 const key = (topic: string, partition: number) => `${topic}:${partition}`;
 
@@ -29,8 +32,8 @@ export class ConsumerRunner {
   constructor(
     private readonly kafka: Kafka,
     private readonly cfg: WorkerConfig,
-    private readonly deps: Deps,
-    private readonly offsets: OffsetStore,
+    private readonly deps: PipelineDeps,
+    private readonly offsets: PositionSource,
     private readonly health: Health,
   ) {
     this.queue = new PQueue({ concurrency: cfg.pipeline.maxInFlightBatches });
@@ -83,7 +86,7 @@ export class ConsumerRunner {
     this.positions.clear();
     this.health.resetLag();
     for (const [topic, partitions] of Object.entries(assignment)) {
-      const stored = await this.offsets.load(topic, partitions);
+      const stored = await this.offsets.loadPositions(topic, partitions);
       for (const p of partitions) {
         const next = stored.get(p) ?? null;
         this.positions.set(key(topic, p), next);
@@ -126,13 +129,7 @@ export class ConsumerRunner {
     const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
     try {
       const outcome = await processBatch(
-        {
-          ...this.deps,
-          signal: this.abort.signal,
-          onBlocked: async (stage, topic, partition) => this.block(stage, topic, partition),
-          onRecovered: async (stage, topic, partition) => this.unblock(stage, topic, partition),
-          onLag: (topic, partition, lag) => this.health.setLag(key(topic, partition), lag),
-        },
+        this.deps,
         {
           topic: batch.topic,
           partition: batch.partition,
@@ -145,16 +142,28 @@ export class ConsumerRunner {
           highWatermark: batch.highWatermark,
           expectedNext: expected,
         },
+        this.abort.signal,
+        {
+          onBlocked: (stage) => this.block(stage, batch.topic, batch.partition),
+          onRecovered: (stage) => this.unblock(stage, batch.topic, batch.partition),
+        },
       );
       if (outcome.fenced) {
-        const stored = (await this.offsets.load(batch.topic, [batch.partition])).get(batch.partition) ?? null;
+        const stored =
+          (await this.offsets.loadPositions(batch.topic, [batch.partition])).get(batch.partition) ?? null;
         this.positions.set(k, stored);
         if (stored !== null)
           this.consumer!.seek({ topic: batch.topic, partition: batch.partition, offset: stored });
         return;
       }
       this.positions.set(k, outcome.next);
-      if (outcome.next !== null) resolveOffset((BigInt(outcome.next) - 1n).toString());
+      if (outcome.next !== null) {
+        resolveOffset((BigInt(outcome.next) - 1n).toString());
+        const lag = Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(outcome.next)));
+        this.deps.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, lag);
+        this.health.setLag(k, lag);
+        await commitToKafka(this.consumer!, batch.topic, batch.partition, outcome.next, this.deps);
+      }
       this.health.progress();
     } finally {
       clearInterval(beat);

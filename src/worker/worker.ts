@@ -1,147 +1,186 @@
 import pg from 'pg';
-import { Partitioners, type Producer } from 'kafkajs';
-import type { Client } from '@elastic/elasticsearch';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { topicFor, type WorkerConfig } from '../config/worker-config.js';
+import { poolConfig } from '../db/pg.js';
 import { Decoder } from '../decode/decoder.js';
 import { RegistrySchemaSource } from '../decode/schema-source.js';
 import { createEsClient } from '../sink/elasticsearch/client.js';
 import { ElasticsearchSink } from '../sink/elasticsearch/es-sink.js';
-import { setupIndices } from '../sink/elasticsearch/setup.js';
+import { MartSink } from '../sink/mart/mart-sink.js';
+import type { Sink } from '../sink/sink.js';
+import { withRetry, type RetryPolicy } from '../sink/with-retry.js';
 import { createKafka } from '../source/kafka-client.js';
 import { DeadLetterProducer } from '../source/dead-letter.js';
-import { OffsetStore } from '../source/offset-store.js';
 import { ensureTopics } from '../source/topics.js';
+import { CaptureWatch } from '../source/capture-watch.js';
 import { createMetrics, type Metrics } from '../observe/metrics.js';
+import { loadBatchConfig } from '../batch/business-day.js';
+import { CohortScheduler } from '../batch/cohorts/scheduler.js';
 import { Health } from '../observe/health.js';
 import { ObservabilityServer } from '../observe/http-server.js';
 import { KpiExporter } from '../observe/kpi-exporter.js';
 import type { Logger } from '../observe/logger.js';
 import { TransientError, errorMessage } from '../shared/errors.js';
-import { withRetry } from '../shared/retry.js';
+import { retry } from '../shared/retry.js';
 import { ConsumerRunner } from './consumer-runner.js';
-import type { TransactionalSink } from './batch-processor.js';
+import { Lifecycle, type Resource, type WorkerState } from './lifecycle.js';
 
-export type WorkerState = 'INITIALIZED' | 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED' | 'FAILED';
-
-export interface WorkerOptions {
-  /** Builds the reporting-mart sink on the worker's pool (may prepare tables); absent = offsets only. */
-  mart?: (pool: pg.Pool, metrics: Metrics, logger: Logger) => Promise<TransactionalSink>;
-}
+export type { WorkerState };
 
 /**
- * The one owner of every external resource of a worker: start brings them up in dependency order,
- * stop drains and closes them in reverse. Both are idempotent; stop has a deadline that fails loudly.
+ * The one owner of every external resource of a worker, as an ordered list of resources: the
+ * observability endpoint first (so an orchestrator sees "starting"), then Elasticsearch,
+ * reporting_db, Kafka, the mart and the consumer. Lifecycle (lifecycle.ts) starts them in that
+ * order, stops them in reverse and refuses illegal moves.
  */
 export class Worker {
-  private state: WorkerState = 'INITIALIZED';
   readonly metrics: Metrics = createMetrics();
   readonly health: Health;
   private readonly http: ObservabilityServer;
-  private pool?: pg.Pool;
-  private es?: Client;
-  private producer?: Producer;
-  private runner?: ConsumerRunner;
-  private kpis?: KpiExporter;
-  private starting?: Promise<void>;
-  private stopping?: Promise<void>;
-  private readonly startAbort = new AbortController();
+  private readonly lifecycle: Lifecycle;
   metricsPort = 0;
 
   constructor(
     private readonly cfg: WorkerConfig,
     private readonly logger: Logger,
-    private readonly opts: WorkerOptions = {},
   ) {
     this.health = new Health(this.metrics, cfg.pipeline.stuckAfterMs);
     this.http = new ObservabilityServer(this.metrics, this.health, cfg.metricsPort);
+    this.lifecycle = new Lifecycle(this.resources(), {
+      shutdownTimeoutMs: cfg.pipeline.shutdownTimeoutMs,
+      logger,
+    });
   }
 
   get currentState(): WorkerState {
-    return this.state;
+    return this.lifecycle.state;
   }
 
+  /** Resolves when running (or when a stop interrupted the start); rejects when a resource failed. */
   start(): Promise<void> {
-    this.starting ??= this.doStart().catch((err: unknown) => {
-      this.state = 'FAILED';
-      throw err;
-    });
-    return this.starting;
+    return this.lifecycle.start();
   }
 
-  private async doStart(): Promise<void> {
-    this.state = 'STARTING';
+  /**
+   * Drain: stop fetching, let in-flight batches commit, close everything. A second call abandons
+   * in-flight batches; past the shutdown deadline they are abandoned too and this rejects.
+   */
+  stop(): Promise<void> {
+    return this.lifecycle.stop();
+  }
+
+  private resources(): Resource[] {
     const cfg = this.cfg;
     const log = this.logger;
-    // Serve /healthz and /readyz (503) before anything else so an orchestrator sees us starting.
-    this.metricsPort = await this.http.start();
-    log.info({ port: this.metricsPort }, 'observability endpoint listening');
-
-    this.es = createEsClient(cfg.elasticsearch);
-    const es = this.es;
-    await this.untilUp('elasticsearch', () => setupIndices(es, cfg.elasticsearch.indexPrefix));
-
-    this.pool = new pg.Pool({ ...cfg.reporting, max: cfg.reporting.poolSize });
-    this.pool.on('error', (err) => log.warn({ err: err.message }, 'idle reporting_db connection failed'));
-    const pool = this.pool;
-    await this.untilUp('reporting_db', () => pool.query('SELECT 1 FROM mart.consumer_offsets LIMIT 1'));
-
+    const policy: RetryPolicy = { initialMs: cfg.pipeline.retryInitialMs, maxMs: cfg.pipeline.retryMaxMs };
+    const es = new ElasticsearchSink(
+      createEsClient(cfg.elasticsearch),
+      cfg.elasticsearch.indexPrefix,
+      { maxDocs: cfg.elasticsearch.bulkMaxDocs, maxBytes: cfg.elasticsearch.bulkMaxBytes },
+      this.metrics,
+    );
+    const pool = new pg.Pool(poolConfig(cfg.reporting, { max: cfg.reporting.poolSize }));
+    pool.on('error', (err) => log.warn({ err: err.message }, 'idle reporting_db connection failed'));
+    const mart = new MartSink(pool, cfg.kafka.groupId, this.metrics);
+    const kpis = new KpiExporter(pool, this.metrics, log.child({ stage: 'kpi' }));
+    const cohorts = new CohortScheduler(
+      pool,
+      loadBatchConfig(),
+      log.child({ stage: 'cohorts' }),
+      this.metrics,
+    );
     const kafka = createKafka(cfg.kafka, log);
     // Dead letters only: idempotent so a retried send cannot duplicate within a session; Kafka's default partitioner.
-    this.producer = kafka.producer({
+    const producer: Producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
-    const producer = this.producer;
-    await this.untilUp('kafka', () => producer.connect());
-    const topics = [...cfg.kafka.tables.map((t) => topicFor(cfg.kafka.topicPrefix, t)), cfg.kafka.dlqTopic];
-    const created = await this.untilUp('kafka', () => ensureTopics(kafka, topics));
-    if (created.length > 0) log.info({ created }, 'created topics that did not exist yet');
-
-    const mart = this.opts.mart
-      ? await this.untilUp('reporting_db', () =>
-          this.opts.mart!(pool, this.metrics, log.child({ stage: 'mart' })),
-        )
-      : undefined;
-    if (mart) {
-      this.kpis = new KpiExporter(pool, this.metrics, log.child({ stage: 'kpi' }));
-      this.kpis.start();
-    }
-    const offsets = new OffsetStore(pool, cfg.kafka.groupId);
-    this.runner = new ConsumerRunner(
+    const dlq = new DeadLetterProducer(producer, cfg.kafka.dlqTopic);
+    const runner = new ConsumerRunner(
       kafka,
       cfg,
       {
         decoder: new Decoder(new RegistrySchemaSource(cfg.registry), cfg.kafka.topicPrefix),
-        es: new ElasticsearchSink(
-          es,
-          cfg.elasticsearch.indexPrefix,
-          { maxDocs: cfg.elasticsearch.bulkMaxDocs, maxBytes: cfg.elasticsearch.bulkMaxBytes },
-          this.metrics,
-        ),
-        dlq: new DeadLetterProducer(producer, cfg.kafka.dlqTopic),
-        pool,
-        offsets,
-        mart,
+        es: withRetry(es, policy),
+        dlq: withRetry(dlq, policy),
+        mart: withRetry(mart, policy),
         metrics: this.metrics,
         logger: log.child({ stage: 'pipeline' }),
-        retry: {
-          initialMs: cfg.pipeline.retryInitialMs,
-          maxMs: cfg.pipeline.retryMaxMs,
-          unknownSchemaRetries: cfg.registry.unknownSchemaRetries,
-        },
+        decodeRetry: { ...policy, unknownSchemaRetries: cfg.registry.unknownSchemaRetries },
       },
-      offsets,
+      mart,
       this.health,
     );
-    await this.untilUp('kafka', () => this.runner!.start());
-    this.state = 'RUNNING';
-    log.info({ group: cfg.kafka.groupId, tables: cfg.kafka.tables }, 'worker running');
+    const topics = [...cfg.kafka.tables.map((t) => topicFor(cfg.kafka.topicPrefix, t)), cfg.kafka.dlqTopic];
+
+    return [
+      {
+        name: 'observability',
+        start: async () => {
+          this.metricsPort = await this.http.start();
+          log.info({ port: this.metricsPort }, 'observability endpoint listening');
+        },
+        stop: () => this.http.stop(),
+      },
+      this.sinkResource(es, (signal) => this.untilUp('elasticsearch', signal, () => es.start())),
+      {
+        name: 'reporting_db',
+        start: (signal) => this.untilUp('reporting_db', signal, () => mart.ping()),
+        stop: () => pool.end().catch(() => undefined),
+      },
+      this.sinkResource(dlq, async (signal) => {
+        await this.untilUp('kafka', signal, () => dlq.start());
+        const created = await this.untilUp('kafka', signal, () => ensureTopics(kafka, topics));
+        if (created.length > 0) log.info({ created }, 'created topics that did not exist yet');
+      }),
+      this.sinkResource(mart, async (signal) => {
+        await this.untilUp('reporting_db', signal, () => mart.start());
+        kpis.start();
+        cohorts.start();
+      }),
+      { name: 'kpi-exporter', start: async () => undefined, stop: () => kpis.stop() },
+      { name: 'cohort-batch', start: async () => undefined, stop: () => cohorts.stop() },
+      {
+        name: 'consumer',
+        start: async (signal) => {
+          await this.untilUp('kafka', signal, () => runner.start());
+          log.info({ group: cfg.kafka.groupId, tables: cfg.kafka.tables }, 'worker running');
+        },
+        stop: (hard) => runner.stop(hard),
+      },
+      // Capture watch (issue 9): connector health and capture freshness, beside the pipeline, not in it.
+      ...(cfg.capture ? [this.captureResource(cfg.capture, kafka)] : []),
+    ];
+  }
+
+  private captureResource(capture: NonNullable<WorkerConfig['capture']>, kafka: Kafka): Resource {
+    const cfg = this.cfg;
+    const decoder = new Decoder(new RegistrySchemaSource(cfg.registry), cfg.kafka.topicPrefix);
+    const watch = new CaptureWatch(
+      capture,
+      kafka,
+      cfg.kafka.topicPrefix,
+      cfg.kafka.tables,
+      decoder,
+      this.metrics,
+      this.health,
+      this.logger,
+    );
+    return {
+      name: 'capture-watch',
+      start: (signal) => this.untilUp('kafka', signal, () => watch.start()),
+      stop: () => watch.stop(),
+    };
+  }
+
+  private sinkResource<I, O>(sink: Sink<I, O>, start: (signal: AbortSignal) => Promise<void>): Resource {
+    return { name: sink.stage, start, stop: () => sink.close().catch(() => undefined) };
   }
 
   /** A dependency that is down at start is waited for (not-ready meanwhile), not a crash. */
-  private async untilUp<T>(stage: string, fn: () => Promise<T>): Promise<T> {
-    return withRetry(
+  private untilUp<T>(stage: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    return retry(
       async () => {
         try {
           const r = await fn();
@@ -160,52 +199,10 @@ export class Worker {
       {
         initialDelayMs: this.cfg.pipeline.retryInitialMs,
         maxDelayMs: this.cfg.pipeline.retryMaxMs,
-        signal: this.startAbort.signal,
+        signal,
         onRetry: (err, attempt) =>
           this.logger.warn({ stage, attempt, err: errorMessage(err) }, 'waiting for dependency'),
       },
     );
-  }
-
-  /**
-   * Drain: stop fetching, let in-flight batches commit, close everything. Throws if that takes
-   * longer than the shutdown deadline (batches still in backoff are then abandoned uncommitted).
-   */
-  stop(): Promise<void> {
-    this.stopping ??= this.doStop();
-    return this.stopping;
-  }
-
-  private async doStop(): Promise<void> {
-    if (this.state === 'STOPPED') return;
-    const wasRunning = this.state === 'RUNNING';
-    this.state = 'DRAINING';
-    this.startAbort.abort();
-    const deadline = this.cfg.pipeline.shutdownTimeoutMs;
-    let drainFailed = false;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`shutdown exceeded ${deadline} ms`)), deadline);
-    });
-    try {
-      await Promise.race([this.runner?.stop(false), timeout]);
-    } catch (err) {
-      this.logger.error(
-        { err: errorMessage(err) },
-        'drain did not finish in time; abandoning in-flight batches (they will be replayed)',
-      );
-      await this.runner?.stop(true).catch(() => undefined);
-      drainFailed = true;
-    } finally {
-      clearTimeout(timer);
-    }
-    await this.kpis?.stop();
-    await this.producer?.disconnect().catch(() => undefined);
-    await this.pool?.end().catch(() => undefined);
-    await this.es?.close().catch(() => undefined);
-    await this.http.stop();
-    this.state = drainFailed ? 'FAILED' : 'STOPPED';
-    this.logger.info({ state: this.state, wasRunning }, 'worker stopped');
-    if (drainFailed) throw new Error('worker did not drain within the shutdown deadline');
   }
 }

@@ -2,17 +2,17 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '../../src/db/pg.js';
-import { diffMart } from './support/mart-truth.js';
+import { diffMart } from '../../src/verify/mart-truth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   diffBookingEvents,
   diffDriverLatest,
   diffLocationTimeseries,
   type EsDiff,
-} from './support/es-truth.js';
-import { generate, runGenerator } from './support/generator.js';
+} from '../../src/verify/es-truth.js';
+import { generate, runGenerator } from '../../src/stack/generator-process.js';
 import { startComponent, stopComponent } from './support/outage.js';
-import { Scenario, type WorkerProcess } from './support/scenario.js';
+import { Scenario, type WorkerProcess } from '../../src/stack/scenario.js';
 
 /**
  * Elasticsearch's driver and booking views against SQL over the source, on the real stack:

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '../../src/db/pg.js';
 import { DLQ_HEADER } from '../../src/source/dead-letter.js';
-import { Scenario, type WorkerProcess } from './support/scenario.js';
+import { Scenario, type WorkerProcess } from '../../src/stack/scenario.js';
 
 /**
  * Poison messages on a real topic: garbage bytes and a well-framed message whose schema id the
@@ -22,7 +23,7 @@ describe('poison messages', () => {
         );
       },
     });
-    worker = await s.startWorker({ SCHEMA_UNKNOWN_RETRIES: '2' });
+    worker = await s.startWorker({ SCHEMA_UNKNOWN_RETRIES: '2', SCHEMA_UNKNOWN_WAIT_MS: '5000' });
   });
   afterAll(async () => {
     await s.stop();
@@ -101,6 +102,28 @@ describe('poison messages', () => {
     const code = await worker.kill('SIGTERM');
     expect(code).toBe(0);
     expect(Date.now() - started).toBeLessThan(30_000);
+    // The consumer group in Kafka holds the same positions as reporting_db (lag tooling sees them).
+    const db = createClient(s.reporting);
+    await db.connect();
+    const stored = (
+      await db
+        .query<{ topic: string; partition: number; next_offset: string }>(
+          'SELECT topic, partition, next_offset::text FROM mart.consumer_offsets WHERE group_id = $1',
+          [s.groupId],
+        )
+        .finally(() => db.end())
+    ).rows;
+    expect(stored.length).toBeGreaterThan(0);
+    const admin = s.kafka.admin();
+    await admin.connect();
+    try {
+      for (const row of stored) {
+        const [t] = await admin.fetchOffsets({ groupId: s.groupId, topics: [row.topic] });
+        expect(t!.partitions.find((p) => p.partition === row.partition)?.offset).toBe(row.next_offset);
+      }
+    } finally {
+      await admin.disconnect();
+    }
     // A new worker of the same group finds everything committed: nothing is replayed into the mart.
     const next = await s.startWorker();
     await new Promise((r) => setTimeout(r, 5000));

@@ -10,6 +10,7 @@ import type { TestProject } from 'vitest/node';
 import { ccompatUrl, registryUrl } from '../../src/stack/components/registry.js';
 import { connectUrl } from '../../src/stack/components/connect.js';
 import { esUrl } from '../../src/stack/components/elasticsearch.js';
+import { bootstrapServers, testBrokerCount } from '../../src/stack/components/kafka-cluster.js';
 import { registerConnector } from '../../src/stack/connector.js';
 import { down, isUp, loadStackConfig, up } from '../../src/stack/index.js';
 
@@ -31,6 +32,9 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // A fresh stack is the original deployment's 3-broker cluster (the broker fault scenarios need
+  // it); an existing one keeps its size. Exported so every test file's loadStackConfig() agrees.
+  process.env.STACK_KAFKA_BROKERS = String(await testBrokerCount(loadStackConfig()));
   const cfg = loadStackConfig();
   const wasUp = await isUp(cfg);
   const t0 = Date.now();
@@ -40,11 +44,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const startedHere = results.some((r) => r.action === 'started');
   await registerConnector(cfg, { waitMs: 180_000 });
   log(
-    `ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (${startedHere ? 'started by this run' : 'reused the running stack'})`,
+    `ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (${startedHere ? 'started by this run' : 'reused the running stack'}; Kafka ${bootstrapServers(cfg)})`,
   );
 
   const endpoints: StackEndpoints = {
-    kafkaBrokers: `127.0.0.1:${cfg.ports.kafka}`,
+    kafkaBrokers: bootstrapServers(cfg),
     schemaRegistryUrl: ccompatUrl(cfg),
     apicurioUrl: registryUrl(cfg),
     connectUrl: connectUrl(cfg),

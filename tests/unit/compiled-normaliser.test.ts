@@ -11,7 +11,7 @@ import {
   type AvroSchema,
 } from '../../src/decode/logical-types.js';
 import { unframe } from '../../src/decode/wire-format.js';
-import { loadFixtureMessages } from './support-fixtures.js';
+import { loadFixtureMessages } from '../../src/stack/fixtures/captured-messages.js';
 
 const schemas = JSON.parse(
   readFileSync(join(import.meta.dirname, '../fixtures/debezium/schemas.json'), 'utf8'),

@@ -687,7 +687,7 @@ describe('Prometheus', () => {
   });
 
   it('passes promtool check rules/config and the alert unit tests', () => {
-    // Never skipped: .ci/run installs promtool (Debian package `prometheus`); a missing one fails here.
+    // Never skipped: .ci/run installs promtool (.ci/programs.tsv: Debian package `prometheus`).
     expect(which('promtool'), 'promtool not found: apt-get install prometheus').toBeTruthy();
     const run = (args: string[], cwd: string) => {
       const r = spawnSync('promtool', args, { cwd, encoding: 'utf8' });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type ChangeEvent, type Row, UNCHANGED } from '../../src/decode/change-event.js';
 import { contributions } from '../../src/project/metrics/contributions.js';
-import { type Delta, delta, mergeDeltas, projectRow, scaleDelta } from '../../src/project/metrics/delta.js';
+import { type Delta, delta, mergeDeltas, scaleDelta } from '../../src/project/metrics/delta.js';
+import { projectRow } from '../../src/project/metrics/project-row.js';
 import {
   type BookingState,
   type DriverState,
@@ -367,15 +368,20 @@ describe('delta', () => {
     expect(() => mergeState('bookings', null, { status: 'requested' })).toThrow(PoisonMessageError);
   });
 
-  it('an unreadable timestamp or decimal is a poison message, not a crash loop', () => {
+  it('an unreadable timestamp or decimal is a rejected event, not a crash loop', () => {
     const bad = event('bookings', 'u', { ...booking(), id: 1, requested_at: 'yesterday' } as unknown as Row);
-    expect(() => projectRow('bookings', booking(), [bad])).toThrow(PoisonMessageError);
+    const r1 = projectRow('bookings', booking(), [bad]);
+    expect(r1.rejected).toHaveLength(1);
+    expect(r1.next).toEqual(booking());
+    expect(r1.deltas).toEqual([]);
     const badFare = event('bookings', 'u', {
       ...completed(booking()),
       id: 1,
       final_fare: '12,50',
     } as unknown as Row);
-    expect(() => projectRow('bookings', booking(), [badFare])).toThrow(PoisonMessageError);
+    const r2 = projectRow('bookings', booking(), [badFare]);
+    expect(r2.rejected).toHaveLength(1);
+    expect(r2.deltas).toEqual([]);
   });
 
   it('several events of one row in a batch fold to one net delta', () => {

@@ -1,19 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { paymentCopyBookingIds, statusHistory } from '../../src/project/bookings/status-history.js';
 import {
   lockBookingRowsSql,
-  paymentCopyBookingIds,
   paymentCopySql,
   releaseBookingRowsSql,
   replaceStatusHistorySql,
-  statusHistory,
-} from '../../src/project/bookings/mart-booking.js';
+} from '../../src/sink/mart/sql/booking-sql.js';
 import type { AdditiveDelta, Delta, MemberDelta } from '../../src/project/metrics/delta.js';
 import {
   deleteStatesSql,
   selectStatesSql,
   stateFromDb,
   upsertStatesSql,
-} from '../../src/project/metrics/state-sql.js';
+} from '../../src/sink/mart/sql/state-sql.js';
 import type { BookingState, PaymentState } from '../../src/project/metrics/state.js';
 import { CATALOG } from '../../src/project/metrics/catalog.js';
 import {
@@ -22,7 +21,7 @@ import {
   memberStatements,
   planMetricWrite,
   transitionsToDeltas,
-} from '../../src/project/metrics/upsert-sql.js';
+} from '../../src/sink/mart/sql/metric-sql.js';
 
 const add = (
   metric: string,

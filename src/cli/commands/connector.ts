@@ -8,6 +8,7 @@ import {
   registerConnector,
   restartConnector,
   waitRunning,
+  type ConnectorStatus,
 } from '../../stack/connector.js';
 import { loadStackConfig } from '../../stack/index.js';
 
@@ -22,15 +23,9 @@ export function register(program: Command): void {
     .option('-w, --wait <seconds>', 'how long to wait for RUNNING', '120')
     .action(async (opts: { file: string; wait: string }) => {
       const cfg = loadStackConfig();
-      try {
-        const s = await registerConnector(cfg, { file: opts.file, waitMs: Number(opts.wait) * 1000 });
-        console.log(
-          `${s.name}: connector ${s.connector.state}, tasks ${s.tasks.map((t) => `${t.id}=${t.state}`).join(' ')}`,
-        );
-      } catch (err) {
-        console.error((err as Error).message);
-        process.exitCode = 1;
-      }
+      await reportFailure(async () =>
+        printSummary(await registerConnector(cfg, { file: opts.file, waitMs: Number(opts.wait) * 1000 })),
+      );
     });
 
   cmd
@@ -40,7 +35,7 @@ export function register(program: Command): void {
     .action(async (name: string | undefined) => {
       const cfg = loadStackConfig();
       const n = name ?? connectorNameFromFile(cfg);
-      try {
+      await reportFailure(async () => {
         const s = await getConnectorStatus(cfg, n);
         if (!s) {
           console.error(`connector ${n} is not registered (run: ride-cdc connector register)`);
@@ -54,10 +49,7 @@ export function register(program: Command): void {
           console.error(failed);
           process.exitCode = 1;
         }
-      } catch (err) {
-        console.error((err as Error).message);
-        process.exitCode = 1;
-      }
+      });
     });
 
   cmd
@@ -68,16 +60,10 @@ export function register(program: Command): void {
     .action(async (name: string | undefined, opts: { wait: string }) => {
       const cfg = loadStackConfig();
       const n = name ?? connectorNameFromFile(cfg);
-      try {
+      await reportFailure(async () => {
         await restartConnector(cfg, n);
-        const s = await waitRunning(cfg, n, Number(opts.wait) * 1000, 15_000);
-        console.log(
-          `${s.name}: connector ${s.connector.state}, tasks ${s.tasks.map((t) => `${t.id}=${t.state}`).join(' ')}`,
-        );
-      } catch (err) {
-        console.error((err as Error).message);
-        process.exitCode = 1;
-      }
+        printSummary(await waitRunning(cfg, n, Number(opts.wait) * 1000, 15_000));
+      });
     });
 
   cmd
@@ -89,4 +75,20 @@ export function register(program: Command): void {
       const n = name ?? connectorNameFromFile(cfg);
       console.log((await deleteConnector(cfg, n)) ? `deleted ${n}` : `${n} was not registered`);
     });
+}
+
+function printSummary(s: ConnectorStatus): void {
+  console.log(
+    `${s.name}: connector ${s.connector.state}, tasks ${s.tasks.map((t) => `${t.id}=${t.state}`).join(' ')}`,
+  );
+}
+
+/** Runs a subcommand; a failure is printed (no stack trace) and the exit code set to 1. */
+async function reportFailure(fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exitCode = 1;
+  }
 }

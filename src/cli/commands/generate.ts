@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { runGenerator } from '../../generator/index.js';
 import { DEFAULT_SEED_BASE_TIME, type GeneratorInput } from '../../generator/options.js';
+import { SCENARIOS } from '../../generator/scenarios.js';
 import { VOLUMES } from '../../generator/volumes.js';
 import { errorMessage } from '../../shared/errors.js';
 
@@ -35,6 +36,10 @@ interface GenerateCliOptions {
   ifSeeded: 'fail' | 'skip';
   progressInterval: string;
   json: boolean;
+  scenario?: string;
+  surgeZones?: string;
+  surgeFactor?: string;
+  cityHour?: string;
 }
 
 export function register(program: Command): void {
@@ -89,6 +94,13 @@ export function register(program: Command): void {
         .choices(['fail', 'skip'])
         .default('fail'),
     )
+    .option(
+      '--scenario <names>',
+      `stream mode: comma-separated scenarios (${SCENARIOS.join(', ')}); see docs/generator.md`,
+    )
+    .option('--surge-zones <ids>', 'scenario surge: zone ids with boosted demand (default 1,2)')
+    .option('--surge-factor <n>', 'scenario surge: demand multiplier in those zones (default 4)')
+    .option('--city-hour <h>', "stream mode: the city's local hour at start (default: now in UTC+7)")
     .option('--progress-interval <s>', 'seconds between progress lines (0 = none)', '5')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (o: GenerateCliOptions) => {
@@ -118,6 +130,10 @@ export function register(program: Command): void {
         migrate: o.migrate,
         ifSeeded: o.ifSeeded,
         progressIntervalMs: Number(o.progressInterval) * 1000,
+        scenario: o.scenario,
+        surgeZones: o.surgeZones,
+        surgeFactor: o.surgeFactor,
+        cityHour: o.cityHour,
       };
       const ac = new AbortController();
       let signals = 0;

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import pg from 'pg';
-import { loadWorkerConfig, topicFor, type SourceTable } from '../../config/worker-config.js';
+import type pg from 'pg';
+import { loadWorkerConfig, topicFor } from '../../config/worker-config.js';
+import { createClient } from '../../db/pg.js';
+import { listPositionsSql, setPositionSql } from '../../sink/mart/sql/offsets-sql.js';
 import { createKafka } from '../../source/kafka-client.js';
 import { createLogger } from '../../observe/logger.js';
 
@@ -21,9 +23,10 @@ export function register(program: Command): void {
     .description('Position, end offset and lag per partition for KAFKA_GROUP_ID')
     .action(async () => {
       await withClients(async ({ db, ends, groupId }) => {
+        const list = listPositionsSql(groupId);
         const rows = await db.query<{ topic: string; partition: number; next_offset: string }>(
-          'SELECT topic, partition, next_offset::text FROM mart.consumer_offsets WHERE group_id = $1 ORDER BY topic, partition',
-          [groupId],
+          list.text,
+          list.values,
         );
         const stored = new Map(rows.rows.map((r) => [`${r.topic}:${r.partition}`, r.next_offset]));
         process.stdout.write(`${'TOPIC'.padEnd(40)} PART  POSITION       END       LAG\n`);
@@ -56,11 +59,8 @@ export function register(program: Command): void {
         if (chosen.length === 0) throw new Error('no partitions match');
         await db.query('BEGIN');
         for (const e of chosen) {
-          await db.query(
-            `INSERT INTO mart.consumer_offsets (group_id, topic, partition, next_offset, updated_at) VALUES ($1, $2, $3, $4, now())
-             ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()`,
-            [groupId, e.topic, e.partition, opts.to === 'earliest' ? e.low : e.high],
-          );
+          const set = setPositionSql(groupId, e.topic, e.partition, opts.to === 'earliest' ? e.low : e.high);
+          await db.query(set.text, set.values);
         }
         await db.query('COMMIT');
         if (opts.to === 'latest') {
@@ -82,13 +82,13 @@ interface Clients {
 
 async function withClients(fn: (c: Clients) => Promise<void>): Promise<void> {
   const cfg = loadWorkerConfig();
-  const db = new pg.Client({ ...cfg.reporting });
+  const db = createClient(cfg.reporting);
   const admin = createKafka(cfg.kafka, createLogger('warn')).admin();
   await db.connect();
   await admin.connect();
   try {
     const ends: Clients['ends'] = [];
-    for (const table of cfg.kafka.tables as SourceTable[]) {
+    for (const table of cfg.kafka.tables) {
       const topic = topicFor(cfg.kafka.topicPrefix, table);
       for (const p of await admin.fetchTopicOffsets(topic).catch(() => []))
         ends.push({ topic, partition: p.partition, low: p.low, high: p.high });

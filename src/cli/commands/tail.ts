@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { loadWorkerConfig, topicFor } from '../../config/worker-config.js';
-import { Decoder } from '../../decode/decoder.js';
+import { Decoder, anyDebeziumTable } from '../../decode/decoder.js';
 import { RegistrySchemaSource } from '../../decode/schema-source.js';
 import { eventToJson } from '../../decode/to-json.js';
 import { createKafka } from '../../source/kafka-client.js';
@@ -11,15 +11,21 @@ import { errorMessage } from '../../shared/errors.js';
 export function register(program: Command): void {
   program
     .command('tail')
-    .description('Print decoded, normalised change events of a topic as JSON lines (kcat, but decoded)')
-    .requiredOption('--topic <topic>', 'topic name, or a table name (expanded to <prefix>.public.<table>)')
+    .description(
+      'Print decoded, normalised change events of any Debezium topic as JSON lines (kcat, but decoded through the registry)',
+    )
+    .requiredOption(
+      '--topic <topic>',
+      'any topic name, or a table name (expanded to <prefix>.public.<table>)',
+    )
     .option('--from-beginning', 'start at the earliest offset instead of the end', false)
     .option('--max <n>', 'stop after n messages', (v) => Number.parseInt(v, 10))
     .action(async (opts: { topic: string; fromBeginning: boolean; max?: number }) => {
       const cfg = loadWorkerConfig();
       const logger = createLogger('warn');
       const topic = opts.topic.includes('.') ? opts.topic : topicFor(cfg.kafka.topicPrefix, opts.topic);
-      const decoder = new Decoder(new RegistrySchemaSource(cfg.registry), cfg.kafka.topicPrefix);
+      // Any Debezium topic, not only the tables the worker consumes: the registry knows every schema.
+      const decoder = new Decoder(new RegistrySchemaSource(cfg.registry), anyDebeziumTable);
       // A throwaway group: tailing never moves the worker's positions.
       const consumer = createKafka(cfg.kafka, logger).consumer({ groupId: `ride-cdc-tail-${randomUUID()}` });
       let seen = 0;

@@ -3,7 +3,6 @@ import { loadWorkerConfig } from '../../config/worker-config.js';
 import { createLogger } from '../../observe/logger.js';
 import { ConfigError } from '../../shared/errors.js';
 import { Worker } from '../../worker/worker.js';
-import { defaultWorkerOptions } from '../../worker/default-options.js';
 
 export function register(program: Command): void {
   program
@@ -23,7 +22,7 @@ export function register(program: Command): void {
         throw err;
       }
       const logger = createLogger(cfg.logLevel);
-      const worker = new Worker(cfg, logger, defaultWorkerOptions());
+      const worker = new Worker(cfg, logger);
       installSignals(worker, logger);
       try {
         await worker.start();
@@ -36,13 +35,14 @@ export function register(program: Command): void {
     });
 }
 
-/** The one place that owns OS signals: first one drains, a second one forces exit. */
+/** The one place that owns OS signals: first one drains, a second one abandons in-flight batches. */
 function installSignals(worker: Worker, logger: ReturnType<typeof createLogger>): void {
   let signalled = false;
   const onSignal = (sig: NodeJS.Signals) => {
     if (signalled) {
-      logger.warn({ signal: sig }, 'second signal: exiting without draining');
-      process.exit(130);
+      logger.warn({ signal: sig }, 'second signal: abandoning in-flight batches (they will be replayed)');
+      void worker.stop().finally(() => process.exit(130));
+      return;
     }
     signalled = true;
     logger.info({ signal: sig }, 'draining');

@@ -654,10 +654,6 @@ export function metricDef(name: string): MetricDef {
   return m;
 }
 
-export function isGauge(m: MetricDef): boolean {
-  return m.kind === 'gauge';
-}
-
 /** (metric, part) pairs reading a source table, in catalog order. */
 export function partsReading(source: MetricSource): readonly { metric: MetricDef; part: Part }[] {
   return PARTS_BY_SOURCE.get(source) ?? [];

@@ -1,5 +1,4 @@
-import type { ChangeEvent, Row } from '../../decode/change-event.js';
-import { PoisonMessageError } from '../../shared/errors.js';
+import type { Row } from '../../decode/change-event.js';
 import { addScaled, formatCanonical, mulInt, parseDecimal, type Scaled } from '../../shared/decimal.js';
 import type { MetricSource } from './catalog.js';
 import {
@@ -9,7 +8,7 @@ import {
   type MemberContribution,
   partsWithChangedInputs,
 } from './contributions.js';
-import { foldEvents, mergeState, type StateOf } from './state.js';
+import { mergeState, type StateOf } from './state.js';
 
 /**
  * Deltas: the signed difference between two sets of contributions, merged by key.
@@ -145,33 +144,6 @@ function sameAmount(a: Delta, b: Delta): boolean {
   return a.kind === 'add' && b.kind === 'add'
     ? a.num === b.num && a.den === b.den
     : a.kind === 'member' && b.kind === 'member' && a.ref === b.ref && a.part === b.part;
-}
-
-export interface RowProjection<T extends MetricSource> {
-  /** State to store for the row (null: delete the stored state). */
-  readonly next: StateOf[T] | null;
-  readonly deltas: Delta[];
-}
-
-/**
- * The events of ONE source row (Kafka order) against its stored state → new state and net delta.
- * The sink reads `prev` from the mart (locked), calls this, writes `next` and the deltas in the
- * same transaction.
- */
-export function projectRow<T extends MetricSource>(
-  source: T,
-  prev: StateOf[T] | null,
-  events: readonly ChangeEvent[],
-): RowProjection<T> {
-  try {
-    const next = foldEvents(source, prev, events);
-    return { next, deltas: delta(source, prev, next) };
-  } catch (err) {
-    // A timestamp or decimal the projection cannot read fails the same way on every retry.
-    if (err instanceof RangeError)
-      throw new PoisonMessageError('bad-value', `${source}: ${err.message}`, err);
-    throw err;
-  }
 }
 
 /** Splits merged deltas into the three mart targets, each still sorted. */

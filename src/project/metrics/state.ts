@@ -6,7 +6,7 @@ import { PoisonMessageError } from '../../shared/errors.js';
  *
  * A KPI delta is contributions(new state) − contributions(previous state), so the worker must know
  * the previous state of every row it has seen. It is stored in reporting_db (mart.fact_booking,
- * mart.payment_state, ...; see mart-sql/reporting/001_mart.sql) and read/written in the same
+ * mart.payment_state, ...; see mart-sql/reporting/001_mart.sql) and read/written (src/sink/mart/sql/state-sql.ts) in the same
  * transaction as the KPI merges. A state is the source row restricted to the columns below, every
  * value as `string | null` (ids, enums, decimals as exact strings, timestamps as ISO strings), so a
  * state read back from PostgreSQL and the state built from an event give the same contributions.
@@ -49,7 +49,6 @@ export const STATE_COLUMNS = {
 } as const;
 
 export type StateTable = keyof typeof STATE_COLUMNS;
-export const STATE_TABLES = Object.keys(STATE_COLUMNS) as StateTable[];
 
 type StateShape<T extends StateTable> = Readonly<Record<(typeof STATE_COLUMNS)[T][number], string | null>> & {
   readonly id: string;
@@ -139,16 +138,4 @@ export function nextState<T extends StateTable>(
     default:
       throw new PoisonMessageError('unknown-op', `unknown op ${JSON.stringify(e.op)} on ${table}`);
   }
-}
-
-/** Folds a row's events (in Kafka order) onto its stored state. Deltas telescope, so one delta
- * against the folded state equals the sum of the per-event deltas. */
-export function foldEvents<T extends StateTable>(
-  table: T,
-  prev: StateOf[T] | null,
-  events: readonly ChangeEvent[],
-): StateOf[T] | null {
-  let s = prev;
-  for (const e of events) s = nextState(table, s, e);
-  return s;
 }

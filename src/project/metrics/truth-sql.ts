@@ -1,5 +1,5 @@
 import { normalize } from '../../shared/decimal.js';
-import { CATALOG, type MetricDef, type Part } from './catalog.js';
+import { CATALOG, distinctPartOf, type MetricDef, type MetricSource, type Part } from './catalog.js';
 import { toMicros } from './time.js';
 
 /**
@@ -28,37 +28,91 @@ function dimensionsSql(p: Part): string {
   return `CROSS JOIN LATERAL (VALUES ${p.dimensions.map((d) => `(${d.sql})`).join(', ')}) AS d(dimension)`;
 }
 
-function partSql(m: MetricDef, p: Part, window: boolean): string {
+/**
+ * Rows that can fall into a bucket starting in [since, until): event time in [since, until + 1 hour).
+ * Placeholders are numbered after the query's own, so callers pass [since, until] last.
+ */
+function rangeSql(p: Part, range: TruthRange | undefined): string {
+  if (!range || p.time === null) return '';
+  return ` AND ${p.time} >= $${range.param}::timestamptz AND ${p.time} < $${range.param + 1}::timestamptz + interval '1 hour'`;
+}
+
+/** Restricts flow truth to buckets whose start is in [$param, $param + 1). Gauges are unaffected. */
+export interface TruthRange {
+  /** Number of the `since` placeholder; `until` is the next one. */
+  param: number;
+}
+
+export interface TruthOptions {
+  range?: TruthRange;
+  /**
+   * The relation a part reads its rows from; default the source table public.<source>. The
+   * backfill passes the mart's stored row states shaped like the source table.
+   */
+  from?: (source: MetricSource) => string;
+}
+
+const sourceTable = (source: MetricSource) => `public.${source}`;
+
+function partSql(m: MetricDef, p: Part, window: boolean, opts: TruthOptions = {}): string {
+  const { range } = opts;
+  const from = (opts.from ?? sourceTable)(p.source);
   const select = `SELECT d.dimension, ${aggregate(p.numerator)} AS numerator, ${aggregate(p.denominator)} AS denominator`;
-  const where = `WHERE (${p.where.sql}) AND d.dimension IS NOT NULL`;
+  const where = `WHERE (${p.where.sql}) AND d.dimension IS NOT NULL${rangeSql(p, range)}`;
   if (p.time === null) {
-    return `${select}, 'CURRENT'::text AS bucket_granularity, NULL::timestamptz AS bucket_start\n  FROM public.${p.source} ${dimensionsSql(p)}\n  ${where}\n  GROUP BY d.dimension`;
+    return `${select}, 'CURRENT'::text AS bucket_granularity, NULL::timestamptz AS bucket_start\n  FROM ${from} ${dimensionsSql(p)}\n  ${where}\n  GROUP BY d.dimension`;
   }
   if (window) {
-    return `${select}, 'TRAILING'::text AS bucket_granularity, $1::timestamptz AS bucket_start\n  FROM public.${p.source} ${dimensionsSql(p)}\n  ${where} AND ${p.time} >= $1::timestamptz AND ${p.time} < $2::timestamptz\n  GROUP BY d.dimension`;
+    return `${select}, 'TRAILING'::text AS bucket_granularity, $1::timestamptz AS bucket_start\n  FROM ${from} ${dimensionsSql(p)}\n  ${where} AND ${p.time} >= $1::timestamptz AND ${p.time} < $2::timestamptz\n  GROUP BY d.dimension`;
   }
   const units = m.granularities.map((g) => `('${g}', '${GRANULARITY_UNITS[g]}')`).join(', ');
   return (
     `${select}, g.bucket_granularity, date_trunc(g.unit, ${p.time} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket_start\n` +
-    `  FROM public.${p.source} CROSS JOIN (VALUES ${units}) AS g(bucket_granularity, unit) ${dimensionsSql(p)}\n` +
+    `  FROM ${from} CROSS JOIN (VALUES ${units}) AS g(bucket_granularity, unit) ${dimensionsSql(p)}\n` +
     `  ${where}\n  GROUP BY 1, 4, 5`
   );
 }
 
-function wrap(m: MetricDef, parts: string[]): string {
+function wrap(m: MetricDef, parts: string[], range?: TruthRange): string {
   const body = parts.length === 1 ? parts[0] : parts.join('\n  UNION ALL\n  ');
+  const having = range
+    ? `\nHAVING bucket_start IS NULL OR (bucket_start >= $${range.param}::timestamptz AND bucket_start < $${range.param + 1}::timestamptz)`
+    : '';
   return (
     `SELECT '${m.name}'::text AS metric_name, bucket_granularity, bucket_start, dimension,\n` +
     `       sum(numerator) AS numerator, sum(denominator) AS denominator, ${valueSql(m.valueRule, 'sum(numerator)', 'sum(denominator)')} AS metric_value\n` +
-    `FROM (\n  ${body}\n) AS p\nGROUP BY bucket_granularity, bucket_start, dimension`
+    `FROM (\n  ${body}\n) AS p\nGROUP BY bucket_granularity, bucket_start, dimension${having}`
   );
 }
 
-/** Truth for one KPI: every MINUTE and HOUR bucket (flows) or the CURRENT row per dimension (gauges). */
-export function truthSql(metric: MetricDef): string {
+/**
+ * Truth for one KPI: every MINUTE and HOUR bucket (flows) or the CURRENT row per dimension
+ * (gauges); with `range`, only the flow buckets starting in [since, until) (ride-cdc verify).
+ */
+export function truthSql(metric: MetricDef, opts: TruthOptions = {}): string {
   return wrap(
     metric,
-    metric.parts.map((p) => partSql(metric, p, false)),
+    metric.parts.map((p) => partSql(metric, p, false, opts)),
+    opts.range,
+  );
+}
+
+/**
+ * The members behind a distinct-count KPI, as mart.metric_member holds them: one row per (bucket,
+ * dimension, member) with the number of rows referencing it. Null for a KPI without a distinct side.
+ */
+export function distinctMembersSql(metric: MetricDef, opts: TruthOptions = {}): string | null {
+  const part = distinctPartOf(metric);
+  const p = metric.parts[0];
+  if (!part || !p || p.time === null) return null;
+  const side = p[part];
+  const from = (opts.from ?? sourceTable)(p.source);
+  const units = metric.granularities.map((g) => `('${g}', '${GRANULARITY_UNITS[g]}')`).join(', ');
+  return (
+    `SELECT g.bucket_granularity, date_trunc(g.unit, ${p.time} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket_start,\n` +
+    `       '${metric.name}'::text AS metric_name, d.dimension, ${side.sql} AS member, '${part}'::text AS part, count(*) AS ref_count\n` +
+    `  FROM ${from} CROSS JOIN (VALUES ${units}) AS g(bucket_granularity, unit) ${dimensionsSql(p)}\n` +
+    `  WHERE (${p.where.sql}) AND d.dimension IS NOT NULL\n  GROUP BY 1, 2, 4, 5`
   );
 }
 
@@ -74,16 +128,9 @@ export function windowTruthSql(metric: MetricDef): string {
 }
 
 /** Truth for the whole catalog (one statement; run against ride_hailing_db). */
-export function allTruthSql(catalog: readonly MetricDef[] = CATALOG): string {
-  return catalog.map((m) => `(${truthSql(m)})`).join('\nUNION ALL\n');
+export function allTruthSql(catalog: readonly MetricDef[] = CATALOG, opts: TruthOptions = {}): string {
+  return catalog.map((m) => `(${truthSql(m, opts)})`).join('\nUNION ALL\n');
 }
-
-/** The same rows read from the mart (run against reporting_db). */
-export const MART_METRIC_ROWS_SQL = `SELECT metric_name, bucket_granularity, bucket_start, dimension, numerator, denominator, metric_value
-FROM mart.fact_metric_bucket
-UNION ALL
-SELECT metric_name, 'CURRENT', NULL, dimension, numerator, denominator, metric_value
-FROM mart.metric_gauge`;
 
 export interface MetricRow {
   metric_name: string;

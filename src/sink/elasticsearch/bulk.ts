@@ -1,5 +1,5 @@
 import type { Client } from '@elastic/elasticsearch';
-import { TransientError } from '../../shared/errors.js';
+import { classifyEsError, statusOf, systemicItemReason } from './es-errors.js';
 
 /** One bulk operation: the action line and, except for deletes, its source line. */
 export interface BulkOp<T> {
@@ -9,37 +9,51 @@ export interface BulkOp<T> {
   tag: T;
 }
 
-export type ItemOutcome = 'ok' | 'conflict' | 'not_found' | 'retriable' | 'rejected';
+export type ItemOutcome = 'ok' | 'conflict' | 'not_found' | 'retriable' | 'rejected' | 'systemic';
 
 export interface ItemResult<T> {
   tag: T;
   outcome: ItemOutcome;
   status: number;
   error?: string;
+  /** For outcome 'systemic': the ride_cdc_systemic_failures reason. */
+  reason?: string;
   seqNo?: number;
   primaryTerm?: number;
 }
 
 /**
  * Classifies a bulk item: 409 = a version/OCC conflict or an existing create target (expected with
- * replays); 429 and 5xx = try again later; other 4xx (mapping, parsing) = this document will never
- * be accepted, so its source event is dead-lettered.
+ * replays); 429 and 5xx = try again later; 401/403 (auth, write block) and 404 with an error
+ * (missing index) = the cluster is at fault (systemic: pause, never dead-letter); a 404 without an
+ * error is a delete of a document already gone; other 4xx (mapping, parsing) = this document will
+ * never be accepted, so its source event is dead-lettered.
  */
-export function classifyItem(status: number): ItemOutcome {
+export function classifyItem(status: number, errorType?: string): ItemOutcome {
   if (status >= 200 && status < 300) return 'ok';
+  if (systemicItemReason(status, errorType)) return 'systemic';
   if (status === 409) return 'conflict';
   if (status === 404) return 'not_found';
   if (status === 429 || status >= 500) return 'retriable';
   return 'rejected';
 }
 
-/** Splits operations into requests bounded by count and (approximate JSON) bytes. */
+/** UTF-8 bytes of one operation as sent (action line, source line, newlines). */
+export function opBytes(op: BulkOp<unknown>): number {
+  return (
+    Buffer.byteLength(JSON.stringify(op.action)) +
+    (op.body ? Buffer.byteLength(JSON.stringify(op.body)) : 0) +
+    2
+  );
+}
+
+/** Splits operations into requests bounded by count and UTF-8 bytes. */
 export function chunkOps<T>(ops: readonly BulkOp<T>[], maxDocs: number, maxBytes: number): BulkOp<T>[][] {
   const chunks: BulkOp<T>[][] = [];
   let cur: BulkOp<T>[] = [];
   let bytes = 0;
   for (const op of ops) {
-    const size = JSON.stringify(op.action).length + (op.body ? JSON.stringify(op.body).length : 0) + 2;
+    const size = opBytes(op);
     if (cur.length > 0 && (cur.length >= maxDocs || bytes + size > maxBytes)) {
       chunks.push(cur);
       cur = [];
@@ -60,36 +74,59 @@ export interface BulkRunner {
   observe?: (seconds: number) => void;
 }
 
-/** Sends ops in chunks; a failed request (connection, 5xx on the whole call) is a TransientError. */
+/**
+ * Sends ops in chunks. A request Elasticsearch refuses as a whole with 413 (too large) or 400 (one
+ * op it cannot parse) is split in halves and resent, so only the offending op ends up rejected (its
+ * event dead-lettered) and the request is never retried forever. Other request failures are
+ * classified (es-errors.ts): systemic or transient.
+ */
 export async function runBulk<T>(runner: BulkRunner, ops: readonly BulkOp<T>[]): Promise<ItemResult<T>[]> {
   const results: ItemResult<T>[] = [];
-  for (const chunk of chunkOps(ops, runner.maxDocs, runner.maxBytes)) {
-    const operations: Record<string, unknown>[] = [];
-    for (const op of chunk) {
-      operations.push(op.action);
-      if (op.body) operations.push(op.body);
-    }
-    const started = performance.now();
-    let res;
-    try {
-      res = await runner.client.bulk({ operations, refresh: false });
-    } catch (err) {
-      throw new TransientError(`elasticsearch bulk request failed: ${(err as Error).message}`, err);
-    } finally {
-      runner.observe?.((performance.now() - started) / 1000);
-    }
-    res.items.forEach((item, i) => {
-      const r = Object.values(item)[0]!;
-      const status = r.status;
-      results.push({
-        tag: chunk[i]!.tag,
-        outcome: classifyItem(status),
-        status,
-        error: r.error ? `${r.error.type}: ${r.error.reason ?? ''}` : undefined,
-        seqNo: r._seq_no,
-        primaryTerm: r._primary_term,
-      });
-    });
-  }
+  for (const chunk of chunkOps(ops, runner.maxDocs, runner.maxBytes))
+    results.push(...(await sendChunk(runner, chunk)));
   return results;
+}
+
+async function sendChunk<T>(runner: BulkRunner, chunk: readonly BulkOp<T>[]): Promise<ItemResult<T>[]> {
+  const operations: Record<string, unknown>[] = [];
+  for (const op of chunk) {
+    operations.push(op.action);
+    if (op.body) operations.push(op.body);
+  }
+  const started = performance.now();
+  let res;
+  try {
+    res = await runner.client.bulk({ operations, refresh: false });
+  } catch (err) {
+    const status = statusOf(err);
+    if (status === 413 || status === 400) {
+      if (chunk.length === 1) {
+        const reason = status === 413 ? 'request too large for Elasticsearch (413)' : 'bad request (400)';
+        return [
+          { tag: chunk[0]!.tag, outcome: 'rejected', status, error: `${reason}: ${(err as Error).message}` },
+        ];
+      }
+      const half = Math.ceil(chunk.length / 2);
+      return [
+        ...(await sendChunk(runner, chunk.slice(0, half))),
+        ...(await sendChunk(runner, chunk.slice(half))),
+      ];
+    }
+    throw classifyEsError(err, 'bulk request');
+  } finally {
+    runner.observe?.((performance.now() - started) / 1000);
+  }
+  return res.items.map((item, i) => {
+    const r = Object.values(item)[0]!;
+    const outcome = classifyItem(r.status, r.error?.type);
+    return {
+      tag: chunk[i]!.tag,
+      outcome,
+      status: r.status,
+      error: r.error ? `${r.error.type}: ${r.error.reason ?? ''}` : undefined,
+      reason: outcome === 'systemic' ? (systemicItemReason(r.status, r.error?.type) ?? undefined) : undefined,
+      seqNo: r._seq_no,
+      primaryTerm: r._primary_term,
+    };
+  });
 }

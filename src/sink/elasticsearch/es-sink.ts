@@ -11,11 +11,12 @@ import {
 } from '../../project/intents.js';
 import { dayOf } from '../../project/row.js';
 import { mergeDriverDoc, type DriverDoc } from '../../project/drivers/merge-latest.js';
-import { TransientError } from '../../shared/errors.js';
+import { SystemicError, TransientError } from '../../shared/errors.js';
+import { classifyEsError } from './es-errors.js';
 import type { Metrics } from '../../observe/metrics.js';
+import type { Sink } from '../sink.js';
 import { runBulk, type BulkOp, type BulkRunner, type ItemResult } from './bulk.js';
-
-export type { Rejection };
+import { setupIndices } from './setup.js';
 
 export interface EsWriteResult {
   /** Documents Elasticsearch will never accept (mapping errors): their source events are dead-lettered. */
@@ -30,7 +31,8 @@ const MAX_OCC_ROUNDS = 20;
  * pipeline commit offsets only after this returns. Throws TransientError when Elasticsearch is
  * unavailable or answers 429/5xx; the caller backs off and re-runs the whole batch.
  */
-export class ElasticsearchSink {
+export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResult> {
+  readonly stage = 'elasticsearch';
   private readonly runner: BulkRunner;
 
   constructor(
@@ -44,6 +46,15 @@ export class ElasticsearchSink {
       ...bulk,
       observe: (s) => metrics.sinkSeconds.observe({ sink: 'elasticsearch', operation: 'bulk' }, s),
     };
+  }
+
+  /** Index templates and the latest-state index (idempotent). */
+  async start(): Promise<void> {
+    await setupIndices(this.client, this.prefix);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
   }
 
   async write(intents: readonly EsIntent[]): Promise<EsWriteResult> {
@@ -121,6 +132,7 @@ export class ElasticsearchSink {
       }
       const results = await runBulk(this.runner, bulk);
       pending = [];
+      throwIfSystemic(results);
       for (const r of results) {
         if (r.outcome === 'conflict')
           pending.push(r.tag); // someone else wrote it: re-read and merge again
@@ -147,7 +159,7 @@ export class ElasticsearchSink {
     try {
       res = await this.client.mget<DriverDoc>({ index, ids, realtime: true });
     } catch (err) {
-      throw new TransientError(`elasticsearch mget failed: ${(err as Error).message}`, err);
+      throw classifyEsError(err, 'mget');
     } finally {
       this.metrics.sinkSeconds.observe(
         { sink: 'elasticsearch', operation: 'mget' },
@@ -188,8 +200,7 @@ export class ElasticsearchSink {
       const results = await runBulk(this.runner, ops);
       this.account(results, [], (r) => r.outcome === 'not_found');
     } catch (err) {
-      if (err instanceof TransientError) throw err;
-      throw new TransientError(`elasticsearch delete-by-field failed: ${(err as Error).message}`, err);
+      throw classifyEsError(err, 'delete-by-field');
     }
   }
 
@@ -198,6 +209,7 @@ export class ElasticsearchSink {
     rejected: Rejection[],
     expected: (r: ItemResult<T>) => boolean,
   ): void {
+    throwIfSystemic(results);
     let retriable: ItemResult<T> | undefined;
     for (const r of results) {
       const family = typeof r.tag === 'string' ? r.tag : r.tag.family;
@@ -213,4 +225,14 @@ export class ElasticsearchSink {
     }
     if (retriable) throw new TransientError(`elasticsearch answered ${retriable.status}: ${retriable.error}`);
   }
+}
+
+/** One item refused because of the cluster (auth, write block, missing index) stops the whole write: nothing is dead-lettered. */
+function throwIfSystemic<T>(results: readonly ItemResult<T>[]): void {
+  const r = results.find((x) => x.outcome === 'systemic');
+  if (r)
+    throw new SystemicError(
+      r.reason ?? 'elasticsearch',
+      `elasticsearch refused a write with ${r.status}: ${r.error}`,
+    );
 }

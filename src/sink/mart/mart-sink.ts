@@ -1,168 +1,127 @@
 import type { Pool, PoolClient } from 'pg';
 import type { ChangeEvent } from '../../decode/change-event.js';
-import { delta, type Delta } from '../../project/metrics/delta.js';
-import type { MetricSource } from '../../project/metrics/catalog.js';
-import {
-  eventRowId,
-  nextState,
-  type AnyState,
-  type BookingState,
-  type PaymentState,
-  type StateTable,
-} from '../../project/metrics/state.js';
-import {
-  compareIds,
-  deleteStatesSql,
-  selectStatesSql,
-  stateFromDb,
-  upsertStatesSql,
-} from '../../project/metrics/state-sql.js';
-import {
-  catalogSyncStatements,
-  planMetricWrite,
-  type MemberTransitionRow,
-  type SqlStatement,
-} from '../../project/metrics/upsert-sql.js';
-import {
-  lockBookingRowsSql,
-  paymentCopyBookingIds,
-  paymentCopySql,
-  releaseBookingRowsSql,
-  replaceStatusHistorySql,
-  statusHistory,
-  type PaymentChange,
-} from '../../project/bookings/mart-booking.js';
-import { projectRowOrReject } from '../../project/metrics/project-or-reject.js';
+import { foldMart, rowsTouched } from '../../project/mart-fold.js';
+import type { Rejection } from '../../project/intents.js';
 import type { Metrics } from '../../observe/metrics.js';
-import type { Rejection } from '../elasticsearch/es-sink.js';
+import { RideCdcError, TransientError, errorMessage } from '../../shared/errors.js';
+import type { Sink } from '../sink.js';
+import { classifyPgError } from './pg-errors.js';
+import { readStoredStates, writeFold } from './mart-writes.js';
+import { catalogSyncStatements } from './sql/metric-sql.js';
+import { loadPositionsSql, setPositionSql } from './sql/offsets-sql.js';
 
-/**
- * Tables in the order their state rows are locked (docs/kpis.md §11): payments before the shared
- * fact_booking rows, then the rest. Every worker follows it, so transactions never wait in a cycle.
- */
-const ORDER = [
-  'payments',
-  'bookings',
-  'ratings',
-  'drivers',
-  'passengers',
-  'zones',
-] as const satisfies readonly StateTable[];
-
-interface RowGroup {
-  table: StateTable;
-  id: string;
-  events: ChangeEvent[];
+/** One partition's batch for the mart: its events and the position move that commits with them. */
+export interface MartBatch {
+  topic: string;
+  partition: number;
+  /** Stored position the batch continues from (null: nothing stored yet). */
+  expectedNext: string | null;
+  /** Position after the batch. */
+  next: string;
+  events: readonly ChangeEvent[];
 }
 
 /**
- * The reporting mart as the transactional sink of a batch: reads the previous state of every row
- * the batch touches (locked), folds the events onto it, writes the new states, the booking facts,
- * status history and the KPI deltas, all inside the caller's transaction (which also advances the
- * offsets). An event whose row cannot be projected (truncate, unreadable value) is returned as a
- * rejection for the dead-letter topic and contributes nothing.
+ * committed: mart changes and position are in. fenced: another instance moved the position first;
+ * nothing was written. rejected: some events cannot be projected; nothing was written — dead-letter
+ * them and write the batch again without them (so no network call happens while row locks are held).
  */
-export class MartSink {
-  constructor(private readonly metrics: Metrics) {}
+export type MartOutcome =
+  { kind: 'committed'; kpiRows: number } | { kind: 'fenced' } | { kind: 'rejected'; rejected: Rejection[] };
 
-  /** Fills mart.metric_definition from the catalog; once at start. */
-  static async syncCatalog(pool: Pool): Promise<void> {
-    const client = await pool.connect();
+/**
+ * The reporting mart as the transactional sink of a batch: one PostgreSQL transaction reads the
+ * previous state of every row the batch touches (locked), folds the events onto it (pure,
+ * src/project/mart-fold.ts), writes states, booking facts, status history and KPI deltas, and moves
+ * the stored position — all or nothing. The mart sink owns every statement run on reporting_db.
+ */
+export class MartSink implements Sink<MartBatch, MartOutcome> {
+  readonly stage = 'reporting_db';
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly groupId: string,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** Fills mart.metric_definition from the catalog. */
+  async start(): Promise<void> {
+    await this.transaction(async (client) => {
+      for (const s of catalogSyncStatements()) await client.query(s.text, s.values);
+      return true;
+    });
+  }
+
+  /** The pool belongs to the worker (the KPI exporter shares it); nothing of the sink's own to close. */
+  async close(): Promise<void> {}
+
+  /** Throws while reporting_db is unreachable or not migrated ("relation ... does not exist"). */
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1 FROM mart.consumer_offsets LIMIT 1');
+  }
+
+  /** Stored next offset per partition, for partitions that have one. */
+  async loadPositions(topic: string, partitions: readonly number[]): Promise<Map<number, string>> {
+    const s = loadPositionsSql(this.groupId, topic, partitions);
+    const res = await this.pool.query<{ partition: number; next_offset: string }>(s.text, s.values);
+    return new Map(res.rows.map((r) => [r.partition, r.next_offset]));
+  }
+
+  async write(batch: MartBatch): Promise<MartOutcome> {
+    const started = performance.now();
+    let outcome: MartOutcome = { kind: 'fenced' };
+    try {
+      await this.transaction(async (client) => {
+        const touched = rowsTouched(batch.events);
+        const { stored, lockedBookings } = await readStoredStates(client, touched);
+        const fold = foldMart(touched, stored);
+        if (fold.rejected.length > 0) {
+          outcome = { kind: 'rejected', rejected: fold.rejected };
+          return false;
+        }
+        const kpiRows = await writeFold(client, fold, lockedBookings);
+        const move = setPositionSql(
+          this.groupId,
+          batch.topic,
+          batch.partition,
+          batch.next,
+          batch.expectedNext,
+        );
+        if (((await client.query(move.text, move.values)).rowCount ?? 0) !== 1) {
+          outcome = { kind: 'fenced' };
+          return false;
+        }
+        this.metrics.martRowsMerged.inc({ table: 'fact_metric_bucket' }, kpiRows);
+        outcome = { kind: 'committed', kpiRows };
+        return true;
+      });
+      return outcome;
+    } finally {
+      this.metrics.sinkSeconds.observe(
+        { sink: 'reporting_db', operation: 'transaction' },
+        (performance.now() - started) / 1000,
+      );
+    }
+  }
+
+  /** BEGIN; body; COMMIT when it returns true, ROLLBACK otherwise or on error (classified). */
+  private async transaction(body: (client: PoolClient) => Promise<boolean>): Promise<void> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw new TransientError(`reporting_db unavailable: ${errorMessage(err)}`, err);
+    }
     try {
       await client.query('BEGIN');
-      for (const s of catalogSyncStatements()) await client.query(s.text, s.values);
-      await client.query('COMMIT');
+      const commit = await body(client);
+      await client.query(commit ? 'COMMIT' : 'ROLLBACK');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
+      if (err instanceof RideCdcError) throw err;
+      throw classifyPgError(err);
     } finally {
       client.release();
     }
   }
-
-  async apply(client: PoolClient, events: readonly ChangeEvent[]): Promise<{ rejected: Rejection[] }> {
-    const rejected: Rejection[] = [];
-    const groups = groupByRow(events, rejected);
-    const run = (s: SqlStatement | null) => (s ? client.query(s.text, s.values) : Promise.resolve());
-
-    const deltas: Delta[] = [];
-    const paymentChanges: PaymentChange[] = [];
-    const bookingIds: string[] = [];
-    const history: ReturnType<typeof statusHistory> = [];
-    const writes: SqlStatement[] = [];
-    let locked: string[] = [];
-
-    for (const table of ORDER) {
-      const rows = groups.filter((g) => g.table === table).sort((a, b) => compareIds(a.id, b.id));
-      if (table === 'bookings') {
-        locked = [...rows.map((g) => g.id), ...paymentCopyBookingIds(paymentChanges)];
-        await run(lockBookingRowsSql(locked));
-      }
-      if (rows.length === 0) continue;
-      const sel = selectStatesSql(
-        table,
-        rows.map((g) => g.id),
-      );
-      const prevs = new Map<string, AnyState>();
-      for (const r of (await client.query(sel.text, sel.values)).rows) {
-        const st = stateFromDb(table, r as Record<string, unknown>);
-        prevs.set(st.id, st);
-      }
-      const upserts: AnyState[] = [];
-      const deletes: string[] = [];
-      for (const g of rows) {
-        const prev = prevs.get(g.id) ?? null;
-        const { next, deltas: d } = projectRowOrReject(table, prev, g.events, rejected);
-        deltas.push(...d);
-        if (next) upserts.push(next);
-        else if (prev) deletes.push(g.id);
-        if (table === 'payments')
-          paymentChanges.push({ prev: prev as PaymentState | null, next: next as PaymentState | null });
-        if (table === 'bookings') {
-          bookingIds.push(g.id);
-          history.push(...statusHistory(next as BookingState | null));
-        }
-      }
-      const up = upsertStatesSql(table, upserts);
-      if (up) writes.push(up);
-      writes.push(...deleteStatesSql(table, deletes));
-    }
-
-    for (const s of writes) await run(s);
-    for (const s of paymentCopySql(paymentChanges)) await run(s);
-    await run(releaseBookingRowsSql(locked));
-    for (const s of replaceStatusHistorySql(bookingIds, history)) await run(s);
-
-    const plan = planMetricWrite(deltas);
-    const transitions: MemberTransitionRow[] = [];
-    for (const s of plan.memberUpserts)
-      transitions.push(...((await client.query(s.text, s.values)).rows as MemberTransitionRow[]));
-    const after = plan.afterMembers(transitions);
-    for (const s of after) await run(s);
-    this.metrics.martRowsMerged.inc({ table: 'fact_metric_bucket' }, deltas.length);
-    return { rejected };
-  }
-}
-
-function groupByRow(events: readonly ChangeEvent[], rejected: Rejection[]): RowGroup[] {
-  const groups = new Map<string, RowGroup>();
-  for (const e of events) {
-    if (!(ORDER as readonly string[]).includes(e.table)) continue;
-    const id = eventRowId(e);
-    if (id === null) {
-      rejected.push({
-        origin: { topic: e.topic, partition: e.partition, offset: e.offset },
-        reason: 'mart: event without a row id',
-      });
-      continue;
-    }
-    const k = `${e.table}|${id}`;
-    let g = groups.get(k);
-    if (!g) {
-      g = { table: e.table as StateTable, id, events: [] };
-      groups.set(k, g);
-    }
-    g.events.push(e);
-  }
-  return [...groups.values()];
 }

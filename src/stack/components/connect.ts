@@ -1,9 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ensureArtifacts } from '../artifacts.js';
 import { type StackConfig, paths } from '../config.js';
 import { httpGet } from '../health.js';
-import { javaBin, kafkaClasspath, writeLog4j } from './kafka.js';
+import { javaBin, kafkaClasspath, writeJavaConfig } from './kafka.js';
+import { connectClusterSettings } from './kafka-cluster.js';
 import type { Component } from './types.js';
 
 export function connectUrl(cfg: StackConfig): string {
@@ -49,14 +50,10 @@ export function connectComponent(cfg: StackConfig): Component {
         // only a fallback.
         'config.providers': 'env',
         'config.providers.env.class': 'org.apache.kafka.common.config.provider.EnvVarConfigProvider',
+        // Every broker, replicated internal topics, acks=all + idempotence (overrides the above).
+        ...connectClusterSettings(cfg),
       };
-      await writeFile(
-        props,
-        `${Object.entries(settings)
-          .map(([k, v]) => `${k}=${v}`)
-          .join('\n')}\n`,
-      );
-      await writeLog4j(log4j);
+      await writeJavaConfig(props, log4j, settings);
     },
     startSpec() {
       return {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -7,6 +6,7 @@ import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { ensureArtifacts } from '../artifacts.js';
 import { type StackConfig, paths } from '../config.js';
+import { type KafkaNode, clusterTopology, kafkaNodes, nodeSettings } from './kafka-cluster.js';
 import type { Component } from './types.js';
 
 const run = promisify(execFile);
@@ -17,6 +17,21 @@ export function javaBin(cfg: StackConfig): string {
 
 export function kafkaClasspath(cfg: StackConfig): string {
   return `${resolve(paths(cfg).dist, 'kafka', 'libs')}/*`;
+}
+
+/** A Kafka-style .properties file plus the Log4j configuration next to it. */
+export async function writeJavaConfig(
+  props: string,
+  log4j: string,
+  settings: Record<string, string | number | boolean>,
+): Promise<void> {
+  await writeFile(
+    props,
+    `${Object.entries(settings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+  );
+  await writeLog4j(log4j);
 }
 
 /** Log4j 2 to stdout, which the stack redirects to logs/<component>.log. */
@@ -39,20 +54,20 @@ export async function writeLog4j(file: string): Promise<void> {
   );
 }
 
-export function kafkaComponent(cfg: StackConfig): Component {
+/** One Kafka node (node 1 = the single-node stack); kafka-cluster.ts describes the topology. */
+export function kafkaComponent(cfg: StackConfig, node: KafkaNode = kafkaNodes(cfg)[0]!): Component {
   const p = paths(cfg);
-  const confDir = resolve(p.conf, 'kafka');
+  const { confDir, dataDir, port, controllerPort: kafkaController } = node;
   const props = resolve(confDir, 'server.properties');
   const log4j = resolve(confDir, 'log4j2.properties');
-  const dataDir = resolve(p.data, 'kafka');
-  const { kafka: port, kafkaController } = cfg.ports;
 
   return {
-    name: 'kafka',
+    name: node.name,
     port,
     dependsOn: [],
     stopSignal: 'SIGTERM',
     async prepare() {
+      const { clusterId } = await clusterTopology(cfg);
       await ensureArtifacts(cfg);
       await mkdir(confDir, { recursive: true });
       const settings: Record<string, string | number> = {
@@ -81,18 +96,12 @@ export function kafkaComponent(cfg: StackConfig): Component {
         'group.initial.rebalance.delay.ms': 0,
         'log.retention.hours': 168,
         'delete.topic.enable': 'true',
+        // node.id, quorum voters, log.dirs and replication for a multi-node cluster.
+        ...nodeSettings(cfg, node),
       };
-      await writeFile(
-        props,
-        `${Object.entries(settings)
-          .map(([k, v]) => `${k}=${v}`)
-          .join('\n')}\n`,
-      );
-      await writeLog4j(log4j);
+      await writeJavaConfig(props, log4j, settings);
       if (!existsSync(resolve(dataDir, 'meta.properties'))) {
         await mkdir(dataDir, { recursive: true });
-        // A KRaft cluster id is a base64url UUID (16 bytes, 22 chars).
-        const clusterId = randomBytes(16).toString('base64url');
         try {
           await run(
             javaBin(cfg),
@@ -131,8 +140,8 @@ export function kafkaComponent(cfg: StackConfig): Component {
           'kafka.Kafka',
           props,
         ],
-        logFile: p.log('kafka'),
-        pidFile: p.pid('kafka'),
+        logFile: p.log(node.name),
+        pidFile: p.pid(node.name),
         match: props,
       };
     },
@@ -147,6 +156,9 @@ export function kafkaComponent(cfg: StackConfig): Component {
       await admin.connect();
       try {
         const c = await admin.describeCluster();
+        // In a cluster a node answers before it is registered (it waits for the quorum).
+        if (!c.brokers.some((b) => b.nodeId === node.id))
+          throw new Error(`node ${node.id} not registered yet`);
         return `${c.brokers.length} broker(s), controller ${c.controller}`;
       } finally {
         await admin.disconnect();

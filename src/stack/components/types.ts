@@ -1,9 +1,16 @@
-import type { StackConfig } from '../config.js';
 import type { Probe } from '../health.js';
 import type { StartSpec } from '../processes.js';
 
+/** `kafka` is node 1; a multi-broker stack adds `kafka-2`, `kafka-3`, … (components/kafka-cluster.ts). */
 export type ComponentName =
-  'postgres-source' | 'postgres-reporting' | 'kafka' | 'registry' | 'connect' | 'elasticsearch';
+  | 'postgres-source'
+  | 'postgres-reporting'
+  | 'kafka'
+  | `kafka-${number}`
+  | 'registry'
+  | 'connect'
+  | 'elasticsearch'
+  | 'prometheus';
 
 /**
  * One service of the stack. `prepare` and `afterHealthy` are idempotent: `up` runs them on every
@@ -23,5 +30,3 @@ export interface Component {
   /** Runs once the probe passes: databases, schema. */
   afterHealthy?(): Promise<void>;
 }
-
-export type ComponentFactory = (cfg: StackConfig) => Component;

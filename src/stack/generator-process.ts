@@ -1,0 +1,34 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const REPO = join(import.meta.dirname, '../..');
+
+/**
+ * Runs `ride-cdc generate` as a child process (the same command users run) and resolves with its
+ * exit code once it stops by itself (--seconds) or is stopped. Output is kept for failure messages.
+ */
+export function runGenerator(
+  env: Record<string, string>,
+  args: string[],
+): { done: Promise<{ code: number | null; output: string }>; stop: () => void } {
+  const child = spawn(process.execPath, [join(REPO, 'bin/ride-cdc.js'), 'generate', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (b: Buffer) => {
+    output = (output + b.toString()).slice(-10_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const done = new Promise<{ code: number | null; output: string }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, output })),
+  );
+  return { done, stop: () => child.kill('SIGINT') };
+}
+
+export async function generate(env: Record<string, string>, args: string[]): Promise<string> {
+  const { code, output } = await runGenerator(env, args).done;
+  if (code !== 0) throw new Error(`generate ${args.join(' ')} exited with ${code}:\n${output}`);
+  return output;
+}

@@ -1,0 +1,97 @@
+import type { Decoder } from '../../decode/decoder.js';
+import type { Logger } from '../../observe/logger.js';
+import type { Metrics } from '../../observe/metrics.js';
+import { projectToElasticsearch } from '../../project/project-es.js';
+import type { RetryPolicy } from '../../sink/with-retry.js';
+import { lettersFor, pendingMessages, type Batch, type BatchOutcome } from './batch.js';
+import { batchContext, type StallHooks } from './batch-context.js';
+import { decodeStage } from './decode-stage.js';
+import {
+  deadLetterStage,
+  writeElasticsearchStage,
+  writeMartStage,
+  type DeadLetterSink,
+  type EsStageSink,
+  type MartStageSink,
+} from './sink-stages.js';
+
+/** What a batch runs through; the sinks come wrapped in withRetry (src/sink/with-retry.ts). */
+export interface PipelineDeps {
+  decoder: Pick<Decoder, 'decode'>;
+  es: EsStageSink;
+  dlq: DeadLetterSink;
+  mart: MartStageSink;
+  metrics: Metrics;
+  logger: Logger;
+  /** Backoff of the decode stage (the sinks carry their own). */
+  decodeRetry: RetryPolicy & { unknownSchemaRetries: number };
+}
+
+/**
+ * decode → project → Elasticsearch → dead letters → one PostgreSQL transaction (mart + position).
+ * Blocks until the batch is committed, fenced, or the signal aborts (then it throws and nothing
+ * of the batch is committed: it is replayed, idempotently, by whoever owns the partition next).
+ */
+export async function processBatch(
+  deps: PipelineDeps,
+  batch: Batch,
+  signal: AbortSignal,
+  hooks: StallHooks,
+): Promise<BatchOutcome> {
+  const { metrics } = deps;
+  const started = performance.now();
+  const log = deps.logger.child({ topic: batch.topic, partition: batch.partition });
+  const pending = pendingMessages(batch);
+  if (pending.length < batch.messages.length) {
+    metrics.messagesSkipped.inc(
+      { topic: batch.topic, kind: 'already-committed' },
+      batch.messages.length - pending.length,
+    );
+  }
+  if (pending.length === 0) return { next: batch.expectedNext, fenced: false };
+  const ctx = batchContext(signal, hooks, metrics, log);
+
+  const decoded = await decodeStage(deps.decoder, batch, pending, ctx, deps.decodeRetry, metrics);
+  const esRejected = await writeElasticsearchStage(deps.es, projectToElasticsearch(decoded.events), ctx);
+  const undecodable = new Set(decoded.letters.map((l) => l.offset));
+  const letters = [
+    ...decoded.letters,
+    ...lettersFor(batch, esRejected, 'elasticsearch-rejected', undecodable),
+  ];
+  await deadLetterStage(deps.dlq, letters, ctx);
+
+  const next = (BigInt(pending.at(-1)!.offset) + 1n).toString();
+  const mart = await writeMartStage(
+    deps.mart,
+    deps.dlq,
+    batch,
+    {
+      topic: batch.topic,
+      partition: batch.partition,
+      expectedNext: batch.expectedNext,
+      next,
+      // Sinks are independent: an event Elasticsearch refused is still applied to the mart.
+      events: decoded.events,
+    },
+    ctx,
+  );
+  const all = [...letters, ...mart.letters];
+  for (const l of all) {
+    metrics.deadLettered.inc({ topic: l.topic, reason: l.reason });
+    log.warn({ offset: l.offset, reason: l.reason, err: l.error }, 'event sent to the dead-letter topic');
+  }
+  if (mart.kind === 'fenced') {
+    log.warn(
+      { expected: batch.expectedNext },
+      'partition was advanced by another instance; batch rolled back',
+    );
+    return { next: batch.expectedNext, fenced: true };
+  }
+
+  const now = Date.now();
+  for (const e of decoded.events)
+    if (!e.snapshot) metrics.e2eLatency.observe(Math.max(0, now - e.sourceTsMs) / 1000);
+  metrics.batchSize.observe(pending.length);
+  metrics.batchSeconds.observe((performance.now() - started) / 1000);
+  return { next, fenced: false };
+}
