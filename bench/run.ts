@@ -1,9 +1,14 @@
 /**
- * `npm run bench [-- --only decode|drain|latency] [--events N] [--rate R] [--seconds S]`
+ * `npm run bench [-- --only decode|drain|latency|compare] [--events N] [--rate R] [--seconds S]`
  *
  * decode  — decode+project on captured fixtures, one core (no services)
  * drain   — a pre-loaded backlog (≥ --events change events) drained into Elasticsearch and the mart
  * latency — end-to-end latency p50/p95/p99 at a steady --rate events/s for --seconds
+ * compare — one backlog (≥ --events, default 500000 for compare) drained in sequence by this box's
+ *           ceilings, ride-cdc (1 and 2 workers; `--baseline <commit>` adds that commit's worker),
+ *           Flink SQL and Debezium's JDBC sink, then latency at each of `--rates` (comma list) for
+ *           `--seconds`; `--skip ceilings,ride-cdc,baseline,flink,jdbc`; `--cpu-prof-dir D` writes V8
+ *           profiles of the one-worker drain. Table, ratios, JSON/markdown/SVG in bench/results/.
  * steps   — load steps --steps (default 1000,2000,5000) events/s, --step-seconds (120) each:
  *           lag and p50/p95/p99 per step (the original system's load test)
  * soak    — --soak-rate (3000) events/s for --soak-minutes (30): RSS, heap, lag, p99 each minute
@@ -19,12 +24,17 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchDecodeProject } from './decode-bench.js';
 import { benchDrain, benchLatency } from './stack-bench.js';
+import { benchCompare } from './compare/index.js';
 import { benchSoak, benchSteps } from './load-bench.js';
 
 const { values } = parseArgs({
   options: {
     only: { type: 'string' },
-    events: { type: 'string', default: '200000' },
+    events: { type: 'string' },
+    baseline: { type: 'string' },
+    rates: { type: 'string', default: '1000,2500,5000' },
+    skip: { type: 'string', default: '' },
+    'cpu-prof-dir': { type: 'string' },
     rate: { type: 'string', default: '5000' },
     seconds: { type: 'string', default: '60' },
     runs: { type: 'string', default: '5' },
@@ -34,7 +44,8 @@ const { values } = parseArgs({
     'soak-minutes': { type: 'string', default: '30' },
   },
 });
-const LONG = ['steps', 'soak'];
+// compare, steps and soak are long (minutes of services): only when asked for by name.
+const LONG = ['steps', 'soak', 'compare'];
 const want = (name: string) => (values.only ? values.only.split(',').includes(name) : !LONG.includes(name));
 const results: Record<string, unknown> = {
   at: new Date().toISOString(),
@@ -50,7 +61,7 @@ if (want('decode')) {
   );
 }
 if (want('drain')) {
-  const r = await benchDrain(Number(values.events));
+  const r = await benchDrain(Number(values.events ?? 200_000));
   results.drain = r;
   console.log(
     `drain: ${fmt(r.events)} events in ${r.seconds.toFixed(1)} s = ${fmt(r.eventsPerSecond)} events/s (Elasticsearch + mart, one worker); mart merges ${fmt(r.martRowsPerSecond)} rows/s`,
@@ -73,6 +84,17 @@ if (want('latency')) {
     `latency at ${fmt(r.targetRate)} events/s target (${fmt(r.achievedRate)} achieved, ${r.seconds.toFixed(0)} s): ` +
       `p50 ${(r.p50 * 1000).toFixed(0)} ms, p95 ${(r.p95 * 1000).toFixed(0)} ms, p99 ${(r.p99 * 1000).toFixed(0)} ms (source commit → both sinks)`,
   );
+}
+if (want('compare')) {
+  results.compare = await benchCompare({
+    events: Number(values.events ?? 500_000),
+    baseline: values.baseline,
+    rates: values.rates.split(',').filter(Boolean).map(Number),
+    latencySeconds: Number(values.seconds),
+    skip: values.skip.split(',').filter(Boolean),
+    cpuProfDir: values['cpu-prof-dir'],
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
+  });
 }
 if (want('steps')) {
   const steps = await benchSteps(values.steps.split(',').map(Number), Number(values['step-seconds']));

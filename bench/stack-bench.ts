@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient } from '../src/db/pg.js';
+import { createClient, type PgSettings } from '../src/db/pg.js';
 import { Scenario, type WorkerProcess } from '../src/stack/scenario.js';
 import { generate } from '../src/stack/generator-process.js';
 
@@ -19,7 +19,7 @@ export interface DrainResult {
 }
 
 /** Sum of high watermarks of the scenario's table topics (= change events Debezium produced). */
-async function producedEvents(s: Scenario): Promise<number> {
+export async function producedEvents(s: Scenario): Promise<number> {
   const admin = s.kafka.admin();
   await admin.connect();
   try {
@@ -32,8 +32,9 @@ async function producedEvents(s: Scenario): Promise<number> {
   }
 }
 
-async function consumedEvents(s: Scenario): Promise<number> {
-  const c = createClient(s.reporting);
+/** Sum of the positions a worker committed in `reporting` (default: the scenario's database). */
+export async function consumedEvents(s: Scenario, reporting: PgSettings = s.reporting): Promise<number> {
+  const c = createClient(reporting);
   await c.connect();
   try {
     const r = await c.query<{ n: string }>(
@@ -57,38 +58,46 @@ async function moveAllDrivers(s: Scenario, rounds: number): Promise<void> {
 }
 
 /**
+ * A scenario whose topics hold a backlog of at least `minEvents` change events of the realistic
+ * mix: a seeded world (zones, passengers, drivers, booking history with payments and ratings), the
+ * simulation streaming at full speed for 30 s (booking lifecycles, payments, ratings: the
+ * mart-heavy part), then rounds of driver position updates up to the count. Returns the number of
+ * events Debezium published once it has published everything.
+ */
+export async function produceBacklog(s: Scenario, minEvents: number, volume = 'small'): Promise<number> {
+  await s.start({
+    beforeConnector: () =>
+      generate(s.generatorEnv(), ['--mode', 'seed', '--volume', volume, '--seed', '1']).then(() => undefined),
+  });
+  const drivers = (await s.sourceDb.query<{ n: number }>('SELECT count(*)::int AS n FROM driver_locations'))
+    .rows[0]!.n;
+  await generate(s.generatorEnv(), [
+    '--mode',
+    'stream',
+    '--volume',
+    volume,
+    '--seconds',
+    '30',
+    '--seed',
+    '3',
+    '--stream-sleep-min',
+    '0',
+    '--stream-sleep-max',
+    '5',
+  ]);
+  const seeded = await waitStable(() => producedEvents(s));
+  await moveAllDrivers(s, Math.ceil(Math.max(0, minEvents - seeded) / Math.max(1, drivers)));
+  return waitStable(() => producedEvents(s));
+}
+
+/**
  * Drain: a backlog of at least `minEvents` change events (seeded rows + driver movements) sits in
  * Kafka before the worker starts; time from worker start to the last offset committed.
  */
 export async function benchDrain(minEvents: number, volume = 'small'): Promise<DrainResult> {
   const s = new Scenario();
   try {
-    await s.start({
-      beforeConnector: () =>
-        generate(s.generatorEnv(), ['--mode', 'seed', '--volume', volume, '--seed', '1']).then(
-          () => undefined,
-        ),
-    });
-    const drivers = (await s.sourceDb.query<{ n: number }>('SELECT count(*)::int AS n FROM driver_locations'))
-      .rows[0]!.n;
-    // A mart-heavy part of the backlog: the simulation streaming at full speed (bookings, payments, ratings).
-    await generate(s.generatorEnv(), [
-      '--mode',
-      'stream',
-      '--volume',
-      volume,
-      '--seconds',
-      '30',
-      '--seed',
-      '3',
-      '--stream-sleep-min',
-      '0',
-      '--stream-sleep-max',
-      '5',
-    ]);
-    const seeded = await waitStable(() => producedEvents(s));
-    await moveAllDrivers(s, Math.ceil(Math.max(0, minEvents - seeded) / Math.max(1, drivers)));
-    const total = await waitStable(() => producedEvents(s));
+    const total = await produceBacklog(s, minEvents, volume);
     const started = performance.now();
     const w = await s.startWorker({ LOG_LEVEL: 'error' });
     while ((await consumedEvents(s)) < total) await sleep(250);
@@ -108,7 +117,7 @@ export async function benchDrain(minEvents: number, volume = 'small'): Promise<D
   }
 }
 
-async function stageTimes(w: WorkerProcess): Promise<Record<string, number>> {
+export async function stageTimes(w: WorkerProcess): Promise<Record<string, number>> {
   const { body } = await w.get('/metrics');
   const out: Record<string, number> = {};
   for (const line of body.split('\n')) {
@@ -122,7 +131,7 @@ async function stageTimes(w: WorkerProcess): Promise<Record<string, number>> {
 }
 
 /** Waits until a growing count stops growing for 5 s (Debezium has published everything). */
-async function waitStable(read: () => Promise<number>): Promise<number> {
+export async function waitStable(read: () => Promise<number>): Promise<number> {
   let last = -1;
   let stableSince = Date.now();
   for (;;) {
@@ -163,7 +172,7 @@ export function histogramQuantile(q: number, buckets: { le: number; count: numbe
   return prevLe;
 }
 
-async function latencyBuckets(w: WorkerProcess): Promise<{ le: number; count: number }[]> {
+export async function latencyBuckets(w: WorkerProcess): Promise<{ le: number; count: number }[]> {
   const { body } = await w.get('/metrics');
   const out: { le: number; count: number }[] = [];
   for (const line of body.split('\n')) {

@@ -7,6 +7,9 @@ import avsc from 'avsc';
  */
 export const SafeLongType = avsc.types.LongType.__with({
   fromBuffer: (buf: Buffer): number | bigint => {
+    // Common case without a BigInt: the high word alone says whether the value is a safe integer.
+    const hi = buf.readInt32LE(4);
+    if (hi > -0x200000 && hi < 0x200000) return hi * 0x1_0000_0000 + buf.readUInt32LE(0);
     const n = buf.readBigInt64LE();
     return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
   },

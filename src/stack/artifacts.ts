@@ -6,6 +6,7 @@ import {
   apicurioConverterJar,
   connectBasicAuthExtension,
   debeziumArtifacts,
+  debeziumJdbcSinkArtifacts,
   elasticsearchZip,
   kafkaArtifacts,
 } from './versions.js';
@@ -40,6 +41,16 @@ export const bundles: Record<
     name: 'elasticsearch',
     steps: [{ kind: 'unpack', artifact: elasticsearchZip, into: '.' }],
   },
+};
+
+/**
+ * Connect plugins only the compare bench loads (Debezium's JDBC sink), in their own plugin dir
+ * <stack>/dist/bench-connect-plugins/: not in `bundles`, so the running stack's Connect never
+ * resolves or loads them and its plugin bundle (and its resolved marker) stays as it is.
+ */
+export const benchConnectPlugins: Bundle = {
+  name: 'bench-connect-plugins',
+  steps: [{ kind: 'tree', artifacts: debeziumJdbcSinkArtifacts, into: 'debezium-connector-jdbc' }],
 };
 
 /**

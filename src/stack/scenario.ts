@@ -225,9 +225,11 @@ export class WorkerProcess {
     env: Record<string, string>,
     readonly port: number,
     readonly logFile?: string,
+    /** The ride-cdc entry point to run (the compare bench also runs other commits' checkouts). */
+    bin = join(REPO, 'bin/ride-cdc.js'),
   ) {
     if (logFile) mkdirSync(join(logFile, '..'), { recursive: true });
-    this.child = spawn(process.execPath, [join(REPO, 'bin/ride-cdc.js'), 'worker'], {
+    this.child = spawn(process.execPath, [bin, 'worker'], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -288,7 +290,7 @@ function esClient(stack: ReturnType<typeof loadStackConfig>): EsClient {
   });
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);

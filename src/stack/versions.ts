@@ -22,6 +22,11 @@
  */
 export const KAFKA_VERSION = '4.1.1';
 export const DEBEZIUM_VERSION = '3.4.3.Final';
+/**
+ * Debezium's JDBC sink, only for the compare bench (not part of the running stack): 3.4.0.Final
+ * resolves from Maven Central, 3.4.3.Final does not.
+ */
+export const DEBEZIUM_JDBC_SINK_VERSION = '3.4.0.Final';
 /** The registry server the native stack runs. */
 export const APICURIO_SERVER_VERSION = '3.3.3';
 /** The Kafka Connect converter (the only published 3.x); compose's Connect image uses the same. */
@@ -69,7 +74,7 @@ export const connectBasicAuthExtension: Coordinate = {
 };
 
 /** Connect plugin isolation loads these from the worker, so the plugin dirs must not carry them. */
-const providedByConnect = ['org.apache.kafka:*', 'org.slf4j:*', 'org.apache.logging.log4j:*'];
+export const providedByConnect = ['org.apache.kafka:*', 'org.slf4j:*', 'org.apache.logging.log4j:*'];
 
 export const debeziumArtifacts: Coordinate[] = [
   {
@@ -77,6 +82,18 @@ export const debeziumArtifacts: Coordinate[] = [
     artifactId: 'debezium-connector-postgres',
     version: DEBEZIUM_VERSION,
     exclusions: providedByConnect,
+  },
+];
+
+/** The JDBC sink connector plugin of the compare bench (a separate plugin dir, see artifacts.ts). */
+export const debeziumJdbcSinkArtifacts: Coordinate[] = [
+  {
+    groupId: 'io.debezium',
+    artifactId: 'debezium-connector-jdbc',
+    version: DEBEZIUM_JDBC_SINK_VERSION,
+    // Jackson core comes from the Connect runtime (same 2.19): a second copy in the plugin makes
+    // Hibernate's ServiceLoader see the runtime's Jdk8Module as "not a subtype" of its own Module.
+    exclusions: [...providedByConnect, 'com.fasterxml.jackson.core:*'],
   },
 ];
 

@@ -1,5 +1,12 @@
 import { isZero } from '../../shared/decimal.js';
-import { type MetricPart, type MetricSource, partsReading, type SourceRow } from './catalog.js';
+import {
+  type MetricDef,
+  type MetricPart,
+  type MetricSource,
+  type Part,
+  partsReading,
+  type SourceRow,
+} from './catalog.js';
 import type { StateOf } from './state.js';
 import { bucketStart, type Granularity } from './time.js';
 
@@ -41,15 +48,22 @@ export interface MemberContribution {
 
 export type Contribution = AdditiveContribution | MemberContribution;
 
+export type ReadingPart = { readonly metric: MetricDef; readonly part: Part };
+
 /**
  * Contributions of one row state of `source`; [] for null (row absent or deleted). Throws
- * RangeError on a malformed timestamp or decimal (the caller dead-letters the event).
+ * RangeError on a malformed timestamp or decimal (the caller dead-letters the event). `parts`
+ * restricts it to some of the (metric, part) pairs reading `source` (default: all of them).
  */
-export function contributions<T extends MetricSource>(source: T, state: StateOf[T] | null): Contribution[] {
+export function contributions<T extends MetricSource>(
+  source: T,
+  state: StateOf[T] | null,
+  parts: readonly ReadingPart[] = partsReading(source),
+): Contribution[] {
   if (state === null) return [];
   const r = state as unknown as SourceRow;
   const out: Contribution[] = [];
-  for (const { metric, part } of partsReading(source)) {
+  for (const { metric, part } of parts) {
     if (!part.where.ts(r)) continue;
     const dims = part.dimensions.map((d) => d.ts(r)).filter((d): d is string => d !== null);
     const num = part.numerator.kind === 'amount' ? part.numerator.ts(r) : '0';
@@ -108,4 +122,43 @@ export function contributions<T extends MetricSource>(source: T, state: StateOf[
     }
   }
   return out;
+}
+
+const INPUTS = new WeakMap<Part, readonly string[]>();
+
+/**
+ * The columns a part's contributions are a function of: its time column and every column its
+ * where, numerator, denominator and dimensions read (each building block of definition.ts lists
+ * them, and validateCatalog checks they are kept in state).
+ */
+export function partInputs(part: Part): readonly string[] {
+  let cols = INPUTS.get(part);
+  if (!cols) {
+    cols = [
+      ...new Set([
+        ...(part.time === null ? [] : [part.time]),
+        ...part.where.cols,
+        ...part.numerator.cols,
+        ...part.denominator.cols,
+        ...part.dimensions.flatMap((d) => d.cols),
+      ]),
+    ];
+    INPUTS.set(part, cols);
+  }
+  return cols;
+}
+
+/**
+ * The parts reading `source` whose inputs differ between two states of the same row. The others
+ * contribute exactly the same before and after, so they cancel out of the delta and need not be
+ * evaluated at all (most changes touch a few columns: a status, one timestamp).
+ */
+export function partsWithChangedInputs<T extends MetricSource>(
+  source: T,
+  prev: StateOf[T],
+  next: StateOf[T],
+): readonly ReadingPart[] {
+  const a = prev as unknown as SourceRow;
+  const b = next as unknown as SourceRow;
+  return partsReading(source).filter(({ part }) => partInputs(part).some((c) => a[c] !== b[c]));
 }

@@ -6,6 +6,7 @@ import {
   type Contribution,
   contributions,
   type MemberContribution,
+  partsWithChangedInputs,
 } from './contributions.js';
 import { mergeState, type StateOf } from './state.js';
 
@@ -51,35 +52,49 @@ export function scaleDelta(d: Delta, k: number): Delta {
  * batch merged this way does one upsert per mart row, in a deterministic order.
  */
 export function mergeDeltas(deltas: Iterable<Delta>): Delta[] {
-  // Accumulate as scaled integers: parsing each decimal once, formatting each result once.
-  const acc = new Map<string, { d: Delta; num: Scaled; den: Scaled; ref: number }>();
+  // Most keys occur once: keep the delta as is and only do exact arithmetic (scaled integers,
+  // each decimal parsed once, each result formatted once) for keys that repeat.
+  const acc = new Map<string, Entry>();
   for (const d of deltas) {
     const key = deltaKey(d);
     const cur = acc.get(key);
-    if (d.kind === 'add') {
-      const num = parseDecimal(d.num);
-      const den = parseDecimal(d.den);
-      if (!cur) acc.set(key, { d, num, den, ref: 0 });
-      else {
-        cur.num = addScaled(cur.num, num);
-        cur.den = addScaled(cur.den, den);
-      }
-    } else if (!cur) acc.set(key, { d, num: ZERO, den: ZERO, ref: d.ref });
-    else cur.ref += d.ref;
+    if (!cur) {
+      acc.set(key, { d, num: null, den: null, ref: d.kind === 'member' ? d.ref : 0 });
+    } else if (d.kind === 'add') {
+      const first = cur.d as AdditiveDelta;
+      cur.num = addScaled(cur.num ?? parseDecimal(first.num), parseDecimal(d.num));
+      cur.den = addScaled(cur.den ?? parseDecimal(first.den), parseDecimal(d.den));
+    } else cur.ref += d.ref;
   }
   const out: Delta[] = [];
   for (const key of [...acc.keys()].sort()) {
-    const { d, num, den, ref } = acc.get(key) as { d: Delta; num: Scaled; den: Scaled; ref: number };
+    const { d, num, den, ref } = acc.get(key)!;
     if (d.kind === 'member') {
-      if (ref !== 0) out.push({ ...d, ref });
-    } else if (num.unscaled !== 0n || den.unscaled !== 0n) {
-      out.push({ ...d, num: formatCanonical(num), den: formatCanonical(den) });
+      if (ref !== 0) out.push(ref === d.ref ? d : { ...d, ref });
+      continue;
     }
+    const n = num === null ? canonicalText(d.num) : formatCanonical(num);
+    const m = den === null ? canonicalText(d.den) : formatCanonical(den);
+    if (n === '0' && m === '0') continue;
+    out.push(n === d.num && m === d.den ? d : { ...d, num: n, den: m });
   }
   return out;
 }
 
-const ZERO: Scaled = { unscaled: 0n, scale: 0 };
+interface Entry {
+  d: Delta;
+  /** Exact running sums, once a key repeats (null: just d's own amounts). */
+  num: Scaled | null;
+  den: Scaled | null;
+  ref: number;
+}
+
+/** Canonical integers ("0", "1", "-3") are the common amounts; they are their own canonical form. */
+const CANONICAL_INT = /^(?:0|-?[1-9]\d*)$/;
+
+function canonicalText(s: string): string {
+  return CANONICAL_INT.test(s) ? s : formatCanonical(parseDecimal(s));
+}
 
 /**
  * contributions(next) − contributions(prev) for one source row. `next` may be a raw `after` image:
@@ -92,8 +107,13 @@ export function delta<T extends MetricSource>(
   next: StateOf[T] | Row | null,
 ): Delta[] {
   const nextState = next === null ? null : mergeState(source, prev, next as Row);
-  const added = contributions(source, nextState);
-  const removed = contributions(source, prev);
+  // Only parts whose inputs changed can contribute anything but zero (exact: the others give
+  // identical contributions on both sides). Inserts and deletes evaluate every part.
+  const parts =
+    prev !== null && nextState !== null ? partsWithChangedInputs(source, prev, nextState) : undefined;
+  if (parts?.length === 0) return [];
+  const added = contributions(source, nextState, parts);
+  const removed = contributions(source, prev, parts);
   if (removed.length === 0) return mergeDeltas(added);
   if (added.length === 0) return mergeDeltas(removed.map((c) => scaleDelta(c, -1)));
   // Most of a row's contributions are the same before and after a change (an accepted booking is

@@ -1,0 +1,139 @@
+import { cpus, totalmem } from 'node:os';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Scenario } from '../../src/stack/scenario.js';
+import { benchLatency, produceBacklog, type LatencyResult } from '../stack-bench.js';
+import { baselineCheckout } from './baseline.js';
+import { kafkaCeiling, sinkCeilings } from './ceilings.js';
+import { flinkPeer } from './flink-peer.js';
+import { jdbcSinkPeer } from './jdbc-sink.js';
+import type { PeerResult } from './peer-result.js';
+import { printReport, ratios, writeReport, type CompareReport } from './report.js';
+import { drainWithRideCdc } from './ride-cdc-drain.js';
+
+export interface CompareOptions {
+  events: number;
+  /** Also drain with this commit's checkout (one worker), e.g. 906e634. */
+  baseline?: string;
+  /** Offered rates for the latency curve (each its own short scenario); empty: none. */
+  rates: number[];
+  latencySeconds: number;
+  /** Peers to leave out: ceilings, ride-cdc, baseline, flink, jdbc. */
+  skip: string[];
+  /** Write V8 CPU profiles of the one-worker drain here. */
+  cpuProfDir?: string;
+  command: string;
+}
+
+/**
+ * `npm run bench -- --only compare`: one pre-produced backlog drained in sequence by this box's
+ * ceilings, ride-cdc with one and two workers (and a baseline commit), Flink SQL and Debezium's
+ * JDBC sink; then the latency curve. One table, ratios, JSON + markdown + SVG in bench/results/.
+ */
+export async function benchCompare(opts: CompareOptions): Promise<CompareReport> {
+  const want = (p: string) => !opts.skip.includes(p);
+  // Resolve the baseline before the backlog exists: npm ci is slow and not part of any measurement.
+  const base = opts.baseline && want('baseline') ? await baselineCheckout(opts.baseline) : null;
+  const rows: PeerResult[] = [];
+  let decodeProjectPerCore: number | null = null;
+  const s = new Scenario();
+  let total = 0;
+  const failures: string[] = [];
+  // A peer that fails is reported (and the run goes on with the others): one broken peer must not
+  // cost the whole comparison, but it must not vanish from the table either.
+  const step = async (label: string, fn: () => Promise<void>) => {
+    const t = performance.now();
+    console.log(`compare: ${label} …`);
+    const before = rows.length;
+    try {
+      await fn();
+    } catch (err) {
+      failures.push(`${label}: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}`);
+      console.error(`compare: ${label} FAILED: ${(err as Error).stack}`);
+      return;
+    }
+    for (const r of rows.slice(before))
+      console.log(
+        `compare:   ${r.name}: ${Math.round(r.eventsPerSecond)} events/s over ${r.seconds.toFixed(1)} s, truth ${r.equalToTruth}${r.note ? ` (${r.note})` : ''}`,
+      );
+    console.log(`compare: ${label} done in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+  };
+  try {
+    console.log(`compare: backlog of ≥ ${opts.events} events …`);
+    total = await produceBacklog(s, opts.events);
+    console.log(`compare: backlog holds ${total} change events`);
+    if (want('ceilings')) {
+      await step('ceiling: Kafka', async () => void rows.push(await kafkaCeiling(s, total)));
+      await step('ceilings: Elasticsearch, PostgreSQL, both', async () => {
+        const c = await sinkCeilings(s, total, { esBatchDocs: 2000, esConcurrency: 2, pgConnections: 2 });
+        rows.push(...c.rows);
+        decodeProjectPerCore = c.decodeProjectPerCore;
+      });
+    }
+    if (want('ride-cdc')) {
+      await step(
+        'ride-cdc, one worker',
+        async () =>
+          void rows.push(
+            await drainWithRideCdc(s, total, {
+              workers: 1,
+              tag: 'w1',
+              name: 'ride-cdc, 1 worker',
+              cpuProfDir: opts.cpuProfDir,
+            }),
+          ),
+      );
+      await step(
+        'ride-cdc, two workers',
+        async () =>
+          void rows.push(
+            await drainWithRideCdc(s, total, { workers: 2, tag: 'w2', name: 'ride-cdc, 2 workers' }),
+          ),
+      );
+    }
+    if (base) {
+      await step(`ride-cdc at ${base.commit.slice(0, 7)}, one worker`, async () => {
+        const r = await drainWithRideCdc(s, total, {
+          workers: 1,
+          tag: 'base',
+          name: `ride-cdc @${base.commit.slice(0, 7)}, 1 worker`,
+          repo: base.dir,
+          cpuProfDir: opts.cpuProfDir && join(opts.cpuProfDir, 'baseline'),
+        });
+        r.extra = { ...r.extra, baseline: base.commit };
+        rows.push(r);
+      });
+    }
+    if (want('flink')) await step('Flink SQL', async () => void rows.push(await flinkPeer(s, 2)));
+    if (want('jdbc'))
+      await step(
+        'Debezium JDBC sink',
+        async () => void rows.push(await jdbcSinkPeer(s, total, { tasks: 2, batchSize: 2000 })),
+      );
+  } finally {
+    await s.stop();
+  }
+  const latency: LatencyResult[] = [];
+  for (const rate of opts.rates)
+    await step(
+      `latency at ${rate}/s`,
+      async () => void latency.push(await benchLatency(rate, opts.latencySeconds)),
+    );
+
+  const rep: CompareReport = {
+    at: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '?', memGiB: totalmem() / 2 ** 30 },
+    command: opts.command,
+    events: total,
+    rows,
+    ratios: ratios(rows),
+    decodeProjectPerCore,
+    latency,
+    failures,
+  };
+  printReport(rep);
+  const dir = join(import.meta.dirname, '../results');
+  mkdirSync(dir, { recursive: true });
+  for (const f of writeReport(rep, join(dir, `compare-${Date.now()}`))) console.log(`results: ${f}`);
+  return rep;
+}

@@ -1,0 +1,120 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient, quoteIdent, type PgSettings } from '../../src/db/pg.js';
+import { freePort, Scenario, WorkerProcess } from '../../src/stack/scenario.js';
+import { diffMart } from '../../src/verify/mart-truth.js';
+import { consumedEvents, stageTimes } from '../stack-bench.js';
+import { peerResult, type PeerResult } from './peer-result.js';
+import { sampleProcesses } from './proc-stats.js';
+
+const REPO = join(import.meta.dirname, '../..');
+
+export interface DrainOptions {
+  workers: number;
+  /** Row label and suffix of the run's own database, index prefix and consumer group. */
+  tag: string;
+  name: string;
+  /** Checkout whose bin/ride-cdc.js runs (default: this one). */
+  repo?: string;
+  /** Write a V8 CPU profile of every worker into this directory (node --cpu-prof). */
+  cpuProfDir?: string;
+}
+
+/**
+ * ride-cdc draining the scenario's backlog with its own reporting database, indices and consumer
+ * group, so several runs drain the same topics independently. Timed from the first worker's start
+ * to the last position committed; the mart is then compared with truth SQL over the source.
+ */
+export async function drainWithRideCdc(s: Scenario, total: number, opts: DrainOptions): Promise<PeerResult> {
+  const repo = opts.repo ?? REPO;
+  const reporting: PgSettings = { ...s.reporting, database: `${s.reporting.database}_${opts.tag}` };
+  const env = s.workerEnv({
+    REPORTING_PGDB: reporting.database,
+    ES_INDEX_PREFIX: `${s.id}-${opts.tag}-`,
+    KAFKA_GROUP_ID: `${s.groupId}-${opts.tag}`,
+    DLQ_TOPIC: `${s.id}.${opts.tag}.dlq`,
+    LOG_LEVEL: 'error',
+    ...(opts.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${opts.cpuProfDir}` } : {}),
+  });
+  // The checkout's own migrations: a baseline commit gets the schema it was written for.
+  await runCli(repo, ['migrate', '--target', 'reporting'], env);
+  const workers: WorkerProcess[] = [];
+  const sampler = sampleProcesses(() => workers.map((w) => w.child.pid!).filter(Boolean));
+  try {
+    const started = performance.now();
+    for (let i = 0; i < opts.workers; i++) {
+      const port = await freePort();
+      workers.push(
+        new WorkerProcess(
+          { ...env, METRICS_PORT: String(port) },
+          port,
+          undefined,
+          join(repo, 'bin/ride-cdc.js'),
+        ),
+      );
+    }
+    await Promise.all(workers.map((w) => w.waitReady(120_000)));
+    while ((await consumedEvents(s, reporting)) < total) {
+      for (const w of workers)
+        if (w.child.exitCode !== null)
+          throw new Error(`worker exited with ${w.child.exitCode}:\n${w.output}`);
+      await sleep(200);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const stages = await Promise.all(workers.map((w) => stageTimes(w)));
+    const usage = sampler.stop();
+    for (const w of workers) await w.kill('SIGTERM');
+    const rc = createClient(reporting);
+    await rc.connect();
+    let equal: boolean;
+    let diffCount: number;
+    try {
+      const d = await diffMart(s.sourceDb, rc);
+      diffCount = d.diffs.length;
+      equal = diffCount === 0 && d.truthRows > 0;
+    } finally {
+      await rc.end();
+    }
+    return peerResult({
+      name: opts.name,
+      kind: 'ride-cdc',
+      events: total,
+      seconds,
+      cpuSeconds: usage.cpuSeconds,
+      peakRssBytes: usage.peakRssBytes,
+      equalToTruth: equal,
+      note: equal ? undefined : `${diffCount} mart rows differ from truth SQL`,
+      extra: { workers: opts.workers, stageSeconds: stages },
+    });
+  } finally {
+    sampler.stop();
+    for (const w of workers) await w.kill('SIGKILL');
+    await dropDatabase(reporting);
+  }
+}
+
+function runCli(repo: string, args: string[], env: Record<string, string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repo, 'bin/ride-cdc.js'), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`ride-cdc ${args.join(' ')} exited ${code}:\n${out}`)),
+    );
+  });
+}
+
+export async function dropDatabase(s: PgSettings): Promise<void> {
+  const c = createClient({ ...s, database: 'postgres' });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(s.database)} WITH (FORCE)`);
+  } finally {
+    await c.end();
+  }
+}
