@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  newClusterId,
   bootstrapServers,
   clusterTopology,
   connectClusterSettings,
@@ -65,5 +66,14 @@ describe('Kafka cluster topology', () => {
     await expect(
       clusterTopology(loadStackConfig({ STACK_DIR: cfg.dir, STACK_KAFKA_BROKERS: '1' })),
     ).rejects.toThrow(/formatted for 3 broker\(s\), not 1/);
+  });
+});
+
+describe('newClusterId', () => {
+  it('never starts with "-", which kafka-storage would read as an option', () => {
+    for (let i = 0; i < 5000; i++) {
+      const id = newClusterId();
+      expect(id).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    }
   });
 });

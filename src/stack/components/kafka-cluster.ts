@@ -125,6 +125,17 @@ export function connectClusterSettings(cfg: StackConfig): Record<string, string 
 const topologies = new Map<string, Promise<Topology>>();
 
 /**
+ * A random cluster id that does not start with '-': `kafka-storage format -t -x…` would read it as
+ * an option (1 run in 64 failed that way). Kafka's own Uuid.randomUuid() avoids it likewise.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+/**
  * The cluster id all nodes are formatted with, recording the topology on first use. Refuses a
  * node count that differs from the one the data was formatted for.
  */
@@ -147,7 +158,7 @@ export function clusterTopology(cfg: StackConfig): Promise<Topology> {
       // A KRaft cluster id is a base64url UUID (16 bytes, 22 chars).
       const clusterId = existsSync(node1Meta)
         ? /cluster\.id=(\S+)/.exec(readFileSync(node1Meta, 'utf8'))![1]!
-        : randomBytes(16).toString('base64url');
+        : newClusterId();
       const t: Topology = { brokers: want, clusterId };
       await mkdir(paths(cfg).data, { recursive: true });
       await writeFile(f, `${JSON.stringify(t)}\n`);
