@@ -64,7 +64,9 @@ export default defineConfig({
         },
       },
       {
-        // The secured native stack (its own ports and STACK_DIR, see tests/secure/global-setup.ts):
+        // The secured native stack (its own ports and STACK_DIR, see tests/secure/global-setup.ts).
+        // Its global setup points process.env at that stack, so `npm test` runs it in a vitest
+        // process of its own, after unit and integration.
         // refusals of unauthenticated clients, least privilege, the mart e2e on it, secrets in logs.
         test: {
           name: 'secure',
