@@ -19,9 +19,9 @@ export async function readRanges(
   onMessage: (partition: number, message: KafkaMessage) => void,
   timeoutMs = 120_000,
 ): Promise<void> {
-  const todo = new Map([...ranges].filter(([, r]) => r.from < r.to));
+  const unread = new Map([...ranges].filter(([, r]) => r.from < r.to));
   const started = new Set<number>();
-  if (todo.size === 0) return;
+  if (unread.size === 0) return;
   const consumer = kafka.consumer({ groupId: `ride-cdc-tool-${randomUUID()}`, maxWaitTimeInMs: 500 });
   let finish: (err?: Error) => void = () => undefined;
   const finished = new Promise<void>((resolve, reject) => {
@@ -30,7 +30,7 @@ export async function readRanges(
   const timer = setTimeout(
     () =>
       finish(
-        new Error(`reading ${topic} did not reach the end of ${[...todo.keys()]} within ${timeoutMs} ms`),
+        new Error(`reading ${topic} did not reach the end of ${[...unread.keys()]} within ${timeoutMs} ms`),
       ),
     timeoutMs,
   );
@@ -40,7 +40,7 @@ export async function readRanges(
     await consumer.run({
       autoCommit: false,
       eachMessage: async ({ partition, message }) => {
-        const r = todo.get(partition);
+        const r = unread.get(partition);
         if (!r) return;
         const o = BigInt(message.offset);
         const inRange = o >= r.from && o < r.to;
@@ -50,12 +50,12 @@ export async function readRanges(
         }
         // Messages fetched from the end before the seek applies must not end the range early.
         if (started.has(partition) && o >= r.to - 1n) {
-          todo.delete(partition);
-          if (todo.size === 0) finish();
+          unread.delete(partition);
+          if (unread.size === 0) finish();
         }
       },
     });
-    for (const [partition, r] of todo) consumer.seek({ topic, partition, offset: r.from.toString() });
+    for (const [partition, r] of unread) consumer.seek({ topic, partition, offset: r.from.toString() });
     await finished;
   } finally {
     clearTimeout(timer);
