@@ -39,7 +39,7 @@ const avroOptions = {
 const registry = new SchemaRegistry({ host: stack.schemaRegistryUrl }, { AVRO: avroOptions } as never);
 const kafka = new Kafka({
   clientId: 'stack-envelope-test',
-  brokers: [stack.kafkaBrokers],
+  brokers: stack.kafkaBrokers.split(','), // every node of a cluster
   logLevel: logLevel.NOTHING,
 });
 
