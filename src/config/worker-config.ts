@@ -72,6 +72,13 @@ export interface WorkerConfig {
    */
   capture?: {
     connectUrl: string;
+    /**
+     * Basic-auth login of Connect's REST API (CONNECT_USERNAME / CONNECT_PASSWORD, both or neither),
+     * e.g. the secured stack's BasicAuthSecurityRestExtension. Redacted from logs like every
+     * `password` field (src/observe/logger.ts).
+     */
+    username?: string;
+    password?: string;
     connector: string;
     /** Debezium's heartbeat topic: `<topic.heartbeat.prefix>.<topic.prefix>`. */
     heartbeatTopic: string;
@@ -161,8 +168,17 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
 
   const topicPrefix = r.str('KAFKA_TOPIC_PREFIX', 'ride');
   const connectUrl = r.optional('CONNECT_URL');
+  const connectUser = r.optional('CONNECT_USERNAME');
+  const connectPassword = r.optional('CONNECT_PASSWORD');
+  if ((connectUser === undefined) !== (connectPassword === undefined))
+    r.fail('CONNECT_USERNAME and CONNECT_PASSWORD must be set together');
+  // fetch() refuses URLs with credentials; say where they belong instead of failing every poll.
+  if (connectUrl && /\/\/[^/@\s]*@/.test(connectUrl))
+    r.fail('CONNECT_URL carries credentials: put them in CONNECT_USERNAME / CONNECT_PASSWORD');
   const capture: WorkerConfig['capture'] = {
     connectUrl: connectUrl ? r.url('CONNECT_URL', connectUrl).replace(/\/+$/, '') : '',
+    username: connectUser,
+    password: connectPassword,
     connector: r.str('CONNECTOR_NAME', 'ride-hailing-postgres'),
     heartbeatTopic: r.str('DEBEZIUM_HEARTBEAT_TOPIC', `__debezium-heartbeat.${topicPrefix}`),
     intervalMs: r.int('CAPTURE_WATCH_INTERVAL_MS', 10_000, 500, 600_000),

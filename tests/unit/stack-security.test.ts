@@ -6,6 +6,13 @@ import { authFailureMessage, classifyAuthFailure } from '../../src/shared/auth-f
 import { loadStackConfig } from '../../src/stack/config.js';
 import { esPbkdf2Hash } from '../../src/stack/components/elasticsearch-security.js';
 import { pipelineAcls } from '../../src/stack/components/kafka-security.js';
+import {
+  connectorSecurityConfig,
+  connectorSourceLogin,
+  workerConnectEnv,
+} from '../../src/stack/components/connect-security.js';
+import { loginRoles } from '../../src/stack/components/postgres-security.js';
+import { stackConnectorEnv } from '../../src/stack/connector.js';
 import { scramSha256Verifier } from '../../src/stack/scram.js';
 import { SECRET_VARIABLES, allSecrets, generateSecretsEnv } from '../../src/stack/security.js';
 import { createLogger } from '../../src/observe/logger.js';
@@ -77,6 +84,85 @@ describe('least-privilege Kafka ACLs of one pipeline', () => {
   });
 });
 
+describe("Debezium's PostgreSQL login", () => {
+  const secured = () => loadStackConfig({ ...good, STACK_SECURE: 'true' });
+
+  it('is its own role on the secured stack, its password a reference Connect resolves', () => {
+    const cfg = secured();
+    const sec = cfg.security!;
+    expect(sec.pg.debezium.user).toBe('ride_cdc_debezium');
+    expect(loginRoles(cfg, 'source')).toEqual([sec.pg.debezium]);
+    expect(loginRoles(cfg, 'reporting').map((p) => p.user)).toEqual(['ride_cdc_worker', 'reporting_reader']);
+    const login = connectorSourceLogin(cfg);
+    expect(login.user).toBe('ride_cdc_debezium');
+    expect(login.password).toMatch(/^\$\{file:.*connector-secrets\.properties:source\.password\}$/);
+    const overlay = connectorSecurityConfig(cfg);
+    expect(overlay['database.user']).toBe('ride_cdc_debezium');
+    expect(overlay['database.password']).toBe(login.password);
+    // Neither the superuser's nor Debezium's password is ever sent to Connect in clear.
+    const sent = JSON.stringify({ ...stackConnectorEnv(cfg, {}), ...overlay });
+    expect(sent).not.toContain(sec.pg.superuserPassword);
+    expect(sent).not.toContain(sec.pg.debezium.password);
+    expect(stackConnectorEnv(cfg, {}).SOURCE_PGUSER).toBe('ride_cdc_debezium');
+  });
+
+  it('stays the superuser on the open stack (no role login there, nothing overlaid)', () => {
+    const cfg = loadStackConfig({});
+    expect(loginRoles(cfg, 'source')).toEqual([]);
+    expect(connectorSecurityConfig(cfg)).toEqual({});
+    expect(stackConnectorEnv(cfg, {}).SOURCE_PGUSER).toBe('user');
+  });
+});
+
+describe("the capture watcher's Connect login", () => {
+  it('comes with the secured stack and is absent on the open one', () => {
+    const cfg = loadStackConfig({ ...good, STACK_SECURE: 'true' });
+    const env = workerConnectEnv(cfg, 'c1');
+    expect(env).toMatchObject({ CONNECTOR_NAME: 'c1', CONNECT_USERNAME: 'connect-admin' });
+    expect(env.CONNECT_PASSWORD).toBe(good.STACK_CONNECT_REST_PASSWORD);
+    expect(loadWorkerConfig(env).capture).toMatchObject({
+      username: 'connect-admin',
+      password: good.STACK_CONNECT_REST_PASSWORD,
+    });
+    expect(Object.keys(workerConnectEnv(loadStackConfig({}), 'c1')).sort()).toEqual([
+      'CONNECTOR_NAME',
+      'CONNECT_URL',
+    ]);
+  });
+
+  it('is both variables or neither, and never inside CONNECT_URL', () => {
+    expect(() => loadWorkerConfig({ CONNECT_URL: 'http://h:8083', CONNECT_USERNAME: 'u' })).toThrow(
+      /CONNECT_USERNAME and CONNECT_PASSWORD must be set together/,
+    );
+    let msg = '';
+    try {
+      loadWorkerConfig({ CONNECT_URL: 'http://u:hunter2hunter2@h:8083' });
+    } catch (err) {
+      msg = (err as Error).message;
+    }
+    expect(msg).toContain('CONNECT_URL carries credentials: put them in CONNECT_USERNAME / CONNECT_PASSWORD');
+    expect(msg).not.toContain('hunter2');
+  });
+
+  it('is redacted when the worker logs its capture settings', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _e, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    const capture = loadWorkerConfig({
+      CONNECT_URL: 'http://h:8083',
+      CONNECT_USERNAME: 'connect-admin',
+      CONNECT_PASSWORD: 'hunter2hunter2',
+    }).capture;
+    createLogger('info', sink).info({ capture }, 'capture settings');
+    expect(lines.join('')).toContain('connect-admin');
+    expect(lines.join('')).not.toContain('hunter2');
+  });
+});
+
 describe('password verifiers', () => {
   it('PostgreSQL SCRAM-SHA-256 verifier follows RFC 5802 (checked against an independent computation)', () => {
     const salt = Buffer.alloc(16, 7);
@@ -120,6 +206,9 @@ describe('worker credentials', () => {
     expect(classifyAuthFailure({ meta: { statusCode: 401 } })).toBe('authentication');
     expect(classifyAuthFailure({ status: 403 })).toBe('authorization');
     expect(classifyAuthFailure({ code: 'ECONNREFUSED' })).toBeUndefined();
+    expect(authFailureMessage('connect', { status: 401, message: 'HTTP 401' })).toMatch(
+      /connect refused the worker's credentials .*check CONNECT_USERNAME \/ CONNECT_PASSWORD/,
+    );
     expect(
       authFailureMessage(
         'reporting_db',

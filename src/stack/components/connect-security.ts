@@ -3,14 +3,16 @@ import { type StackConfig, paths } from '../config.js';
 import { writePrivateFile } from '../private-file.js';
 import type { Principal } from '../security.js';
 import type { RunAs } from '../user.js';
+import { connectUrl } from './connect.js';
 import { connectKafkaSettings } from './kafka-security.js';
 
 /**
  * Kafka Connect in the secured stack: SASL_SSL to Kafka as principal `connect`, its REST API
  * behind Kafka's BasicAuthSecurityRestExtension (org.apache.kafka:connect-basic-auth-extension, a
  * JAAS PropertyFileLoginModule over a private users file), still bound to 127.0.0.1. Connector
- * secrets (the registry password of the Avro converter) are `${file:...}` references resolved by
- * FileConfigProvider inside Connect, so neither the config topic nor GET /connectors shows them.
+ * secrets (the registry password of the Avro converter, the password of Debezium's own PostgreSQL
+ * role) are `${file:...}` references resolved by FileConfigProvider inside Connect, so neither the
+ * config topic nor GET /connectors shows them.
  */
 
 function files(cfg: StackConfig) {
@@ -49,7 +51,12 @@ export async function writeConnectSecrets(cfg: StackConfig, runAs?: RunAs): Prom
   );
   await writePrivateFile(
     f.secrets,
-    `registry.username=${sec.registry.connect.user}\nregistry.password=${sec.registry.connect.password}\n`,
+    [
+      `registry.username=${sec.registry.connect.user}`,
+      `registry.password=${sec.registry.connect.password}`,
+      `source.password=${sec.pg.debezium.password}`,
+      '',
+    ].join('\n'),
     runAs,
   );
 }
@@ -70,14 +77,43 @@ export function connectHeaders(cfg: StackConfig, principal?: Principal): Record<
   return p ? { authorization: `Basic ${Buffer.from(`${p.user}:${p.password}`).toString('base64')}` } : {};
 }
 
-/** Connector config entries that let the Apicurio converters log in to the registry. */
+/**
+ * The PostgreSQL login Debezium uses. Secured: its own least-privilege role, the password a
+ * `${file:...}` reference (resolved inside Connect, never sent or stored in clear). Open stack:
+ * the superuser, whose development password is no secret.
+ */
+export function connectorSourceLogin(cfg: StackConfig): { user: string; password: string } {
+  const sec = cfg.security;
+  if (!sec) return { user: cfg.pg.user, password: cfg.pg.password };
+  return { user: sec.pg.debezium.user, password: `\${file:${files(cfg).secrets}:source.password}` };
+}
+
+/**
+ * Connector config entries of the secured stack, laid over any connector file's config: the
+ * Apicurio converters' registry login and Debezium's own PostgreSQL role.
+ */
 export function connectorSecurityConfig(cfg: StackConfig): Record<string, string> {
   if (!cfg.security) return {};
   const secrets = files(cfg).secrets;
-  return Object.fromEntries(
-    ['key.converter', 'value.converter'].flatMap((c) => [
-      [`${c}.apicurio.registry.auth.username`, `\${file:${secrets}:registry.username}`],
-      [`${c}.apicurio.registry.auth.password`, `\${file:${secrets}:registry.password}`],
-    ]),
-  );
+  const source = connectorSourceLogin(cfg);
+  return {
+    'database.user': source.user,
+    'database.password': source.password,
+    ...Object.fromEntries(
+      ['key.converter', 'value.converter'].flatMap((c) => [
+        [`${c}.apicurio.registry.auth.username`, `\${file:${secrets}:registry.username}`],
+        [`${c}.apicurio.registry.auth.password`, `\${file:${secrets}:registry.password}`],
+      ]),
+    ),
+  };
+}
+
+/** The worker's capture-watcher settings for this stack (src/config/worker-config.ts names). */
+export function workerConnectEnv(cfg: StackConfig, connector: string): Record<string, string> {
+  const rest = cfg.security?.connectRest;
+  return {
+    CONNECT_URL: connectUrl(cfg),
+    CONNECTOR_NAME: connector,
+    ...(rest ? { CONNECT_USERNAME: rest.user, CONNECT_PASSWORD: rest.password } : {}),
+  };
 }
