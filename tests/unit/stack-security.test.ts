@@ -5,7 +5,8 @@ import { loadWorkerConfig } from '../../src/config/worker-config.js';
 import { authFailureMessage, classifyAuthFailure } from '../../src/shared/auth-failure.js';
 import { loadStackConfig } from '../../src/stack/config.js';
 import { esPbkdf2Hash } from '../../src/stack/components/elasticsearch-security.js';
-import { pipelineAcls } from '../../src/stack/components/kafka-security.js';
+import { pipelineAcls } from '../../src/stack/components/kafka-acls.js';
+import { kafkaUsers } from '../../src/stack/components/kafka-security.js';
 import {
   connectorSecurityConfig,
   connectorSourceLogin,
@@ -73,7 +74,11 @@ describe('secured stack configuration', () => {
 describe('least-privilege Kafka ACLs of one pipeline', () => {
   it('worker: read its CDC prefix, its group, write its DLQ; Connect: write the prefix', () => {
     const sec = loadStackConfig({ ...good, STACK_SECURE: 'true' }).security!;
-    const acls = pipelineAcls(sec, { topicPrefix: 'ride', dlqTopic: 'ride-cdc.dlq', groupId: 'g' });
+    const acls = pipelineAcls(kafkaUsers(sec), {
+      topicPrefix: 'ride',
+      dlqTopic: 'ride-cdc.dlq',
+      groupId: 'g',
+    });
     const worker = acls.filter((a) => a.principal === 'User:ride-cdc-worker');
     const connect = acls.filter((a) => a.principal === 'User:connect');
     expect(new Set(worker.map((a) => a.resourceName))).toEqual(
