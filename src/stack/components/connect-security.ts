@@ -5,6 +5,7 @@ import type { Principal } from '../security.js';
 import type { RunAs } from '../user.js';
 import { connectUrl } from './connect.js';
 import { connectKafkaSettings } from './kafka-security.js';
+import { connectorSecretRefs } from '../connector-secrets.js';
 
 /**
  * Kafka Connect in the secured stack: SASL_SSL to Kafka as principal `connect`, its REST API
@@ -38,27 +39,30 @@ export function connectSecuritySettings(cfg: StackConfig): Record<string, string
   };
 }
 
+/** Kafka's PropertyFileLoginModule users file: one `user: password` line. */
+export const connectRestUsers = (p: Principal): string => `${p.user}: ${p.password}\n`;
+
+/** The JAAS entry BasicAuthSecurityRestExtension reads (`KafkaConnect`), over `usersFile`. */
+export const connectRestJaas = (usersFile: string): string =>
+  `KafkaConnect {\n  org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule required\n  file="${usersFile}";\n};\n`;
+
+/** What `${file:...}` references in connector configs resolve to (connectorSecurityConfig). */
+export const connectorSecrets = (registry: Principal, debeziumPgPassword: string): string =>
+  [
+    `registry.username=${registry.user}`,
+    `registry.password=${registry.password}`,
+    `source.password=${debeziumPgPassword}`,
+    '',
+  ].join('\n');
+
 /** Writes the REST users file, its JAAS entry and the connector secrets, all private. */
 export async function writeConnectSecrets(cfg: StackConfig, runAs?: RunAs): Promise<void> {
   const sec = cfg.security;
   if (!sec) return;
   const f = files(cfg);
-  await writePrivateFile(f.users, `${sec.connectRest.user}: ${sec.connectRest.password}\n`, runAs);
-  await writePrivateFile(
-    f.jaas,
-    `KafkaConnect {\n  org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule required\n  file="${f.users}";\n};\n`,
-    runAs,
-  );
-  await writePrivateFile(
-    f.secrets,
-    [
-      `registry.username=${sec.registry.connect.user}`,
-      `registry.password=${sec.registry.connect.password}`,
-      `source.password=${sec.pg.debezium.password}`,
-      '',
-    ].join('\n'),
-    runAs,
-  );
+  await writePrivateFile(f.users, connectRestUsers(sec.connectRest), runAs);
+  await writePrivateFile(f.jaas, connectRestJaas(f.users), runAs);
+  await writePrivateFile(f.secrets, connectorSecrets(sec.registry.connect, sec.pg.debezium.password), runAs);
 }
 
 /** JVM options Connect starts with (the JAAS file the REST extension reads). */
@@ -85,27 +89,14 @@ export function connectHeaders(cfg: StackConfig, principal?: Principal): Record<
 export function connectorSourceLogin(cfg: StackConfig): { user: string; password: string } {
   const sec = cfg.security;
   if (!sec) return { user: cfg.pg.user, password: cfg.pg.password };
-  return { user: sec.pg.debezium.user, password: `\${file:${files(cfg).secrets}:source.password}` };
+  const refs = connectorSecurityConfig(cfg);
+  return { user: refs['database.user']!, password: refs['database.password']! };
 }
 
-/**
- * Connector config entries of the secured stack, laid over any connector file's config: the
- * Apicurio converters' registry login and Debezium's own PostgreSQL role.
- */
+/** connectorSecretRefs for the native secured stack; nothing on the open stack. */
 export function connectorSecurityConfig(cfg: StackConfig): Record<string, string> {
-  if (!cfg.security) return {};
-  const secrets = files(cfg).secrets;
-  const source = connectorSourceLogin(cfg);
-  return {
-    'database.user': source.user,
-    'database.password': source.password,
-    ...Object.fromEntries(
-      ['key.converter', 'value.converter'].flatMap((c) => [
-        [`${c}.apicurio.registry.auth.username`, `\${file:${secrets}:registry.username}`],
-        [`${c}.apicurio.registry.auth.password`, `\${file:${secrets}:registry.password}`],
-      ]),
-    ),
-  };
+  const sec = cfg.security;
+  return sec ? connectorSecretRefs(files(cfg).secrets, sec.pg.debezium.user) : {};
 }
 
 /** The worker's capture-watcher settings for this stack (src/config/worker-config.ts names). */
