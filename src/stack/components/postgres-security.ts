@@ -38,16 +38,28 @@ export async function provisionLoginRoles(
   cluster: 'source' | 'reporting',
   client: pg.Client,
 ): Promise<void> {
-  for (const role of loginRoles(cfg, cluster)) {
+  await setRoleLogins(client, loginRoles(cfg, cluster), { replication: cluster === 'source' });
+}
+
+/**
+ * Gives each role a login and its password (as a SCRAM verifier); also used by compose's pg-roles
+ * job (compose/scripts/pg-roles.mts). `replication`: the roles keep the REPLICATION attribute the
+ * migration gave them (stated again: a role that lost it fails the connector less obviously).
+ */
+export async function setRoleLogins(
+  client: pg.Client,
+  roles: Principal[],
+  opts: { replication: boolean },
+): Promise<void> {
+  for (const role of roles) {
     const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role.user]);
     const verb = exists.rowCount === 0 ? 'CREATE' : 'ALTER';
-    // REPLICATION is stated again (the migration creates the role with it): a role that lost it
-    // would fail the connector with a less obvious error.
-    const extra = cluster === 'source' ? ' REPLICATION' : '';
     // A verifier is not a secret in the way a password is, but it is still not logged on purpose:
     // the statement is built here because utility commands take no bind parameters.
     const verifier = scramSha256Verifier(role.password).replaceAll("'", "''");
-    await client.query(`${verb} ROLE ${quoteIdent(role.user)} LOGIN${extra} PASSWORD '${verifier}'`);
+    await client.query(
+      `${verb} ROLE ${quoteIdent(role.user)} LOGIN${opts.replication ? ' REPLICATION' : ''} PASSWORD '${verifier}'`,
+    );
   }
 }
 
