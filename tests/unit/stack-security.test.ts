@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { loadWorkerConfig } from '../../src/config/worker-config.js';
 import { authFailureMessage, classifyAuthFailure } from '../../src/shared/auth-failure.js';
 import { loadStackConfig } from '../../src/stack/config.js';
-import { esPbkdf2Hash } from '../../src/stack/components/elasticsearch-security.js';
+import { esPbkdf2Hash, workerIndexPatterns } from '../../src/stack/components/elasticsearch-security.js';
+import { loadMappings } from '../../src/sink/elasticsearch/setup.js';
 import { pipelineAcls } from '../../src/stack/components/kafka-acls.js';
 import { kafkaUsers } from '../../src/stack/components/kafka-security.js';
 import {
@@ -165,6 +166,19 @@ describe("the capture watcher's Connect login", () => {
     createLogger('info', sink).info({ capture }, 'capture settings');
     expect(lines.join('')).toContain('connect-admin');
     expect(lines.join('')).not.toContain('hunter2');
+  });
+});
+
+describe('the Elasticsearch worker role', () => {
+  it('reaches every index family the worker sets up (mappings/), under any prefix, and no other', () => {
+    const patterns = workerIndexPatterns().map((p) => new RegExp(`^${p.replaceAll('*', '.*')}$`));
+    for (const m of loadMappings('e2e1234-'))
+      expect(
+        patterns.some((p) => p.test(m.name)),
+        m.name,
+      ).toBe(true);
+    expect(workerIndexPatterns()).toEqual(expect.arrayContaining(['*kpi_buckets*', '*pipeline_metrics*']));
+    expect(patterns.some((p) => p.test('refusal-test-1'))).toBe(false);
   });
 });
 
