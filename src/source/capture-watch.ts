@@ -76,7 +76,7 @@ export class CaptureWatch {
   async start(): Promise<void> {
     const consumer = this.kafka.consumer({
       // Every worker needs every heartbeat; nothing is committed, so the group leaves no state behind.
-      groupId: `${this.cfg.connector}.capture-watch.${hostname()}.${process.pid}`,
+      groupId: `${this.cfg.groupPrefix}${hostname()}.${process.pid}`,
       maxWaitTimeInMs: 1000,
     });
     this.consumer = consumer;

@@ -93,8 +93,19 @@ describe('least-privilege Kafka ACLs of one pipeline', () => {
     const worker = acls.filter((a) => a.principal === 'User:ride-cdc-worker');
     const connect = acls.filter((a) => a.principal === 'User:connect');
     expect(new Set(worker.map((a) => a.resourceName))).toEqual(
-      new Set(['ride.public.', 'g', 'ride-cdc.dlq']),
+      new Set(['ride.public.', 'g', 'ride-cdc.dlq', '__debezium-heartbeat.ride', 'g.capture-watch.']),
     );
+    // The capture watcher's group (capture-watch.ts) falls under the prefixed grant.
+    const watcherGroup = loadWorkerConfig({ CONNECT_URL: 'http://h:8083', KAFKA_GROUP_ID: 'g' }).capture!
+      .groupPrefix;
+    expect(worker.find((a) => a.resourceName === watcherGroup)?.resourcePatternType).toBe(4);
+    // Reading only: the watcher may neither write nor create the heartbeat topic.
+    expect(
+      worker
+        .filter((a) => a.resourceName === '__debezium-heartbeat.ride')
+        .map((a) => a.operation)
+        .sort(),
+    ).toEqual([3, 8]);
     expect(new Set(connect.map((a) => a.resourceName))).toEqual(new Set(['ride.']));
     expect(acls.every((a) => a.host === '*' && a.permissionType === 3)).toBe(true);
   });

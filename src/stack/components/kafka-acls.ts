@@ -6,7 +6,12 @@ import kafkajs, {
   type Admin,
   type ResourcePatternTypes as ResourcePattern,
 } from 'kafkajs';
-import { SOURCE_TABLES, topicFor } from '../../config/worker-config.js';
+import {
+  SOURCE_TABLES,
+  captureWatchGroupPrefix,
+  heartbeatTopicFor,
+  topicFor,
+} from '../../config/worker-config.js';
 
 // kafkajs is CommonJS: its enums are reachable through the default export only under ESM.
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
@@ -32,7 +37,8 @@ export interface PipelineNames {
 /** Kafka Connect's own group and internal topics (connect.ts names them `_connect-*`). */
 export const CONNECT_GROUP = 'ride-cdc-connect';
 export const CONNECT_INTERNAL_TOPIC_PREFIX = '_connect-';
-const HEARTBEAT_TOPIC_PREFIX = '__debezium-heartbeat.';
+/** Every pipeline's heartbeat topic starts with this. */
+const HEARTBEAT_TOPIC_PREFIX = heartbeatTopicFor('');
 
 export type Acl = {
   resourceType: AclResource;
@@ -90,7 +96,9 @@ export function connectAcls(
 
 /**
  * One pipeline's grants: Connect may write (and auto-create) `<prefix>.*`; the worker may read
- * `<prefix>.public.*`, use its own group, and write (and create) its dead-letter topic. Nothing else.
+ * `<prefix>.public.*`, use its own group, write (and create) its dead-letter topic, and, for its
+ * capture watcher, read the pipeline's heartbeat topic in `<group>.capture-watch.*` groups.
+ * Nothing else.
  */
 export function pipelineAcls(users: KafkaUsers, n: PipelineNames): Acl[] {
   const c = users.connect;
@@ -100,6 +108,9 @@ export function pipelineAcls(users: KafkaUsers, n: PipelineNames): Acl[] {
     ...allow(w, TOPIC, `${n.topicPrefix}.public.`, PREFIXED, [Op.READ, Op.DESCRIBE]),
     ...allow(w, GROUP, n.groupId, LITERAL, [Op.READ, Op.DESCRIBE]),
     ...allow(w, TOPIC, n.dlqTopic, LITERAL, [Op.WRITE, Op.DESCRIBE, Op.CREATE]),
+    // The worker's capture watcher: Debezium's heartbeats, in groups of its own.
+    ...allow(w, TOPIC, heartbeatTopicFor(n.topicPrefix), LITERAL, [Op.READ, Op.DESCRIBE]),
+    ...allow(w, GROUP, captureWatchGroupPrefix(n.groupId), PREFIXED, [Op.READ, Op.DESCRIBE]),
   ];
 }
 
@@ -109,7 +120,8 @@ export function pipelineAcls(users: KafkaUsers, n: PipelineNames): Acl[] {
  */
 export async function grantPipeline(admin: Admin, users: KafkaUsers, n: PipelineNames): Promise<void> {
   await admin.createAcls({ acl: pipelineAcls(users, n) });
-  const wanted = SOURCE_TABLES.map((t) => topicFor(n.topicPrefix, t));
+  // The heartbeat topic too: the watcher subscribes to it, and may not create it.
+  const wanted = [...SOURCE_TABLES.map((t) => topicFor(n.topicPrefix, t)), heartbeatTopicFor(n.topicPrefix)];
   const existing = new Set(await admin.listTopics());
   const missing = wanted.filter((t) => !existing.has(t));
   if (missing.length > 0) await admin.createTopics({ topics: missing.map((topic) => ({ topic })) });
