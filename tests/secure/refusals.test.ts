@@ -12,6 +12,7 @@ import { kafkaClientOptions } from '../../src/stack/components/kafka-security.js
 import { ccompatUrl } from '../../src/stack/components/registry.js';
 import { registryHeaders } from '../../src/stack/components/registry-security.js';
 import { CAPTURED_TABLES } from '../../src/config/captured-tables.js';
+import { heartbeatTopicFor } from '../../src/config/worker-config.js';
 import { loadStackConfig, paths } from '../../src/stack/config.js';
 import { tlsFiles } from '../../src/stack/tls.js';
 
@@ -73,10 +74,13 @@ describe('secured stack: Kafka', () => {
     const admin = k.admin();
     await admin.connect();
     try {
-      // Describe is granted on ride.public.* only: the listing shows nothing else (not _connect-*).
+      // Describe is granted on ride.public.*, the DLQ and (for the capture watcher) the pipeline's
+      // heartbeat topic only: the listing shows nothing else (not _connect-*).
       const topics = await admin.listTopics();
       expect(topics.length).toBeGreaterThan(0);
-      expect(topics.every((t) => t.startsWith('ride.public.') || t === 'ride-cdc.dlq')).toBe(true);
+      const mine = (t: string) =>
+        t.startsWith('ride.public.') || t === 'ride-cdc.dlq' || t === heartbeatTopicFor('ride');
+      expect(topics.filter((t) => !mine(t))).toEqual([]);
       const err = (await admin
         .createTopics({ topics: [{ topic: 'not-the-workers-topic' }] })
         .catch((e: unknown) => e)) as { errors?: { type?: string }[] };
@@ -89,6 +93,9 @@ describe('secured stack: Kafka', () => {
     try {
       await expect(
         producer.send({ topic: 'ride.public.drivers', messages: [{ value: 'forged change event' }] }),
+      ).rejects.toThrow(/authoriz/i);
+      await expect(
+        producer.send({ topic: heartbeatTopicFor('ride'), messages: [{ value: 'forged heartbeat' }] }),
       ).rejects.toThrow(/authoriz/i);
     } finally {
       await producer.disconnect();
