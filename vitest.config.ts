@@ -12,7 +12,8 @@ import { defineConfig } from 'vitest/config';
  * - databases, es-rejected, dashboards-browser: never completed a run;
  * - registry-faults ("pauses instead of dead-lettering" failed in the CI rehearsal; its dlq replay
  *   test passed) and generator-scenarios (rush-hour and rain thresholds failed in the rehearsal on
- *   a quiet machine, after passing under load).
+ *   a quiet machine, after passing under load);
+ * - truncate: written in session 3, not yet run live.
  */
 const PENDING = [
   'tests/e2e/faults/schema-evolution.test.ts',
@@ -23,6 +24,7 @@ const PENDING = [
   'tests/e2e/dashboards-browser.test.ts',
   'tests/e2e/registry-faults.test.ts',
   'tests/integration/generator-scenarios.test.ts',
+  'tests/e2e/truncate.test.ts',
 ];
 
 export default defineConfig({
