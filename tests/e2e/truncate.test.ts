@@ -9,6 +9,10 @@ import { diffBookingFacts, diffMart } from '../../src/verify/mart-truth.js';
 import { generate, runGenerator } from './support/generator.js';
 import { readDeadLetters } from './support/fault-run.js';
 import { Scenario, type WorkerProcess } from './support/scenario.js';
+import { createMetrics } from '../../src/observe/metrics.js';
+import { projectToElasticsearch } from '../../src/project/project-es.js';
+import { ElasticsearchSink } from '../../src/sink/elasticsearch/es-sink.js';
+import type { ChangeEvent, Row } from '../../src/decode/change-event.js';
 
 /**
  * TRUNCATE on the real stack (issue #9 item 5). Debezium lets the truncate through
@@ -188,4 +192,87 @@ describe('a source TRUNCATE', () => {
     expect((await worker.get('/readyz')).status).toBe(200);
     process.stderr.write(`[truncate e2e] after TRUNCATE bookings CASCADE: ${bookings} new bookings; exact\n`);
   }, 600_000);
+
+  it('Elasticsearch views converge whatever the write order: a deleted driver stays deleted, an older booking write is a no-op', async () => {
+    // Real Elasticsearch, the worker's own sink, on indices of their own (the scenario's views stay untouched).
+    const prefix = `${s.indexPrefix}guard-`;
+    const sink = new ElasticsearchSink(s.es, prefix, { maxDocs: 100, maxBytes: 1 << 20 }, createMetrics());
+    await sink.start();
+    const ev = (table: string, op: 'u' | 'd', row: Row, lsn: number): ChangeEvent => ({
+      table,
+      op,
+      key: null,
+      before: op === 'd' ? row : null,
+      after: op === 'd' ? null : row,
+      sourceTsMs: Date.now(),
+      lsn,
+      txId: null,
+      snapshot: false,
+      topic: `t.${table}`,
+      partition: 0,
+      offset: String(lsn),
+    });
+    const write = (...es: ChangeEvent[]) => sink.write(projectToElasticsearch(es));
+    const driver = (id: number, lsn: number) =>
+      ev(
+        'drivers',
+        'u',
+        { id, status: 'available', vehicle_type: 'car', updated_at: '2026-11-21T04:00:00.000000Z' },
+        lsn,
+      );
+    const location = (id: number, lsn: number) =>
+      ev(
+        'driver_locations',
+        'u',
+        { driver_id: id, lat: 10.8, lon: 106.7, updated_at: '2026-11-21T04:00:01.000000Z' },
+        lsn,
+      );
+    // Driver 1: delete first, then an older location (another partition, processed later).
+    await write(driver(1, 100), location(1, 110));
+    await write(ev('drivers', 'd', { id: 1 }, 200));
+    await write(location(1, 150));
+    // Driver 2: the cascaded location delete (newer LSN) before the driver delete.
+    await write(driver(2, 100), location(2, 110));
+    await write(ev('driver_locations', 'd', { driver_id: 2 }, 201));
+    await write(ev('drivers', 'd', { id: 2 }, 200));
+    // Driver 3: deleted, then inserted again with a newer LSN: the new row wins.
+    await write(driver(3, 100));
+    await write(ev('drivers', 'd', { id: 3 }, 200));
+    await write(driver(3, 300));
+    await s.es.indices.refresh({ index: `${prefix}driver_locations` });
+    const docs = await s.es.search<{ driver_id: number; status_lsn?: number }>({
+      index: `${prefix}driver_locations`,
+      query: { match_all: {} },
+    });
+    expect(docs.hits.hits.map((h) => [h._id, h._source!.status_lsn])).toEqual([['3', 300]]);
+
+    // A booking step written at LSN 500, then a stale write of the same step at LSN 400.
+    const booking = (status: string, lsn: number) =>
+      ev(
+        'bookings',
+        'u',
+        {
+          id: 9,
+          status,
+          requested_at: '2026-11-21T04:00:00.000000Z',
+          final_fare: status === 'completed' ? '52000.00' : null,
+        },
+        lsn,
+      );
+    await write(booking('completed', 500));
+    await write(booking('requested', 400));
+    await s.es.indices.refresh({ index: `${prefix}booking_events-*` });
+    const step = await s.es.search<{ status: string; source_lsn: number; final_fare: unknown }>({
+      index: `${prefix}booking_events-*`,
+      query: { ids: { values: ['booking:9:requested'] } },
+    });
+    expect(step.hits.hits.map((h) => h._source)).toMatchObject([{ status: 'completed', source_lsn: 500 }]);
+    await write(booking('cancelled', 600));
+    await s.es.indices.refresh({ index: `${prefix}booking_events-*` });
+    const newer = await s.es.search<{ status: string; source_lsn: number }>({
+      index: `${prefix}booking_events-*`,
+      query: { ids: { values: ['booking:9:requested'] } },
+    });
+    expect(newer.hits.hits.map((h) => h._source)).toMatchObject([{ status: 'cancelled', source_lsn: 600 }]);
+  });
 });
