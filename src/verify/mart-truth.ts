@@ -121,20 +121,23 @@ export async function diffBookingFacts(
   range?: TimeRange,
 ): Promise<string[]> {
   const ts = (c: string) => `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
+  // Amounts compare by value: a source column whose scale grew renders old rows with more zeros
+  // (41000.000) than the mart stored from their events (41000.00).
+  const amount = (c: string) => `trim_scale(${c})::text`;
   const params = range ? [range.since, range.until] : [];
   const inRange = (col: string) => (range ? ` AND ${col} >= $1 AND ${col} < $2` : '');
   const src = (
     await source.query(
-      `SELECT b.id::text, b.status::text, b.final_fare::text, b.cancelled_by::text, ${ts('b.requested_at')} AS req, ${ts('b.completed_at')} AS done,
-              p.id::text AS payment_id, p.amount::text AS paid_amount, p.status::text AS payment_status
+      `SELECT b.id::text, b.status::text, ${amount('b.final_fare')} AS final_fare, b.cancelled_by::text, ${ts('b.requested_at')} AS req, ${ts('b.completed_at')} AS done,
+              p.id::text AS payment_id, ${amount('p.amount')} AS paid_amount, p.status::text AS payment_status
          FROM bookings b LEFT JOIN payments p ON p.booking_id = b.id WHERE TRUE${inRange('b.requested_at')} ORDER BY b.id`,
       params,
     )
   ).rows;
   const mart = (
     await reporting.query(
-      `SELECT booking_id::text AS id, status, final_fare::text, cancelled_by, ${ts('requested_at')} AS req, ${ts('completed_at')} AS done,
-              payment_id::text, paid_amount::text, payment_status
+      `SELECT booking_id::text AS id, status, ${amount('final_fare')} AS final_fare, cancelled_by, ${ts('requested_at')} AS req, ${ts('completed_at')} AS done,
+              payment_id::text, ${amount('paid_amount')} AS paid_amount, payment_status
          FROM mart.fact_booking WHERE booking_present${inRange('requested_at')} ORDER BY booking_id`,
       params,
     )
