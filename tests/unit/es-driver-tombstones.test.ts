@@ -2,7 +2,8 @@ import type { Client } from '@elastic/elasticsearch';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/observe/metrics.js';
 import type { DriverDelete, DriverPatch, TimeSeriesDoc } from '../../src/project/intents.js';
-import { ElasticsearchSink, LSN_GUARD_SCRIPT } from '../../src/sink/elasticsearch/es-sink.js';
+import { ElasticsearchSink } from '../../src/sink/elasticsearch/es-sink.js';
+import { mergeGuarded } from '../../src/project/merge-guarded.js';
 
 /**
  * The driver document's delete protocol against an in-memory Elasticsearch that keeps sequence
@@ -147,26 +148,41 @@ describe('driver deletes against Elasticsearch (tombstones)', () => {
 });
 
 describe('booking step upserts carry an LSN guard', () => {
-  it('are scripted upserts with the event LSN: Elasticsearch keeps the newer document', async () => {
+  const step = (status: string, lsn: number, extra: Record<string, unknown> = {}): TimeSeriesDoc => ({
+    kind: 'timeseries-doc',
+    family: 'booking_events',
+    timestamp: '2026-11-21T04:00:00.000000Z',
+    id: 'booking:9:requested',
+    doc: { '@timestamp': '2026-11-21T04:00:00.000000Z', status, source_lsn: lsn, ...extra },
+    mode: 'upsert',
+    lsn,
+    origin,
+  });
+  const stored = (es: FakeEs) =>
+    es.indices.get('p-booking_events-2026.11.21')?.get('booking:9:requested')?.source;
+
+  it('an older write after a newer one changes nothing; a newer one applies, keeping unsent fields', async () => {
     const es = new FakeEs();
-    const doc: TimeSeriesDoc = {
-      kind: 'timeseries-doc',
-      family: 'booking_events',
-      timestamp: '2026-11-21T04:00:00.000000Z',
-      id: 'booking:9:requested',
-      doc: { '@timestamp': '2026-11-21T04:00:00.000000Z', status: 'requested', source_lsn: 400 },
-      mode: 'upsert',
-      lsn: 400,
-      origin,
-    };
-    await sinkOn(es).write([doc]);
-    expect(es.bodies).toEqual([
-      {
-        scripted_upsert: true,
-        upsert: {},
-        script: { source: LSN_GUARD_SCRIPT, lang: 'painless', params: { doc: doc.doc, lsn: 400 } },
-      },
-    ]);
-    expect(LSN_GUARD_SCRIPT).toMatch(/source_lsn > params\.lsn\) \{ ctx\.op = 'noop'/);
+    await sinkOn(es).write([step('completed', 500, { cancel_reason: 'kept' })]);
+    await sinkOn(es).write([step('requested', 400)]); // the stale instance
+    expect(stored(es)).toMatchObject({ status: 'completed', source_lsn: 500, cancel_reason: 'kept' });
+    await sinkOn(es).write([step('cancelled', 600)]); // cancel_reason TOAST-unchanged: not sent
+    expect(stored(es)).toMatchObject({ status: 'cancelled', source_lsn: 600, cancel_reason: 'kept' });
+  });
+
+  it('a concurrent write between read and write is merged again, never overwritten', async () => {
+    const es = new FakeEs();
+    await sinkOn(es).write([step('accepted', 300)]);
+    es.onMget = () => sinkOn(es).write([step('completed', 500)]);
+    await sinkOn(es).write([step('arrived', 400)]);
+    expect(stored(es)).toMatchObject({ status: 'completed', source_lsn: 500 });
+  });
+
+  it('mergeGuarded: order of the writes does not matter, equal LSNs are replays', () => {
+    const a = { doc: { status: 'a' }, lsn: 1 };
+    const b = { doc: { status: 'b' }, lsn: 2 };
+    expect(mergeGuarded(null, [a, b]).doc).toEqual(mergeGuarded(mergeGuarded(null, [b]).doc, [a]).doc);
+    expect(mergeGuarded({ status: 'b', source_lsn: 2 }, [b])).toMatchObject({ changed: false, stale: 0 });
+    expect(mergeGuarded({ status: 'b', source_lsn: 2 }, [a])).toMatchObject({ changed: false, stale: 1 });
   });
 });

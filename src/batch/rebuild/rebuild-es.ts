@@ -64,15 +64,14 @@ export async function rebuildEsView(
   const index = view === FAMILY.driverLatest ? `${prefix}${view}` : `${prefix}${view}-*`;
   let deleted = 0;
   try {
-    const res = await es.deleteByQuery({
-      index,
-      allow_no_indices: true,
-      ignore_unavailable: true,
-      conflicts: 'proceed',
-      refresh: true,
-      query: { match_all: {} },
-    });
-    deleted = res.deleted ?? 0;
+    // The view's indices go whole (the native Elasticsearch has no delete-by-query module), by
+    // name (destructive wildcards are refused), and come back from mappings/ (setup is idempotent).
+    const scope = { index, allow_no_indices: true, ignore_unavailable: true };
+    await es.indices.refresh(scope);
+    deleted = (await es.count(scope)).count;
+    const names = Object.keys(await es.indices.get(scope));
+    if (names.length > 0) await es.indices.delete({ index: names });
+    await sink.start();
   } catch (err) {
     throw classifyEsError(err, `delete ${index}`);
   }

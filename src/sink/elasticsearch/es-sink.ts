@@ -11,6 +11,7 @@ import {
 } from '../../project/intents.js';
 import { dayOf } from '../../project/row.js';
 import { mergeDriverDoc, type DriverDoc } from '../../project/drivers/merge-latest.js';
+import { mergeGuarded } from '../../project/merge-guarded.js';
 import { SystemicError, TransientError } from '../../shared/errors.js';
 import { classifyEsError } from './es-errors.js';
 import type { Metrics } from '../../observe/metrics.js';
@@ -75,15 +76,18 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
     return timestamp ? `${this.prefix}${family}-${dayOf(timestamp)}` : `${this.prefix}${family}`;
   }
 
-  private async writeSeries(docs: readonly TimeSeriesDoc[], rejected: Rejection[]): Promise<void> {
+  private async writeSeries(all: readonly TimeSeriesDoc[], rejected: Rejection[]): Promise<void> {
+    await this.writeGuarded(
+      all.filter((d) => d.mode === 'upsert' && d.lsn !== undefined),
+      rejected,
+    );
+    const docs = all.filter((d) => d.mode === 'create' || d.lsn === undefined);
     if (docs.length === 0) return;
     const ops = docs.map((d): BulkOp<TimeSeriesDoc> => {
       const meta = { _index: this.index(d.family, d.timestamp), _id: d.id };
       return d.mode === 'create'
         ? { action: { create: meta }, body: d.doc, tag: d }
-        : d.lsn === undefined
-          ? { action: { update: meta }, body: { doc: d.doc, doc_as_upsert: true }, tag: d }
-          : { action: { update: meta }, body: guardedUpsert(d.doc, d.lsn), tag: d };
+        : { action: { update: meta }, body: { doc: d.doc, doc_as_upsert: true }, tag: d };
     });
     const results = await runBulk(this.runner, ops);
     this.account(results, rejected, (r) => {
@@ -94,6 +98,69 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
       }
       return false;
     });
+  }
+
+  /**
+   * LSN-guarded partial upserts (merge-guarded.ts) as read–merge–write under optimistic
+   * concurrency: no script runs (the native stack's Elasticsearch has no scripting module).
+   */
+  private async writeGuarded(docs: readonly TimeSeriesDoc[], rejected: Rejection[]): Promise<void> {
+    if (docs.length === 0) return;
+    const byDoc = new Map<string, { index: string; id: string; family: string; updates: TimeSeriesDoc[] }>();
+    for (const d of docs) {
+      const index = this.index(d.family, d.timestamp);
+      const k = `${index}/${d.id}`;
+      const e = byDoc.get(k) ?? { index, id: d.id, family: d.family, updates: [] };
+      e.updates.push(d);
+      byDoc.set(k, e);
+    }
+    let pending = [...byDoc.keys()];
+    for (let round = 1; pending.length > 0; round++) {
+      if (round > MAX_OCC_ROUNDS)
+        throw new TransientError(
+          `documents still contended after ${MAX_OCC_ROUNDS} rounds: ${pending.slice(0, 5).join(', ')}`,
+        );
+      const res = await this.timedMget(
+        pending.map((k) => ({ _index: byDoc.get(k)!.index, _id: byDoc.get(k)!.id })),
+        true,
+      );
+      const bulk: BulkOp<string>[] = [];
+      pending.forEach((k, i) => {
+        const d = res.docs[i]!;
+        const cur = 'found' in d && d.found && d._source ? d : null;
+        const e = byDoc.get(k)!;
+        const merged = mergeGuarded(
+          (cur?._source as Record<string, unknown> | undefined) ?? null,
+          e.updates.map((u) => ({ doc: u.doc, lsn: u.lsn! })),
+        );
+        if (round === 1 && merged.stale > 0)
+          this.metrics.versionConflicts.inc({ index_family: e.family }, merged.stale);
+        if (!merged.changed || merged.doc === null) return;
+        const meta = cur
+          ? { _index: e.index, _id: e.id, if_seq_no: cur._seq_no!, if_primary_term: cur._primary_term! }
+          : { _index: e.index, _id: e.id };
+        bulk.push({ action: { [cur ? 'index' : 'create']: meta }, body: merged.doc, tag: k });
+      });
+      const results = await runBulk(this.runner, bulk);
+      pending = [];
+      throwIfSystemic(results);
+      let retriable: (typeof results)[number] | undefined;
+      for (const r of results) {
+        const e = byDoc.get(r.tag)!;
+        if (r.outcome === 'ok') this.metrics.docsWritten.inc({ index_family: e.family, action: 'write' });
+        else if (r.outcome === 'conflict')
+          pending.push(r.tag); // written meanwhile: re-read, merge again
+        else if (r.outcome === 'rejected') {
+          this.metrics.sinkFailures.inc({ sink: 'elasticsearch', kind: 'rejected' });
+          for (const u of e.updates)
+            rejected.push({ origin: u.origin, reason: r.error ?? `status ${r.status}` });
+        } else retriable ??= r;
+      }
+      if (retriable) {
+        this.metrics.sinkFailures.inc({ sink: 'elasticsearch', kind: 'retriable' });
+        throw new TransientError(`elasticsearch answered ${retriable.status}: ${retriable.error}`);
+      }
+    }
   }
 
   /**
@@ -230,13 +297,14 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
     return out;
   }
 
-  private async timedMget(docs: { _index: string; _id: string }[]) {
+  /** `dailyIndices`: a missing index (a day not written yet) holds no document; otherwise it is systemic. */
+  private async timedMget(docs: { _index: string; _id: string }[], dailyIndices = false) {
     const started = performance.now();
     try {
       const res = await this.client.mget<DriverDoc>({ docs, realtime: true });
       // A missing index answers per document, not per request: an unreadable tombstone is no "none".
       for (const d of res.docs)
-        if ('error' in d && d.error)
+        if ('error' in d && d.error && !(dailyIndices && d.error.type === 'index_not_found_exception'))
           throw new SystemicError(
             d.error.type === 'index_not_found_exception' ? 'elasticsearch-index-missing' : 'elasticsearch',
             `mget of ${d._index}/${d._id}: ${d.error.type}: ${d.error.reason ?? ''}`,
@@ -303,23 +371,6 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
     }
     if (retriable) throw new TransientError(`elasticsearch answered ${retriable.status}: ${retriable.error}`);
   }
-}
-
-/**
- * A partial upsert that applies only when it is not older than the stored document: the same
- * merge as doc_as_upsert (fields absent from `doc` keep their stored values), guarded by source_lsn.
- * Equal LSNs apply (a replay writes the same fields). Painless, compiled once and cached by ES.
- */
-export const LSN_GUARD_SCRIPT =
-  "if (ctx._source.source_lsn != null && ctx._source.source_lsn > params.lsn) { ctx.op = 'noop'; } " +
-  'else { ctx._source.putAll(params.doc); ctx._source.source_lsn = params.lsn; }';
-
-export function guardedUpsert(doc: Record<string, unknown>, lsn: number): Record<string, unknown> {
-  return {
-    scripted_upsert: true,
-    upsert: {},
-    script: { source: LSN_GUARD_SCRIPT, lang: 'painless', params: { doc, lsn } },
-  };
 }
 
 /** One item refused because of the cluster (auth, write block, missing index) stops the whole write: nothing is dead-lettered. */
