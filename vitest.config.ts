@@ -11,8 +11,7 @@ import { defineConfig } from 'vitest/config';
  * - poison-corpus, mart-evolution: failed once, fixed, not re-run;
  * - databases, es-rejected, dashboards-browser: never completed a run;
  * - registry-faults ("pauses instead of dead-lettering" failed in the CI rehearsal; its dlq replay
- *   test passed);
- * - truncate: written in session 3, not yet run live.
+ *   test passed).
  */
 const PENDING = [
   'tests/e2e/faults/schema-evolution.test.ts',
@@ -22,7 +21,6 @@ const PENDING = [
   'tests/e2e/es-rejected.test.ts',
   'tests/e2e/dashboards-browser.test.ts',
   'tests/e2e/registry-faults.test.ts',
-  'tests/e2e/truncate.test.ts',
 ];
 
 export default defineConfig({
