@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { loadWorkerConfig } from '../../src/config/worker-config.js';
 import { authFailureMessage, classifyAuthFailure } from '../../src/shared/auth-failure.js';
 import { loadStackConfig } from '../../src/stack/config.js';
-import { esPbkdf2Hash } from '../../src/stack/components/elasticsearch-security.js';
+import { esPbkdf2Hash, esRolesYml } from '../../src/stack/components/elasticsearch-security.js';
+import { loadMappings } from '../../src/sink/elasticsearch/setup.js';
 import { pipelineAcls } from '../../src/stack/components/kafka-security.js';
 import { scramSha256Verifier } from '../../src/stack/scram.js';
 import { SECRET_VARIABLES, allSecrets, generateSecretsEnv } from '../../src/stack/security.js';
@@ -13,6 +14,16 @@ import { createLogger } from '../../src/observe/logger.js';
 const good = Object.fromEntries(SECRET_VARIABLES.map(([n], i) => [n, `s3cret-value-number-${i}`]));
 
 describe('secured stack configuration', () => {
+  it("grants the worker's Elasticsearch role every index family mappings/ defines, and only those", () => {
+    const yml = esRolesYml();
+    const families = loadMappings('').map((m) => m.name);
+    expect(families).toEqual(
+      expect.arrayContaining(['driver_locations', 'booking_events', 'kpi_buckets', 'pipeline_metrics']),
+    );
+    const names = /names: \[(.*)\]/.exec(yml)?.[1]?.split(', ') ?? [];
+    expect(names.sort()).toEqual(families.map((f) => `'*${f}*'`).sort());
+  });
+
   it('is off by default: the open development stack keeps its defaults', () => {
     expect(loadStackConfig({}).security).toBeUndefined();
   });
