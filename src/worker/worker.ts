@@ -123,6 +123,7 @@ export class Worker {
         logger: log.child({ stage: 'pipeline' }),
         decodeRetry: { ...policy, unknownSchemaRetries: cfg.registry.unknownSchemaRetries },
         positions: mart,
+        groupId: cfg.kafka.groupId,
       },
       mart,
       this.health,
