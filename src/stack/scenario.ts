@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client as EsClient } from '@elastic/elasticsearch';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { heartbeatTopicFor } from '../config/worker-config.js';
 import { migrateTarget } from '../db/targets.js';
 import { createClient, quoteIdent, type PgSettings } from '../db/pg.js';
 import { loadStackConfig } from './config.js';
@@ -206,7 +207,9 @@ export class Scenario {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const mine = (await admin.listTopics()).filter((t) => t.startsWith(this.id));
+      // Its CDC topics and DLQ, and Debezium's heartbeat topic of its prefix.
+      const heartbeat = heartbeatTopicFor(this.topicPrefix);
+      const mine = (await admin.listTopics()).filter((t) => t.startsWith(this.id) || t === heartbeat);
       if (mine.length > 0) await admin.deleteTopics({ topics: mine });
     } finally {
       await admin.disconnect();
