@@ -93,6 +93,9 @@ export function contributions<T extends MetricSource>(
       continue;
     }
     const at = r[part.time] as string;
+    // ±infinity is a valid PostgreSQL timestamp but lies in no minute or hour: no bucket (the truth
+    // SQL says the same with isfinite), and the row's state is still kept.
+    if (at === 'infinity' || at === '-infinity') continue;
     for (const granularity of metric.granularities) {
       const start = bucketStart(at, granularity);
       for (const dimension of dims) {
