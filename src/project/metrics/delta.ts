@@ -1,12 +1,19 @@
 import type { Row } from '../../decode/change-event.js';
-import { addScaled, formatCanonical, mulInt, parseDecimal, type Scaled } from '../../shared/decimal.js';
+import {
+  addScaled,
+  formatCanonical,
+  mulInt,
+  normalize,
+  parseDecimal,
+  type Scaled,
+} from '../../shared/decimal.js';
 import type { MetricSource } from './catalog.js';
 import {
   type AdditiveContribution,
   type Contribution,
   contributions,
   type MemberContribution,
-  partsWithChangedInputs,
+  partsThatMayDiffer,
 } from './contributions.js';
 import { mergeState, type StateOf } from './state.js';
 
@@ -73,8 +80,8 @@ export function mergeDeltas(deltas: Iterable<Delta>): Delta[] {
       if (ref !== 0) out.push(ref === d.ref ? d : { ...d, ref });
       continue;
     }
-    const n = num === null ? canonicalText(d.num) : formatCanonical(num);
-    const m = den === null ? canonicalText(d.den) : formatCanonical(den);
+    const n = num === null ? normalize(d.num) : formatCanonical(num);
+    const m = den === null ? normalize(d.den) : formatCanonical(den);
     if (n === '0' && m === '0') continue;
     out.push(n === d.num && m === d.den ? d : { ...d, num: n, den: m });
   }
@@ -89,13 +96,6 @@ interface Entry {
   ref: number;
 }
 
-/** Canonical integers ("0", "1", "-3") are the common amounts; they are their own canonical form. */
-const CANONICAL_INT = /^(?:0|-?[1-9]\d*)$/;
-
-function canonicalText(s: string): string {
-  return CANONICAL_INT.test(s) ? s : formatCanonical(parseDecimal(s));
-}
-
 /**
  * contributions(next) − contributions(prev) for one source row. `next` may be a raw `after` image:
  * it is merged onto `prev` first, so UNCHANGED (TOAST) columns take the previous value. null means
@@ -107,10 +107,9 @@ export function delta<T extends MetricSource>(
   next: StateOf[T] | Row | null,
 ): Delta[] {
   const nextState = next === null ? null : mergeState(source, prev, next as Row);
-  // Only parts whose inputs changed can contribute anything but zero (exact: the others give
-  // identical contributions on both sides). Inserts and deletes evaluate every part.
-  const parts =
-    prev !== null && nextState !== null ? partsWithChangedInputs(source, prev, nextState) : undefined;
+  // Only parts whose contributions may differ can contribute anything but zero (exact: the others
+  // give identical contributions on both sides). Inserts and deletes evaluate every part.
+  const parts = prev !== null && nextState !== null ? partsThatMayDiffer(source, prev, nextState) : undefined;
   if (parts?.length === 0) return [];
   const added = contributions(source, nextState, parts);
   const removed = contributions(source, prev, parts);
