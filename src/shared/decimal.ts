@@ -104,12 +104,30 @@ const TRAILING_ZEROS_RE = /0+$/;
  * canonicalised on every KPI delta); null for any other form, which takes the exact general path.
  */
 function canonicalPlain(s: string): string | null {
+  if (isCanonicalPlain(s)) return s;
   const m = PLAIN_RE.exec(s);
   if (!m) return null;
   const int = m[2]!.replace(LEADING_ZEROS_RE, '');
   const frac = m[3] === undefined ? '' : m[3].replace(TRAILING_ZEROS_RE, '');
   if (frac === '' && int === '0') return '0';
   return frac === '' ? `${m[1]}${int}` : `${m[1]}${int}.${frac}`;
+}
+
+const isDigitCode = (c: number) => c >= 48 && c <= 57;
+
+/** Already canonical ("0", "12", "-3", "0.25", "-61500.5"): most amounts are; no allocation. */
+function isCanonicalPlain(s: string): boolean {
+  const n = s.length;
+  const intStart = s.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+  let i = intStart;
+  while (i < n && isDigitCode(s.charCodeAt(i))) i++;
+  const intLen = i - intStart;
+  if (intLen === 0 || (intLen > 1 && s.charCodeAt(intStart) === 48)) return false;
+  if (i === n) return !(intStart === 1 && s === '-0');
+  if (s.charCodeAt(i) !== 46 /* . */) return false;
+  const fracStart = ++i;
+  while (i < n && isDigitCode(s.charCodeAt(i))) i++;
+  return i === n && i > fracStart && s.charCodeAt(n - 1) !== 48;
 }
 
 /** −c for a canonical c: the sign flips, "0" stays. */

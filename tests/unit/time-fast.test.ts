@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { isoFromMicros, normaliseZonedTimestamp } from '../../src/decode/logical-types.js';
 import { bucketStart, toMicros, type Granularity } from '../../src/project/metrics/time.js';
 
 /**
- * bucketStart cuts plain UTC timestamps to a prefix instead of going through epoch microseconds.
- * It must equal the definition (floor of the epoch microseconds to the unit, rendered by
- * toISOString) on any string, out-of-range fields and errors included.
+ * bucketStart and normaliseZonedTimestamp cut plain UTC timestamps ("…T…Z", fields in range) to a
+ * prefix instead of going through epoch milliseconds. Each must equal its definition on any string,
+ * out-of-range fields and errors included: bucketStart = floor of the epoch microseconds to the
+ * unit, rendered by toISOString; a ZonedTimestamp = its instant in UTC with 6 fraction digits.
  */
 function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -22,6 +24,15 @@ function byDefinition(iso: string, g: Granularity): string {
   const m = toMicros(iso);
   const q = m / UNIT[g] - (m % UNIT[g] < 0n ? 1n : 0n);
   return new Date(Number((q * UNIT[g]) / 1000n)).toISOString();
+}
+
+function zonedByDefinition(s: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/.exec(s);
+  if (!m) throw new RangeError(`not a ZonedTimestamp: ${JSON.stringify(s)}`);
+  const frac = (m[3] ?? '').padEnd(6, '0').slice(0, 6);
+  const whole = Date.parse(`${m[1]}T${m[2]}${m[4]}`);
+  if (Number.isNaN(whole)) throw new RangeError(`not a ZonedTimestamp: ${JSON.stringify(s)}`);
+  return isoFromMicros(BigInt(whole) * 1000n + BigInt(frac));
 }
 
 const outcome = (f: () => unknown) => {
@@ -62,5 +73,22 @@ describe('bucketStart fast path equals the definition', () => {
       }
     }
     expect(valid).toBeGreaterThan(5_000);
+  });
+});
+
+describe('normaliseZonedTimestamp fast path equals the definition', () => {
+  it('on random timestamps, valid and not', () => {
+    const r = prng(7);
+    let valid = 0;
+    for (let i = 0; i < 30_000; i++) {
+      const s = timestampish(r);
+      const expected = outcome(() => zonedByDefinition(s));
+      expect(
+        outcome(() => normaliseZonedTimestamp(s)),
+        s,
+      ).toEqual(expected);
+      if ('value' in expected) valid++;
+    }
+    expect(valid).toBeGreaterThan(800);
   });
 });

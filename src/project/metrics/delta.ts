@@ -59,41 +59,65 @@ export function scaleDelta(d: Delta, k: number): Delta {
  * batch merged this way does one upsert per mart row, in a deterministic order.
  */
 export function mergeDeltas(deltas: Iterable<Delta>): Delta[] {
-  // Most keys occur once: keep the delta as is and only do exact arithmetic (scaled integers,
-  // each decimal parsed once, each result formatted once) for keys that repeat.
-  const acc = new Map<string, Entry>();
-  for (const d of deltas) {
-    const key = deltaKey(d);
-    const cur = acc.get(key);
-    if (!cur) {
-      acc.set(key, { d, num: null, den: null, ref: d.kind === 'member' ? d.ref : 0 });
-    } else if (d.kind === 'add') {
-      const first = cur.d as AdditiveDelta;
-      cur.num = addScaled(cur.num ?? parseDecimal(first.num), parseDecimal(d.num));
-      cur.den = addScaled(cur.den ?? parseDecimal(first.den), parseDecimal(d.den));
-    } else cur.ref += d.ref;
-  }
+  const items: Keyed[] = [];
+  for (const d of deltas) items.push({ key: deltaKey(d), d });
+  return mergeKeyed(items);
+}
+
+/** A delta with its deltaKey, computed once. */
+interface Keyed {
+  readonly key: string;
+  readonly d: Delta;
+}
+
+const byKey = (a: Keyed, b: Keyed) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/**
+ * mergeDeltas on deltas whose keys are known. Sorted by key (a stable sort: each run of equal keys
+ * starts with its first delta), then each run summed. Most keys occur once: that delta is kept as
+ * is (amounts in canonical form), and only runs do arithmetic.
+ */
+function mergeKeyed(items: Keyed[]): Delta[] {
+  items.sort(byKey);
   const out: Delta[] = [];
-  for (const key of [...acc.keys()].sort()) {
-    const { d, num, den, ref } = acc.get(key)!;
+  for (let i = 0; i < items.length;) {
+    const { key, d } = items[i]!;
+    let j = i + 1;
+    while (j < items.length && items[j]!.key === key) j++;
     if (d.kind === 'member') {
+      let ref = d.ref;
+      for (let k = i + 1; k < j; k++) ref += (items[k]!.d as MemberDelta).ref;
       if (ref !== 0) out.push(ref === d.ref ? d : { ...d, ref });
-      continue;
+    } else {
+      const n = j === i + 1 ? normalize(d.num) : sumRun(items, i, j, 'num');
+      const m = j === i + 1 ? normalize(d.den) : sumRun(items, i, j, 'den');
+      if (n !== '0' || m !== '0') out.push(n === d.num && m === d.den ? d : { ...d, num: n, den: m });
     }
-    const n = num === null ? normalize(d.num) : formatCanonical(num);
-    const m = den === null ? normalize(d.den) : formatCanonical(den);
-    if (n === '0' && m === '0') continue;
-    out.push(n === d.num && m === d.den ? d : { ...d, num: n, den: m });
+    i = j;
   }
   return out;
 }
 
-interface Entry {
-  d: Delta;
-  /** Exact running sums, once a key repeats (null: just d's own amounts). */
-  num: Scaled | null;
-  den: Scaled | null;
-  ref: number;
+/** Integers of up to 12 digits: a run of fewer than 1,000 of them sums exactly in a double. */
+const SMALL_INT_RE = /^-?\d{1,12}$/;
+
+/** Exact canonical sum of one amount over items[from, to). */
+function sumRun(items: readonly Keyed[], from: number, to: number, side: 'num' | 'den'): string {
+  if (to - from < 1000) {
+    let sum = 0;
+    let small = true;
+    for (let k = from; k < to && small; k++) {
+      const v = (items[k]!.d as AdditiveDelta)[side];
+      if (SMALL_INT_RE.test(v)) sum += Number(v);
+      else small = false;
+    }
+    // String(-0) is "0": the canonical zero.
+    if (small) return String(sum);
+  }
+  let acc: Scaled = parseDecimal((items[from]!.d as AdditiveDelta)[side]);
+  for (let k = from + 1; k < to; k++)
+    acc = addScaled(acc, parseDecimal((items[k]!.d as AdditiveDelta)[side]));
+  return formatCanonical(acc);
 }
 
 /**
@@ -124,19 +148,22 @@ export function delta<T extends MetricSource>(
     if (before.has(k)) repeated.add(k);
     before.set(k, c);
   }
-  const rest: Delta[] = [];
+  const rest: Keyed[] = [];
   for (const c of added) {
-    const k = deltaKey(c);
-    const b = before.get(k);
-    if (b !== undefined && !repeated.has(k) && sameAmount(b, c)) before.delete(k);
-    else rest.push(c);
+    const key = deltaKey(c);
+    const b = before.get(key);
+    if (b !== undefined && !repeated.has(key) && sameAmount(b, c)) before.delete(key);
+    else rest.push({ key, d: c });
   }
-  for (const [k, c] of before) {
-    if (repeated.has(k)) continue;
-    rest.push(scaleDelta(c, -1));
+  for (const [key, c] of before) {
+    if (repeated.has(key)) continue;
+    rest.push({ key, d: scaleDelta(c, -1) });
   }
-  for (const c of removed) if (repeated.has(deltaKey(c))) rest.push(scaleDelta(c, -1));
-  return mergeDeltas(rest);
+  for (const c of removed) {
+    const key = deltaKey(c);
+    if (repeated.has(key)) rest.push({ key, d: scaleDelta(c, -1) });
+  }
+  return mergeKeyed(rest);
 }
 
 function sameAmount(a: Delta, b: Delta): boolean {
