@@ -203,14 +203,10 @@ function compileInner(schema: Schema, names: Names, memo: Map<Schema, Normaliser
   const type = schema.type;
   if (type === 'record') {
     const fields = (schema.fields as { name: string; type: Schema }[]) ?? [];
-    const fieldNames = fields.map((f) => f.name);
-    const norms = fields.map((f) => compile(f.type, names, memo));
-    return (value) => {
-      const out: Record<string, Value> = {};
-      const rec = value as Record<string, unknown>;
-      for (let i = 0; i < fieldNames.length; i++) out[fieldNames[i]!] = norms[i]!(rec[fieldNames[i]!]);
-      return out;
-    };
+    return recordNormaliser(
+      fields.map((f) => f.name),
+      fields.map((f) => compile(f.type, names, memo)),
+    );
   }
   if (type === 'array') {
     const item = compile(schema.items as Schema, names, memo);
@@ -229,6 +225,28 @@ function compileInner(schema: Schema, names: Names, memo: Map<Schema, Normaliser
   if (typeof type === 'string' && !PRIMITIVES.has(type) && names.has(type))
     return compile(names.get(type)!, names, memo);
   return type === 'long' ? longString : primitive;
+}
+
+/** Avro names ([A-Za-z_][A-Za-z0-9_]*) that can be written as identifiers in generated code. */
+const PLAIN_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A record's normaliser as one object literal over its fields (`{ id: n0(r.id), ... }`): built
+ * once per schema, every record of that schema then has one shape, with no per-field keyed stores.
+ * Names that are not plain identifiers, or `__proto__` (which a literal would treat as the
+ * prototype), fall back to the field loop; the result is the same.
+ */
+function recordNormaliser(fieldNames: readonly string[], norms: readonly Normaliser[]): Normaliser {
+  if (fieldNames.every((n) => PLAIN_NAME_RE.test(n) && n !== '__proto__')) {
+    const body = fieldNames.map((n, i) => `${n}: n[${i}](r.${n})`).join(', ');
+    return new Function('n', `return (r) => ({ ${body} });`)(norms) as Normaliser;
+  }
+  return (value) => {
+    const out: Record<string, Value> = {};
+    const rec = value as Record<string, unknown>;
+    for (let i = 0; i < fieldNames.length; i++) out[fieldNames[i]!] = norms[i]!(rec[fieldNames[i]!]);
+    return out;
+  };
 }
 
 /**
