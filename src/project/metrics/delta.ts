@@ -3,6 +3,7 @@ import {
   addScaled,
   formatCanonical,
   mulInt,
+  neg,
   normalize,
   parseDecimal,
   type Scaled,
@@ -60,37 +61,42 @@ export function scaleDelta(d: Delta, k: number): Delta {
  */
 export function mergeDeltas(deltas: Iterable<Delta>): Delta[] {
   const items: Keyed[] = [];
-  for (const d of deltas) items.push({ key: deltaKey(d), d });
+  for (const d of deltas) items.push({ key: deltaKey(d), d, sign: 1 });
   return mergeKeyed(items);
 }
 
-/** A delta with its deltaKey, computed once. */
+/** A delta with its deltaKey, computed once, and whether it is added (1) or subtracted (−1). */
 interface Keyed {
   readonly key: string;
   readonly d: Delta;
+  readonly sign: 1 | -1;
 }
 
 const byKey = (a: Keyed, b: Keyed) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 /**
- * mergeDeltas on deltas whose keys are known. Sorted by key (a stable sort: each run of equal keys
- * starts with its first delta), then each run summed. Most keys occur once: that delta is kept as
- * is (amounts in canonical form), and only runs do arithmetic.
+ * Σ sign·delta per key, zeros dropped, sorted by key. A stable sort puts each key's deltas in one
+ * run; most keys occur once (the delta is kept, amounts canonical), a subtracted and an added
+ * delta of the same text cancel without arithmetic, and only other runs are summed exactly.
  */
 function mergeKeyed(items: Keyed[]): Delta[] {
   items.sort(byKey);
   const out: Delta[] = [];
   for (let i = 0; i < items.length;) {
-    const { key, d } = items[i]!;
+    const { key, d, sign } = items[i]!;
     let j = i + 1;
     while (j < items.length && items[j]!.key === key) j++;
     if (d.kind === 'member') {
-      let ref = d.ref;
-      for (let k = i + 1; k < j; k++) ref += (items[k]!.d as MemberDelta).ref;
+      let ref = sign * d.ref;
+      for (let k = i + 1; k < j; k++) ref += items[k]!.sign * (items[k]!.d as MemberDelta).ref;
       if (ref !== 0) out.push(ref === d.ref ? d : { ...d, ref });
-    } else {
-      const n = j === i + 1 ? normalize(d.num) : sumRun(items, i, j, 'num');
-      const m = j === i + 1 ? normalize(d.den) : sumRun(items, i, j, 'den');
+    } else if (j === i + 1) {
+      const n = sign === 1 ? normalize(d.num) : neg(d.num);
+      const m = sign === 1 ? normalize(d.den) : neg(d.den);
+      if (n !== '0' || m !== '0') out.push(n === d.num && m === d.den ? d : { ...d, num: n, den: m });
+    } else if (!(j === i + 2 && cancels(items[i]!, items[i + 1]!))) {
+      const n = sumRun(items, i, j, 'num');
+      const m = sumRun(items, i, j, 'den');
       if (n !== '0' || m !== '0') out.push(n === d.num && m === d.den ? d : { ...d, num: n, den: m });
     }
     i = j;
@@ -98,25 +104,34 @@ function mergeKeyed(items: Keyed[]): Delta[] {
   return out;
 }
 
+/** The same amounts, once subtracted and once added (a contribution a change left as it was). */
+function cancels(a: Keyed, b: Keyed): boolean {
+  const x = a.d as AdditiveDelta;
+  const y = b.d as AdditiveDelta;
+  return a.sign === -b.sign && x.num === y.num && x.den === y.den;
+}
+
 /** Integers of up to 12 digits: a run of fewer than 1,000 of them sums exactly in a double. */
 const SMALL_INT_RE = /^-?\d{1,12}$/;
 
-/** Exact canonical sum of one amount over items[from, to). */
+/** Exact canonical Σ sign·amount over items[from, to). */
 function sumRun(items: readonly Keyed[], from: number, to: number, side: 'num' | 'den'): string {
   if (to - from < 1000) {
     let sum = 0;
     let small = true;
     for (let k = from; k < to && small; k++) {
       const v = (items[k]!.d as AdditiveDelta)[side];
-      if (SMALL_INT_RE.test(v)) sum += Number(v);
+      if (SMALL_INT_RE.test(v)) sum += items[k]!.sign * Number(v);
       else small = false;
     }
     // String(-0) is "0": the canonical zero.
     if (small) return String(sum);
   }
-  let acc: Scaled = parseDecimal((items[from]!.d as AdditiveDelta)[side]);
-  for (let k = from + 1; k < to; k++)
-    acc = addScaled(acc, parseDecimal((items[k]!.d as AdditiveDelta)[side]));
+  let acc: Scaled = { unscaled: 0n, scale: 0 };
+  for (let k = from; k < to; k++) {
+    const v = parseDecimal((items[k]!.d as AdditiveDelta)[side]);
+    acc = addScaled(acc, items[k]!.sign === 1 ? v : { unscaled: -v.unscaled, scale: v.scale });
+  }
   return formatCanonical(acc);
 }
 
@@ -137,39 +152,10 @@ export function delta<T extends MetricSource>(
   if (parts?.length === 0) return [];
   const added = contributions(source, nextState, parts);
   const removed = contributions(source, prev, parts);
-  if (removed.length === 0) return mergeDeltas(added);
-  if (added.length === 0) return mergeDeltas(removed.map((c) => scaleDelta(c, -1)));
-  // Most of a row's contributions are the same before and after a change (an accepted booking is
-  // still requested in the same minute): cancel identical ones by text before exact arithmetic.
-  const before = new Map<string, Delta>();
-  const repeated = new Set<string>();
-  for (const c of removed) {
-    const k = deltaKey(c);
-    if (before.has(k)) repeated.add(k);
-    before.set(k, c);
-  }
-  const rest: Keyed[] = [];
-  for (const c of added) {
-    const key = deltaKey(c);
-    const b = before.get(key);
-    if (b !== undefined && !repeated.has(key) && sameAmount(b, c)) before.delete(key);
-    else rest.push({ key, d: c });
-  }
-  for (const [key, c] of before) {
-    if (repeated.has(key)) continue;
-    rest.push({ key, d: scaleDelta(c, -1) });
-  }
-  for (const c of removed) {
-    const key = deltaKey(c);
-    if (repeated.has(key)) rest.push({ key, d: scaleDelta(c, -1) });
-  }
-  return mergeKeyed(rest);
-}
-
-function sameAmount(a: Delta, b: Delta): boolean {
-  return a.kind === 'add' && b.kind === 'add'
-    ? a.num === b.num && a.den === b.den
-    : a.kind === 'member' && b.kind === 'member' && a.ref === b.ref && a.part === b.part;
+  const items: Keyed[] = [];
+  for (const c of added) items.push({ key: deltaKey(c), d: c, sign: 1 });
+  for (const c of removed) items.push({ key: deltaKey(c), d: c, sign: -1 });
+  return mergeKeyed(items);
 }
 
 /** Splits merged deltas into the three mart targets, each still sorted. */
