@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-shot Elasticsearch setup for compose, after Elastic's official docker-compose example.
-#   certs      create a CA and a certificate for es01 in config/certs (once; kept in a volume)
+#   certs      create a CA and a certificate for es01 in config/certs (once; kept in a volume),
+#              and, when the secured overlay mounts config/kafka-certs, the brokers' keystore
 #   passwords  wait for es01, then set the kibana_system password to $KIBANA_PASSWORD
 set -euo pipefail
 cd /usr/share/elasticsearch
@@ -27,6 +28,26 @@ case "${1:-}" in
     find "$certs" -type d -exec chmod 755 {} \;
     find "$certs" -type f -exec chmod 640 {} \;
     chmod 644 "$certs/ca/ca.crt"
+    # Secured compose (docker-compose.secure.yml) mounts the kafka-certs volume here: one PKCS#12
+    # keystore for the three brokers (SAN kafka-1..3 and localhost; subject CN=kafka, the brokers'
+    # principal on the mutual-TLS controller listener), signed by the same CA, with a random
+    # keystore password beside it. Owned by the Kafka image's appuser (uid 1000), in a volume of
+    # its own: the ride-cdc containers (also uid 1000) mount es-certs only.
+    kcerts=config/kafka-certs
+    if [ -d "$kcerts" ]; then
+      if [ ! -f "$kcerts/kafka.p12" ]; then
+        echo "creating the Kafka brokers' keystore"
+        pw=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
+        bin/elasticsearch-certutil cert --silent --ca-cert "$certs/ca/ca.crt" --ca-key "$certs/ca/ca.key" \
+          --name kafka --dns kafka-1,kafka-2,kafka-3,localhost --ip 127.0.0.1 --pass "$pw" --out "$kcerts/kafka.p12"
+        printf '%s' "$pw" >"$kcerts/keystore.password"
+      fi
+      cp "$certs/ca/ca.crt" "$kcerts/ca.crt"
+      chown -R 1000:1000 "$kcerts"
+      chmod 700 "$kcerts"
+      chmod 600 "$kcerts/kafka.p12" "$kcerts/keystore.password"
+      chmod 644 "$kcerts/ca.crt"
+    fi
     echo "certificates ready"
     ;;
   passwords)

@@ -72,9 +72,18 @@ export interface WorkerConfig {
    */
   capture?: {
     connectUrl: string;
+    /**
+     * Basic-auth login of Connect's REST API (CONNECT_USERNAME / CONNECT_PASSWORD, both or neither),
+     * e.g. the secured stack's BasicAuthSecurityRestExtension. Redacted from logs like every
+     * `password` field (src/observe/logger.ts).
+     */
+    username?: string;
+    password?: string;
     connector: string;
     /** Debezium's heartbeat topic: `<topic.heartbeat.prefix>.<topic.prefix>`. */
     heartbeatTopic: string;
+    /** The watcher's consumer groups start with this (captureWatchGroupPrefix). */
+    groupPrefix: string;
     intervalMs: number;
     restartInitialMs: number;
     restartMaxMs: number;
@@ -160,11 +169,22 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     if (!/^[^:\s]+:\d{1,5}$/.test(b)) r.fail(`KAFKA_BROKERS item ${JSON.stringify(b)}: expected host:port`);
 
   const topicPrefix = r.str('KAFKA_TOPIC_PREFIX', 'ride');
+  const groupId = r.str('KAFKA_GROUP_ID', 'ride-cdc-worker');
   const connectUrl = r.optional('CONNECT_URL');
+  const connectUser = r.optional('CONNECT_USERNAME');
+  const connectPassword = r.optional('CONNECT_PASSWORD');
+  if ((connectUser === undefined) !== (connectPassword === undefined))
+    r.fail('CONNECT_USERNAME and CONNECT_PASSWORD must be set together');
+  // fetch() refuses URLs with credentials; say where they belong instead of failing every poll.
+  if (connectUrl && /\/\/[^/@\s]*@/.test(connectUrl))
+    r.fail('CONNECT_URL carries credentials: put them in CONNECT_USERNAME / CONNECT_PASSWORD');
   const capture: WorkerConfig['capture'] = {
     connectUrl: connectUrl ? r.url('CONNECT_URL', connectUrl).replace(/\/+$/, '') : '',
+    username: connectUser,
+    password: connectPassword,
     connector: r.str('CONNECTOR_NAME', 'ride-hailing-postgres'),
-    heartbeatTopic: r.str('DEBEZIUM_HEARTBEAT_TOPIC', `__debezium-heartbeat.${topicPrefix}`),
+    heartbeatTopic: r.str('DEBEZIUM_HEARTBEAT_TOPIC', heartbeatTopicFor(topicPrefix)),
+    groupPrefix: captureWatchGroupPrefix(groupId),
     intervalMs: r.int('CAPTURE_WATCH_INTERVAL_MS', 10_000, 500, 600_000),
     restartInitialMs: r.int('CONNECTOR_RESTART_INITIAL_MS', 10_000, 100, 3_600_000),
     restartMaxMs: r.int('CONNECTOR_RESTART_MAX_MS', 300_000, 100, 3_600_000),
@@ -174,7 +194,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     kafka: {
       brokers,
       clientId: r.str('KAFKA_CLIENT_ID', 'ride-cdc'),
-      groupId: r.str('KAFKA_GROUP_ID', 'ride-cdc-worker'),
+      groupId,
       topicPrefix,
       tables,
       offsetReset,
@@ -223,6 +243,20 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   };
   r.done();
   return config;
+}
+
+/** Debezium's heartbeat topic with the connector's `topic.heartbeat.prefix=__debezium-heartbeat`. */
+export function heartbeatTopicFor(topicPrefix: string): string {
+  return `__debezium-heartbeat.${topicPrefix}`;
+}
+
+/**
+ * The capture watcher's consumer groups, one per worker process (`<prefix><host>.<pid>`): derived
+ * from the worker's own group, so a secured cluster grants them with one prefixed ACL
+ * (src/stack/components/kafka-acls.ts).
+ */
+export function captureWatchGroupPrefix(groupId: string): string {
+  return `${groupId}.capture-watch.`;
 }
 
 export function topicFor(prefix: string, table: string): string {

@@ -28,6 +28,11 @@ export interface GeneratorOptions {
   bookings: number;
   /** Stream mode: run time; 0 = until the signal aborts. */
   seconds: number;
+  /**
+   * Stream mode: stop after this many ticks; 0 = no limit. A run bounded by ticks plays the same
+   * city time and the same random draws on any machine; one bounded by seconds does not.
+   */
+  ticks: number;
   /** Target source-row writes per second; 0 = unlimited. */
   rate: number;
   drivers: number;
@@ -92,6 +97,7 @@ export const generatorInputSchema = z
     days: num(0.01, 3650).optional(),
     bookings: int(0).optional(),
     seconds: num(0).default(0),
+    ticks: int(0).default(0),
     rate: rate.default(0),
     drivers: int(1, 1_000_000).optional(),
     passengers: int(1, 10_000_000).optional(),
@@ -164,6 +170,7 @@ export function resolveOptions(input: GeneratorInput = {}): GeneratorOptions {
     days: o.days ?? preset.seedDays,
     bookings: o.bookings ?? preset.seedBookings,
     seconds: o.seconds,
+    ticks: o.ticks,
     rate: o.rate,
     drivers: o.drivers ?? preset.drivers,
     passengers: o.passengers ?? preset.passengers,

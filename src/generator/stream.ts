@@ -115,7 +115,7 @@ export async function runStream(env: RunEnv): Promise<RunOutcome> {
   const startHour = opts.cityHour ?? cityHourOf(Date.now());
   const zoneBoost = world.demandBoost(scenario.zoneDemand);
   let ticks = 0;
-  while (!signal?.aborted && performance.now() < deadline) {
+  while (!signal?.aborted && performance.now() < deadline && (opts.ticks === 0 || ticks < opts.ticks)) {
     // Demand scales the in-flight capacity: in steady state requests per tick are proportional to it.
     const hour = Math.floor(startHour + clock.simSeconds / 3600) % 24;
     const capacity = Math.round(maxInflight * scenario.demandAt(hour) * zoneBoost);

@@ -8,6 +8,8 @@ import type { Metrics } from './metrics.js';
 export class Health {
   private joined = false;
   private readonly failing = new Set<string>();
+  /** Why each failing stage fails (its last error), so /readyz tells the operator what to do. */
+  private readonly causes = new Map<string, string>();
   private readonly lag = new Map<string, number>();
   private lastProgress = Date.now();
 
@@ -32,9 +34,11 @@ export class Health {
     this.update();
   }
 
-  setFailing(stage: string, v: boolean): void {
+  setFailing(stage: string, v: boolean, cause?: string): void {
     if (v) this.failing.add(stage);
     else this.failing.delete(stage);
+    if (v && cause !== undefined) this.causes.set(stage, cause);
+    else if (!v) this.causes.delete(stage);
     this.update();
   }
 
@@ -46,6 +50,7 @@ export class Health {
     ready: boolean;
     joined: boolean;
     failing: string[];
+    causes: Record<string, string>;
     stuck: boolean;
     lag: number;
     lastProgressAgoMs: number;
@@ -54,6 +59,7 @@ export class Health {
       ready: this.isReady(),
       joined: this.joined,
       failing: [...this.failing],
+      causes: Object.fromEntries(this.causes),
       stuck: this.isStuck(),
       lag: this.totalLag(),
       lastProgressAgoMs: Date.now() - this.lastProgress,

@@ -46,6 +46,12 @@ export interface TimeSeriesDoc {
   doc: Record<string, unknown>;
   /** create: first write wins (immutable facts); upsert: partial merge (facts that can be corrected). */
   mode: 'create' | 'upsert';
+  /**
+   * Upserts: the source LSN of the change. The stored document keeps it (source_lsn) and an older
+   * write never replaces a newer one — e.g. a worker that lost its partition while it retried
+   * Elasticsearch, writing after the new owner.
+   */
+  lsn?: number;
   origin: Origin;
 }
 
@@ -62,6 +68,8 @@ export type EsIntent = DriverPatch | DriverDelete | TimeSeriesDoc | DeleteByFiel
 
 export const FAMILY = {
   driverLatest: 'driver_locations',
+  /** The delete LSN of each deleted driver, so no older patch brings its document back (merge-latest.ts). */
+  driverTombstones: 'driver_locations_tombstones',
   driverTimeseries: 'driver_locations_timeseries',
   bookingEvents: 'booking_events',
 } as const;

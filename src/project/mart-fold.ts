@@ -1,6 +1,7 @@
 import type { ChangeEvent } from '../decode/change-event.js';
 import type { Rejection } from './intents.js';
 import { compareIds } from './row.js';
+import { SystemicError } from '../shared/errors.js';
 import { statusHistory, type PaymentChange, type StatusHistoryRow } from './bookings/status-history.js';
 import type { Delta } from './metrics/delta.js';
 import { projectRow } from './metrics/project-row.js';
@@ -66,6 +67,12 @@ export function rowsTouched(events: readonly ChangeEvent[]): RowsTouched {
   const rejected: Rejection[] = [];
   for (const e of events) {
     if (!isStateTable(e.table)) continue;
+    // No row id, but not bad data: a truncate must never become a dead letter (truncate-stage.ts).
+    if (e.op === 't')
+      throw new SystemicError(
+        'source-truncate',
+        `truncate of ${e.table}: ride-cdc mart rebuild --table ${e.table}`,
+      );
     const id = eventRowId(e);
     if (id === null) {
       rejected.push({ origin: originOf(e), reason: 'mart: event without a row id' });

@@ -11,6 +11,7 @@ const CREDENTIALS: Record<string, string> = {
   reporting_db: 'REPORTING_PGUSER / REPORTING_PGPASSWORD',
   elasticsearch: 'ES_USERNAME / ES_PASSWORD (or ES_API_KEY)',
   registry: 'SCHEMA_REGISTRY_USERNAME / SCHEMA_REGISTRY_PASSWORD',
+  connect: 'CONNECT_USERNAME / CONNECT_PASSWORD',
 };
 
 export type AuthFailureKind = 'authentication' | 'authorization';

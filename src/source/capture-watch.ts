@@ -29,7 +29,9 @@ export type CaptureConfig = NonNullable<WorkerConfig['capture']>;
  *    consumer, a group per worker process, starting at the end) and from the table topics' high
  *    watermarks (a topic that grew carries a new event).
  * Several workers may watch the same connector: a restart request for a task that is already
- * restarting is harmless (onlyFailed=true).
+ * restarting is harmless (onlyFailed=true). Connect's REST API may require basic auth
+ * (CONNECT_USERNAME / CONNECT_PASSWORD); a refused login is checked once at start (checkAccess)
+ * and fails the worker fast, later refusals are logged naming those variables.
  */
 export class CaptureWatch {
   private timer?: NodeJS.Timeout;
@@ -56,11 +58,25 @@ export class CaptureWatch {
     this.policy = new RestartPolicy(cfg.restartInitialMs, cfg.restartMaxMs, cfg.restartMaxMs);
   }
 
+  /**
+   * One status request before the pipeline starts: a refused login (401/403) throws an error the
+   * worker reports as an auth failure of stage "connect" and exits on. Connect being down or the
+   * connector missing is not an error here: the poll loop reports it as a state.
+   */
+  async checkAccess(): Promise<void> {
+    const res = await this.request('status').catch(() => undefined);
+    if (res && (res.status === 401 || res.status === 403))
+      throw Object.assign(
+        new Error(`Kafka Connect REST at ${this.cfg.connectUrl} answered HTTP ${res.status}`),
+        { status: res.status },
+      );
+  }
+
   /** Starts the heartbeat consumer (waits for it to join) and the poll loop. Never throws for Connect trouble. */
   async start(): Promise<void> {
     const consumer = this.kafka.consumer({
       // Every worker needs every heartbeat; nothing is committed, so the group leaves no state behind.
-      groupId: `${this.cfg.connector}.capture-watch.${hostname()}.${process.pid}`,
+      groupId: `${this.cfg.groupPrefix}${hostname()}.${process.pid}`,
       maxWaitTimeInMs: 1000,
     });
     this.consumer = consumer;
@@ -167,15 +183,38 @@ export class CaptureWatch {
     await this.restart();
   }
 
+  private headers(): Record<string, string> {
+    const { username, password } = this.cfg;
+    return username !== undefined && password !== undefined
+      ? { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` }
+      : {};
+  }
+
+  private request(what: 'status' | 'restart'): Promise<Response> {
+    const base = `${this.cfg.connectUrl}/connectors/${encodeURIComponent(this.cfg.connector)}`;
+    return what === 'status'
+      ? fetch(`${base}/status`, { headers: this.headers(), signal: AbortSignal.timeout(10_000) })
+      : fetch(`${base}/restart?includeTasks=true&onlyFailed=true`, {
+          method: 'POST',
+          headers: this.headers(),
+          signal: AbortSignal.timeout(30_000),
+        });
+  }
+
+  private refused(status: number): boolean {
+    if (status !== 401 && status !== 403) return false;
+    this.log.error(
+      { status, connectUrl: this.cfg.connectUrl },
+      'Kafka Connect REST refused the watcher; check CONNECT_USERNAME / CONNECT_PASSWORD',
+    );
+    return true;
+  }
+
   private async status(): Promise<ConnectorStatusBody | 'MISSING' | 'UNREACHABLE'> {
     try {
-      const res = await fetch(
-        `${this.cfg.connectUrl}/connectors/${encodeURIComponent(this.cfg.connector)}/status`,
-        {
-          signal: AbortSignal.timeout(10_000),
-        },
-      );
+      const res = await this.request('status');
       if (res.status === 404) return 'MISSING';
+      this.refused(res.status);
       if (!res.ok) return 'UNREACHABLE';
       return (await res.json()) as ConnectorStatusBody;
     } catch {
@@ -184,10 +223,9 @@ export class CaptureWatch {
   }
 
   private async restart(): Promise<void> {
-    const url = `${this.cfg.connectUrl}/connectors/${encodeURIComponent(this.cfg.connector)}/restart?includeTasks=true&onlyFailed=true`;
     try {
-      const res = await fetch(url, { method: 'POST', signal: AbortSignal.timeout(30_000) });
-      if (!res.ok)
+      const res = await this.request('restart');
+      if (!res.ok && !this.refused(res.status))
         this.log.error({ status: res.status, body: await res.text() }, 'connector restart refused');
     } catch (err) {
       this.log.error({ err: errorMessage(err) }, 'connector restart request failed');

@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectUrl } from './components/connect.js';
-import { connectHeaders, connectorSecurityConfig } from './components/connect-security.js';
+import {
+  connectHeaders,
+  connectorSecurityConfig,
+  connectorSourceLogin,
+} from './components/connect-security.js';
 import { registryUrl } from './components/registry.js';
 import type { StackConfig } from './config.js';
 import { fillConnectorFile } from './connector-file.js';
@@ -25,8 +29,9 @@ export function stackConnectorEnv(
     SOURCE_PGHOST: '127.0.0.1',
     SOURCE_PGPORT: String(cfg.ports.sourcePg),
     SOURCE_PGDB: cfg.pg.sourceDb,
-    SOURCE_PGUSER: cfg.pg.user,
-    SOURCE_PGPASSWORD: cfg.pg.password,
+    // Secured: Debezium's own role, its password a reference Connect resolves (connect-security.ts).
+    SOURCE_PGUSER: connectorSourceLogin(cfg).user,
+    SOURCE_PGPASSWORD: connectorSourceLogin(cfg).password,
     // The Apicurio 3 converter talks the registry's native v3 API (the worker uses ccompat).
     APICURIO_REGISTRY_URL: `${registryUrl(cfg)}/apis/registry/v3`,
     ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')),

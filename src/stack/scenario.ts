@@ -18,7 +18,7 @@ import {
   DEFAULT_CONNECTOR_FILE,
 } from './connector.js';
 import { connectUrl } from './components/connect.js';
-import { connectHeaders, connectorSecurityConfig } from './components/connect-security.js';
+import { connectHeaders, connectorSecurityConfig, workerConnectEnv } from './components/connect-security.js';
 import { esAccess, workerEsEnv } from './components/elasticsearch-security.js';
 import { kafkaClientOptions, provisionPipeline, workerKafkaEnv } from './components/kafka-security.js';
 import { workerReportingEnv } from './components/postgres-security.js';
@@ -133,10 +133,9 @@ export class Scenario {
       LOG_LEVEL: 'warn',
       RETRY_MAX_MS: '2000',
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
-      // The worker's capture watcher watches this scenario's own connector. Not on the secured
-      // stack: the watcher has no setting for Connect's REST credentials yet.
-      ...(this.stack.security ? {} : { CONNECT_URL: connectUrl(this.stack) }),
-      CONNECTOR_NAME: this.connector,
+      // The worker's capture watcher watches this scenario's own connector (secured: with
+      // Connect's REST login).
+      ...workerConnectEnv(this.stack, this.connector),
       // Secured stack: the worker's own least-privilege logins everywhere (none on the open stack).
       ...workerKafkaEnv(this.stack),
       ...workerRegistryEnv(this.stack),

@@ -13,7 +13,7 @@ export interface StackSecurity {
   registry: { admin: Principal; connect: Principal; worker: Principal };
   es: { admin: Principal; worker: Principal };
   /** PostgreSQL roles besides the superuser (STACK_PGUSER / STACK_PGPASSWORD, validated here). */
-  pg: { worker: Principal; reader: Principal; superuserPassword: string };
+  pg: { worker: Principal; reader: Principal; debezium: Principal; superuserPassword: string };
 }
 
 export interface Principal {
@@ -23,7 +23,14 @@ export interface Principal {
 
 /** One row per secret: the variable, the account it belongs to, what it is for. */
 export const SECRET_VARIABLES = [
-  ['STACK_PGPASSWORD', 'PostgreSQL superuser (STACK_PGUSER) of both databases; Debezium logs in with it'],
+  [
+    'STACK_PGPASSWORD',
+    'PostgreSQL superuser (STACK_PGUSER) of both databases: the stack and migrations only',
+  ],
+  [
+    'STACK_DEBEZIUM_PGPASSWORD',
+    'PostgreSQL role ride_cdc_debezium (REPLICATION, SELECT on the captured tables)',
+  ],
   ['STACK_WORKER_PGPASSWORD', 'PostgreSQL role ride_cdc_worker, which writes the mart'],
   ['STACK_READER_PGPASSWORD', 'PostgreSQL role reporting_reader (analysts, dashboards: views and facts)'],
   ['STACK_KAFKA_ADMIN_PASSWORD', 'Kafka super user admin (inter-broker, stack provisioning)'],
@@ -58,6 +65,8 @@ const MIN_LENGTH = 12;
 export const KAFKA_SUPER_USER = 'admin';
 export const KAFKA_CONNECT_USER = 'connect';
 export const KAFKA_WORKER_USER = 'ride-cdc-worker';
+/** Created with its grants by mart-sql/source/003_debezium_role.sql; given a login by the stack. */
+export const DEBEZIUM_PG_ROLE = 'ride_cdc_debezium';
 
 /** Reads the secured-mode settings; undefined when the stack runs open (development). */
 export function readStackSecurity(r: EnvReader): StackSecurity | undefined {
@@ -98,6 +107,7 @@ export function readStackSecurity(r: EnvReader): StackSecurity | undefined {
     pg: {
       worker: { user: 'ride_cdc_worker', password: secret('STACK_WORKER_PGPASSWORD') },
       reader: { user: 'reporting_reader', password: secret('STACK_READER_PGPASSWORD') },
+      debezium: { user: DEBEZIUM_PG_ROLE, password: secret('STACK_DEBEZIUM_PGPASSWORD') },
       superuserPassword: secret('STACK_PGPASSWORD'),
     },
   };
@@ -109,6 +119,7 @@ export function allSecrets(s: StackSecurity): string[] {
     s.pg.superuserPassword,
     s.pg.worker.password,
     s.pg.reader.password,
+    s.pg.debezium.password,
     ...[s.kafka, s.registry, s.es].flatMap((g) => Object.values(g).map((p: Principal) => p.password)),
     s.connectRest.password,
   ];

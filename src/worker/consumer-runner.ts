@@ -140,7 +140,7 @@ export class ConsumerRunner {
         },
         this.abort.signal,
         {
-          onBlocked: (stage) => this.block(stage, batch.topic, batch.partition),
+          onBlocked: (stage, err) => this.block(stage, batch.topic, batch.partition, err),
           onRecovered: (stage) => this.unblock(stage, batch.topic, batch.partition),
         },
       );
@@ -166,8 +166,8 @@ export class ConsumerRunner {
     }
   }
 
-  private block(stage: string, topic: string, partition: number): void {
-    this.health.setFailing(stage, true);
+  private block(stage: string, topic: string, partition: number, err: unknown): void {
+    this.health.setFailing(stage, true, `${topic}/${partition}: ${errorMessage(err)}`);
     this.paused.add(key(topic, partition));
     this.consumer?.pause([{ topic, partitions: [partition] }]);
     this.deps.metrics.pausedPartitions.set(this.paused.size);

@@ -123,11 +123,13 @@ export class Worker {
         logger: log.child({ stage: 'pipeline' }),
         decodeRetry: { ...policy, unknownSchemaRetries: cfg.registry.unknownSchemaRetries },
         positions: mart,
+        groupId: cfg.kafka.groupId,
       },
       mart,
       this.health,
     );
     const topics = [...cfg.kafka.tables.map((t) => topicFor(cfg.kafka.topicPrefix, t)), cfg.kafka.dlqTopic];
+    const watch = cfg.capture ? this.captureWatch(cfg.capture, kafka) : undefined;
 
     return [
       {
@@ -165,6 +167,16 @@ export class Worker {
         start: (signal) => this.untilUp('registry', signal, () => schemas.check()),
         stop: async () => undefined,
       },
+      // The watcher's Connect login, checked before the consumer moves any position.
+      ...(watch
+        ? [
+            {
+              name: 'connect',
+              start: (signal: AbortSignal) => this.untilUp('connect', signal, () => watch.checkAccess()),
+              stop: async () => undefined,
+            },
+          ]
+        : []),
       {
         name: 'consumer',
         start: async (signal) => {
@@ -174,14 +186,14 @@ export class Worker {
         stop: (hard) => runner.stop(hard),
       },
       // Capture watch (issue 9): connector health and capture freshness, beside the pipeline, not in it.
-      ...(cfg.capture ? [this.captureResource(cfg.capture, kafka)] : []),
+      ...(watch ? [this.captureResource(watch)] : []),
     ];
   }
 
-  private captureResource(capture: NonNullable<WorkerConfig['capture']>, kafka: Kafka): Resource {
+  private captureWatch(capture: NonNullable<WorkerConfig['capture']>, kafka: Kafka): CaptureWatch {
     const cfg = this.cfg;
     const decoder = new Decoder(new RegistrySchemaSource(cfg.registry), cfg.kafka.topicPrefix);
-    const watch = new CaptureWatch(
+    return new CaptureWatch(
       capture,
       kafka,
       cfg.kafka.topicPrefix,
@@ -191,6 +203,9 @@ export class Worker {
       this.health,
       this.logger,
     );
+  }
+
+  private captureResource(watch: CaptureWatch): Resource {
     return {
       name: 'capture-watch',
       start: (signal) => this.untilUp('kafka', signal, () => watch.start()),

@@ -81,9 +81,12 @@ describe('a topic re-created under a stored position', () => {
 
       worker = await s.spawnWorker();
       const reason = { stage: 'kafka', reason: 'position-ahead-of-log' };
+      // Until its metrics port is up, the fresh process answers nothing: that is not the signal.
+      const systemic = () => worker.metric('ride_cdc_systemic_failures', reason).catch(() => 0);
       const loud = Date.now() + 120_000;
-      while ((await worker.metric('ride_cdc_systemic_failures', reason)) === 0 && Date.now() < loud)
+      while ((await systemic()) === 0 && worker.child.exitCode === null && Date.now() < loud)
         await sleep(1000);
+      expect(worker.child.exitCode).toBeNull();
       expect(await worker.metric('ride_cdc_systemic_failures', reason)).toBeGreaterThan(0);
       expect((await worker.get('/readyz')).status).toBe(503);
       expect(await worker.metric('ride_cdc_dead_letter_total')).toBe(0);

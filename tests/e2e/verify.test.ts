@@ -5,12 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/db/pg.js';
 import { runVerify } from '../../src/verify/verify.js';
 import { generate } from './support/generator.js';
-import { Scenario } from './support/scenario.js';
+import { Scenario, type WorkerProcess } from './support/scenario.js';
 
 /**
  * `ride-cdc verify` on the real stack: a `small` history (3 days ending now) captured by Debezium
  * and drained by a worker verifies clean over its last day and over the whole history; a tampered
- * KPI row and a deleted Elasticsearch document are both reported, with a non-zero exit.
+ * KPI row and a deleted Elasticsearch document are both reported, with a non-zero exit. The
+ * data-quality snapshot (the worker's monitor and `ride-cdc quality snapshot`) counts every table
+ * complete after the drain and names the deleted document as missing.
  */
 const BIN = join(import.meta.dirname, '../../bin/ride-cdc.js');
 
@@ -31,9 +33,21 @@ function verifyCli(
   );
 }
 
+function qualityCli(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [BIN, 'quality', 'snapshot'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
+}
+
 describe('ride-cdc verify', () => {
   const s = new Scenario();
   let reporting: pg.Client;
+  let worker: WorkerProcess;
   const now = new Date();
   const dayAgo = new Date(now.getTime() - 86_400_000);
 
@@ -60,7 +74,7 @@ describe('ride-cdc verify', () => {
     });
     reporting = createClient(s.reporting);
     await reporting.connect();
-    await s.startWorker();
+    worker = await s.startWorker({ QUALITY_INTERVAL_MS: '3000', ...s.generatorEnv() });
     const drained = await runVerify(
       { source: s.sourceDb, reporting, es: s.es, indexPrefix: s.indexPrefix },
       { waitMs: 240_000 },
@@ -89,6 +103,34 @@ describe('ride-cdc verify', () => {
     const allRows = Number(/mart KPI rows\s+compared\s+(\d+)/.exec(all.out)?.[1]);
     expect(kpiRows).toBeGreaterThan(1000);
     expect(allRows).toBeGreaterThan(kpiRows);
+  });
+
+  it('the data-quality snapshot counts every table complete after the drain', async () => {
+    // The worker's monitor: one snapshot every 3 s, exported as gauges and kept in mart.data_quality.
+    const tables = ['bookings', 'drivers', 'passengers', 'payments', 'ratings', 'zones'];
+    const snap = await s.converge(async () => {
+      const rows = await reporting.query<{
+        table_name: string;
+        store: string;
+        expected: string;
+        actual: string;
+      }>(
+        `SELECT table_name, store, expected::text, actual::text FROM mart.data_quality_latest ORDER BY table_name, store`,
+      );
+      const seen = new Set(rows.rows.map((r) => r.table_name));
+      const bad = rows.rows.filter((r) => r.expected !== r.actual).map((r) => JSON.stringify(r));
+      return [...tables.filter((t) => !seen.has(t)).map((t) => `no snapshot of ${t}`), ...bad];
+    }, 60_000);
+    expect(snap).toEqual([]);
+    for (const table of tables)
+      expect(await worker.metric('ride_cdc_data_quality_missing', { table, store: 'mart' })).toBe(0);
+    expect(await worker.metric('ride_cdc_data_quality_missing', { table: 'bookings', store: 'es' })).toBe(0);
+    expect(
+      await worker.metric('ride_cdc_data_quality_rows', { table: 'bookings', store: 'mart' }),
+    ).toBeGreaterThan(1000);
+    const cli = await qualityCli(env());
+    expect(cli.code, cli.out).toBe(0);
+    expect(cli.out).toMatch(/^bookings\s+mart\s+(\d+)\s+\1\s+0\s/m);
   });
 
   it('exits non-zero and prints the first differences when the mart or Elasticsearch differs', async () => {
@@ -123,5 +165,15 @@ describe('ride-cdc verify', () => {
     expect(r.out).toContain(`bookings_requested|HOUR|${row.bucket_start.toISOString()}|${row.dimension}`);
     expect(r.out).toContain(`booking event booking:${booking.id}:requested`);
     expect(r.out).toMatch(/FAILED: \d+ differences/);
+
+    // Data quality sees the deleted document too: one booking step missing from Elasticsearch.
+    const q = await qualityCli(env());
+    expect(q.code, q.out).toBe(1);
+    expect(q.out).toMatch(/^bookings\s+es\s+\d+\s+\d+\s+1\s/m);
+    const missing = await s.converge(async () => {
+      const n = await worker.metric('ride_cdc_data_quality_missing', { table: 'bookings', store: 'es' });
+      return n === 1 ? [] : [`ride_cdc_data_quality_missing{bookings,es} = ${n}`];
+    }, 30_000);
+    expect(missing).toEqual([]);
   });
 });

@@ -1,9 +1,11 @@
 /**
  * Each generator scenario moves the KPIs it must, measured with the catalog's truth SQL over the
  * rows the run wrote to a real PostgreSQL (the same SQL the mart is proven equal to by the e2e
- * suites). Every run is a stream run of the same length on its own fresh database; a baseline run
- * without a scenario is the reference. Rates are over the whole run (HOUR buckets, dimension
- * 'all'); counts are per tick, since runs of equal wall time play different numbers of ticks.
+ * suites). Every run is a stream run of the same number of ticks (the same city time, the same
+ * random draws on any machine: a run bounded by wall time plays more city hours on a faster
+ * machine and leaves the rush hour) on its own fresh database; a baseline run without a scenario
+ * is the reference. Rates are over the whole run (HOUR buckets, dimension 'all'); counts are per
+ * tick.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -24,7 +26,8 @@ function serverSettings(): PgSettings {
 
 const server = serverSettings();
 const created: string[] = [];
-const SECONDS = Number(process.env.SCENARIO_IT_SECONDS ?? 20);
+// 240 ticks of 10 city seconds: 40 city minutes, inside the peak hours of the rush-hour runs.
+const TICKS = Number(process.env.SCENARIO_IT_TICKS ?? 240);
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = createClient({ ...server, database: 'postgres' });
@@ -57,7 +60,7 @@ async function run(tag: string, extra: GeneratorInput): Promise<Run> {
     {
       mode: 'stream',
       volume: 'small',
-      seconds: SECONDS,
+      ticks: TICKS,
       seed: tag,
       progressIntervalMs: 0,
       stream: { sleepMinMs: 0, sleepMaxMs: 5, newBookingProb: 0.1 },

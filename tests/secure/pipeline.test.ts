@@ -17,7 +17,7 @@ const cfg = loadStackConfig();
 const sec = cfg.security!;
 const WRONG = 'definitely-not-the-password';
 
-describe('secured stack: a worker with a wrong password', () => {
+describe('secured stack: a worker with a wrong password; capture least-privileged and watched', () => {
   const s = new Scenario();
   beforeAll(() => s.start(), 300_000);
   afterAll(() => s.stop());
@@ -27,6 +27,8 @@ describe('secured stack: a worker with a wrong password', () => {
     ['REPORTING_PGPASSWORD', 'reporting_db', 'REPORTING_PGUSER / REPORTING_PGPASSWORD'],
     ['KAFKA_SASL_PASSWORD', 'kafka', 'KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD'],
     ['SCHEMA_REGISTRY_PASSWORD', 'registry', 'SCHEMA_REGISTRY_USERNAME / SCHEMA_REGISTRY_PASSWORD'],
+    // The capture watcher's login to Connect REST: checked before the consumer starts.
+    ['CONNECT_PASSWORD', 'connect', 'CONNECT_USERNAME / CONNECT_PASSWORD'],
   ];
   for (const [variable, stage, named] of cases) {
     it(`fails fast naming ${variable} and moves no position`, async () => {
@@ -52,6 +54,45 @@ describe('secured stack: a worker with a wrong password', () => {
       }
     });
   }
+
+  it('streams through ride_cdc_debezium, a REPLICATION role that is no superuser', async () => {
+    const c = createClient({ ...s.source, database: 'postgres' });
+    await c.connect();
+    try {
+      let row: { usename: string; rolsuper: boolean; rolreplication: boolean } | undefined;
+      const deadline = Date.now() + 90_000;
+      while (!row && Date.now() < deadline) {
+        const r = await c.query<{ usename: string; rolsuper: boolean; rolreplication: boolean }>(
+          `SELECT a.usename, r.rolsuper, r.rolreplication
+             FROM pg_replication_slots sl
+             JOIN pg_stat_activity a ON a.pid = sl.active_pid
+             JOIN pg_roles r ON r.rolname = a.usename
+            WHERE sl.slot_name = $1`,
+          [s.id],
+        );
+        row = r.rows[0];
+        if (!row) await new Promise((res) => setTimeout(res, 1000));
+      }
+      expect(row).toEqual({ usename: sec.pg.debezium.user, rolsuper: false, rolreplication: true });
+    } finally {
+      await c.end();
+    }
+  });
+
+  // Last in this block: a worker that logs in rightly moves positions, the cases above must not.
+  it("the worker's capture watcher logs in to Connect REST and sees the task RUNNING", async () => {
+    const w = await s.startWorker({ CAPTURE_WATCH_INTERVAL_MS: '1000' });
+    const running = { connector: s.connector, task: '0', state: 'RUNNING' };
+    const deadline = Date.now() + 60_000;
+    let v = 0;
+    while (Date.now() < deadline && (v = await w.metric('ride_cdc_connector_task_state', running)) !== 1)
+      await new Promise((res) => setTimeout(res, 1000));
+    expect(v, w.output).toBe(1);
+    expect(
+      await w.metric('ride_cdc_connector_task_state', { connector: s.connector, state: 'UNREACHABLE' }),
+    ).toBe(0);
+    process.stderr.write(`[secure] capture watcher: ${s.connector} task 0 RUNNING\n`);
+  });
 });
 
 describeMartExact('secured stack: reporting mart is exactly-once and equal to the truth SQL', {
@@ -79,7 +120,8 @@ describe('secured stack: no configured secret in any log', () => {
     ];
     for (const c of components) expect(files, c).toContain(join(cfg.dir, 'logs', `${c}.log`));
     const workerLogs = files.filter((f) => f.includes('e2e-workers'));
-    expect(workerLogs.length).toBeGreaterThanOrEqual(4 + 6);
+    // 5 wrong passwords, the watcher's worker, and the mart scenario's workers (6 at least).
+    expect(workerLogs.length).toBeGreaterThanOrEqual(5 + 1 + 6);
     const secrets = allSecrets(sec);
     expect(new Set(secrets).size).toBe(secrets.length);
     let bytes = 0;

@@ -11,6 +11,7 @@ import { esRequest } from '../../src/stack/components/elasticsearch-security.js'
 import { kafkaClientOptions } from '../../src/stack/components/kafka-security.js';
 import { ccompatUrl } from '../../src/stack/components/registry.js';
 import { registryHeaders } from '../../src/stack/components/registry-security.js';
+import { CAPTURED_TABLES } from '../../src/config/captured-tables.js';
 import { loadStackConfig, paths } from '../../src/stack/config.js';
 import { tlsFiles } from '../../src/stack/tls.js';
 
@@ -259,6 +260,49 @@ describe('secured stack: PostgreSQL', () => {
     } finally {
       await c.end();
     }
+  });
+
+  it('gives ride_cdc_debezium replication and reads of the captured tables only', async () => {
+    const src = createClient({
+      host: '127.0.0.1',
+      port: cfg.ports.sourcePg,
+      database: cfg.pg.sourceDb,
+      user: sec.pg.debezium.user,
+      password: sec.pg.debezium.password,
+    });
+    await src.connect();
+    try {
+      const me = await src.query<{ rolsuper: boolean; rolreplication: boolean; rolcreaterole: boolean }>(
+        'SELECT rolsuper, rolreplication, rolcreaterole FROM pg_roles WHERE rolname = current_user',
+      );
+      expect(me.rows[0]).toEqual({ rolsuper: false, rolreplication: true, rolcreaterole: false });
+      for (const t of CAPTURED_TABLES) await src.query(`SELECT * FROM public.${t} LIMIT 1`);
+      for (const sql of [
+        'SELECT * FROM public.driver_location_history LIMIT 1',
+        "UPDATE public.zones SET name = 'forged'",
+        'DELETE FROM public.bookings',
+        'INSERT INTO public.ratings (booking_id) VALUES (1)',
+        'TRUNCATE public.payments',
+        'CREATE TABLE public.evil (x int)',
+        'ALTER PUBLICATION ride_cdc_pub ADD TABLE public.driver_location_history',
+        'CREATE PUBLICATION evil_pub FOR TABLE public.zones',
+        'SELECT * FROM public.schema_migrations',
+      ])
+        await expect(src.query(sql), sql).rejects.toMatchObject({ code: '42501' });
+    } finally {
+      await src.end();
+    }
+    // The role exists in the source cluster only: reporting_db does not let it in at all.
+    expect(
+      await refusedWith(
+        createClient({
+          ...su,
+          database: cfg.pg.reportingDb,
+          user: sec.pg.debezium.user,
+          password: sec.pg.debezium.password,
+        }),
+      ),
+    ).toBe('28P01');
   });
 
   it('lets ride_cdc_worker write the mart but change neither its schema nor the migration ledger', async () => {

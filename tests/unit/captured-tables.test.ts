@@ -9,6 +9,15 @@ describe('one list of captured tables', () => {
     expect(m?.[1]?.split(',').map((t) => t.trim())).toEqual([...CAPTURED_TABLES]);
   });
 
+  it("Debezium's role may read exactly CAPTURED_TABLES (mart-sql/source/003_debezium_role.sql)", () => {
+    const sql = readFileSync('mart-sql/source/003_debezium_role.sql', 'utf8');
+    const grants = [...sql.matchAll(/^GRANT SELECT ON ([^;]+) TO ride_cdc_debezium;/gm)];
+    expect(grants).toHaveLength(1);
+    expect(grants[0]![1]!.split(',').map((t) => t.trim())).toEqual([...CAPTURED_TABLES]);
+    expect(sql).toMatch(/CREATE ROLE ride_cdc_debezium NOLOGIN REPLICATION;/);
+    expect(sql).not.toMatch(/GRANT (INSERT|UPDATE|DELETE|TRUNCATE|ALL|CREATE)/i);
+  });
+
   it("the connector's table.include.list is exactly CAPTURED_TABLES", () => {
     const c = JSON.parse(readFileSync('connectors/ride-hailing-postgres.json', 'utf8')) as {
       config: Record<string, string>;

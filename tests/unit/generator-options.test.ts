@@ -30,6 +30,7 @@ describe('generator options', () => {
     const o = resolveOptions({
       rate: 'unlimited',
       seconds: '12',
+      ticks: '300',
       seed: 7,
       baseTime: '2024-02-10T00:00:00+07:00',
       stream: { maxInflight: '9', newBookingProb: '0.3', sleepMinMs: '0', sleepMaxMs: '0' },
@@ -37,6 +38,9 @@ describe('generator options', () => {
     });
     expect(o.rate).toBe(0);
     expect(o.seconds).toBe(12);
+    expect(o.ticks).toBe(300);
+    expect(resolveOptions({}).ticks).toBe(0);
+    expect(() => resolveOptions({ ticks: '-1' })).toThrow(ConfigError);
     expect(o.seed).toBe('7');
     expect(o.baseTime.toISOString()).toBe('2024-02-09T17:00:00.000Z');
     expect(o.stream).toMatchObject({ maxInflight: 9, newBookingProb: 0.3, sleepMinMs: 0, sleepMaxMs: 0 });

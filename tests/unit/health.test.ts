@@ -16,6 +16,23 @@ describe('readiness', () => {
     expect(h.isReady()).toBe(true);
   });
 
+  it('names why a stage fails (a truncate names its table and the command), until it recovers', () => {
+    const h = new Health(createMetrics());
+    h.setJoined(true);
+    h.setFailing(
+      'project',
+      true,
+      'ride.public.ratings/0: table ratings was truncated ... ride-cdc mart rebuild --table ratings',
+    );
+    expect(h.status()).toMatchObject({
+      ready: false,
+      failing: ['project'],
+      causes: { project: expect.stringContaining('mart rebuild --table ratings') },
+    });
+    h.setFailing('project', false);
+    expect(h.status()).toMatchObject({ ready: true, failing: [], causes: {} });
+  });
+
   it('is not ready when stuck: a backlog and no progress for the configured time', () => {
     vi.useFakeTimers();
     try {

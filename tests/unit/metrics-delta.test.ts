@@ -11,7 +11,7 @@ import {
   type PaymentState,
 } from '../../src/project/metrics/state.js';
 import { bucketStart, secondsBetween } from '../../src/project/metrics/time.js';
-import { PoisonMessageError } from '../../src/shared/errors.js';
+import { PoisonMessageError, SystemicError } from '../../src/shared/errors.js';
 
 const T0 = '2026-11-21T04:32:10.123456Z';
 
@@ -363,7 +363,7 @@ describe('delta', () => {
   it('state transitions by op', () => {
     const b = booking();
     expect(nextState('bookings', b, event('bookings', 'd', null))).toBeNull();
-    expect(() => nextState('bookings', b, event('bookings', 't', null))).toThrow(PoisonMessageError);
+    expect(() => nextState('bookings', b, event('bookings', 't', null))).toThrow(SystemicError);
     expect(() => nextState('bookings', b, event('bookings', 'u', null))).toThrow(PoisonMessageError);
     expect(() => mergeState('bookings', null, { status: 'requested' })).toThrow(PoisonMessageError);
   });

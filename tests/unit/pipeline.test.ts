@@ -212,3 +212,47 @@ describe('classifyPgError', () => {
     expect((classifyPgError(pgErr('XX000')) as SystemicError).reason).toBe('reporting-db-error');
   });
 });
+
+describe('a source truncate', () => {
+  it('is systemic at the project stage: nothing written or dead-lettered, paused and loud until stopped', async () => {
+    const p = pipeline();
+    const values: number[] = [];
+    const gauge = p.metrics.systemicFailures;
+    const set = gauge.set.bind(gauge) as (labels: Record<string, string>, v: number) => void;
+    gauge.set = ((labels: Record<string, string>, v: number) => {
+      expect(labels).toEqual({ stage: 'project', reason: 'source-truncate' });
+      values.push(v);
+      set(labels, v);
+    }) as typeof gauge.set;
+    const stop = new AbortController();
+    let blockedWith: unknown;
+    p.hooks.onBlocked = (stage, err) => {
+      p.stalls.push(`blocked ${stage}`);
+      blockedWith = err;
+    };
+    p.hooks.onRecovered = (stage) => void p.stalls.push(`recovered ${stage}`);
+    const running = run(
+      p,
+      batchOf([{ offset: 0 }, { offset: 1, truncate: true }, { offset: 2 }]),
+      stop.signal,
+    );
+    // It keeps failing (it cannot heal by itself) until the worker is stopped for the rebuild.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(values.length).toBeGreaterThanOrEqual(2);
+    expect(values).toEqual(values.map((_, i) => i + 1));
+    stop.abort();
+    await expect(running).rejects.toThrow();
+    expect(p.stalls[0]).toBe('blocked project');
+    expect(blockedWith).toBeInstanceOf(SystemicError);
+    expect((blockedWith as SystemicError).reason).toBe('source-truncate');
+    expect((blockedWith as Error).message).toContain('table drivers was truncated');
+    expect((blockedWith as Error).message).toContain('ride.public.drivers/0 offset 1');
+    expect((blockedWith as Error).message).toContain('`ride-cdc mart rebuild --table drivers`');
+    expect((blockedWith as Error).message).toContain('group g');
+    // Nothing of the batch reached a sink: no document, no dead letter, no position move.
+    expect(p.journal.entries).toEqual(['decode 0', 'decode 1', 'decode 2']);
+    expect(p.dlq.letters).toEqual([]);
+    expect(p.mart.committed).toEqual([]);
+    expect(await metricValue(p.metrics, 'ride_cdc_dead_letter_total')).toBe(0);
+  });
+});

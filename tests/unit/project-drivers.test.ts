@@ -123,4 +123,49 @@ describe('mergeDriverDoc', () => {
       ]).stale,
     ).toBe(1);
   });
+
+  describe('a deleted driver (issue #9 item 8): the delete wins over older patches, loses to newer ones', () => {
+    const del = (lsn: number) =>
+      patches(changeEvent('drivers', 'd', null, { before: { id: 7 }, key: { id: 7 }, lsn }));
+    const locDelete = (lsn: number) =>
+      patches(changeEvent('driver_locations', 'd', null, { before: { driver_id: 7 }, lsn }));
+    /** Applies each group as its own write (each a batch of another partition), the tombstone kept between. */
+    const sequence = (...groups: (DriverPatch | DriverDelete)[][]) => {
+      let doc = null as ReturnType<typeof mergeDriverDoc>['doc'];
+      let tomb: number | null = null;
+      for (const g of groups) ({ doc, tombstone: tomb } = mergeDriverDoc(doc, g, tomb));
+      return { doc, tomb };
+    };
+    const live = [...patches(status(100, 'available')), ...patches(loc(110, 10.8))];
+
+    it('an older location processed after the delete does not bring the document back', () => {
+      expect(sequence(live, del(200), patches(loc(150, 10.9))).doc).toBeNull();
+    });
+    it('the cascaded location delete (newer LSN) in either order leaves no document', () => {
+      // DELETE FROM drivers cascades to driver_locations: drivers row at 200, location row at 201.
+      expect(sequence(live, del(200), locDelete(201)).doc).toBeNull();
+      expect(sequence(live, locDelete(201), del(200)).doc).toBeNull();
+    });
+    it('either merge order of the delete and a stale patch ends the same, in one batch or two', () => {
+      const orders = [
+        sequence(live, del(200), patches(status(150, 'busy'))),
+        sequence(live, patches(status(150, 'busy')), del(200)),
+        sequence(live, [...del(200), ...patches(status(150, 'busy'))]),
+        sequence(live, [...patches(status(150, 'busy')), ...del(200)]),
+      ];
+      for (const o of orders) expect(o).toEqual({ doc: null, tomb: 200 });
+    });
+    it('a newer row with the same id (inserted again) wins over the delete, in either order', () => {
+      const again = patches(status(300, 'offline'));
+      const a = sequence(live, del(200), again);
+      const b = sequence(live, again, del(200));
+      expect(a.doc).toEqual(b.doc);
+      expect(a.doc).toMatchObject({ driver_id: 7, status: 'offline', status_lsn: 300, source_lsn: 300 });
+      expect(a.doc).not.toHaveProperty('location'); // the old location belonged to the deleted row
+    });
+    it('the delete is idempotent: a replay changes nothing', () => {
+      const gone = mergeDriverDoc(null, del(200), 200);
+      expect(gone).toMatchObject({ doc: null, changed: false, tombstone: 200 });
+    });
+  });
 });

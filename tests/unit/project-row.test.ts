@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { contributions } from '../../src/project/metrics/contributions.js';
 import { projectRow } from '../../src/project/metrics/project-row.js';
 import { mergeDeltas } from '../../src/project/metrics/delta.js';
+import { SystemicError } from '../../src/shared/errors.js';
 import { changeEvent } from './fixtures-events.js';
 
 const booking = (over: Record<string, unknown> = {}) => ({
@@ -48,13 +49,18 @@ describe('projectRow', () => {
   it('a bad event is rejected alone; the row keeps its last good state', () => {
     const good = changeEvent('bookings', 'c', booking(), { offset: '5' });
     const bad = changeEvent('bookings', 'u', booking({ completed_at: 'not a time' }), { offset: '6' });
-    const truncate = changeEvent('bookings', 't', null, { offset: '7' });
-    const r = projectRow('bookings', null, [good, bad, truncate]);
+    const r = projectRow('bookings', null, [good, bad]);
     const rejected = r.rejected;
-    expect(rejected.map((x) => x.origin.offset)).toEqual(['6', '7']);
+    expect(rejected.map((x) => x.origin.offset)).toEqual(['6']);
     expect(rejected[0]!.reason).toMatch(/^mart: /);
     expect(r.next).not.toBeNull();
     expect((r.next as { completed_at: string }).completed_at).toBe('2026-11-21T04:20:00.000000Z');
     expect(mergeDeltas(r.deltas)).toEqual(mergeDeltas(contributions('bookings', r.next as never)));
+  });
+
+  it('a truncate is never a dead letter: it is systemic (the worker stops before it)', () => {
+    const good = changeEvent('bookings', 'c', booking(), { offset: '5' });
+    const truncate = changeEvent('bookings', 't', null, { offset: '7' });
+    expect(() => projectRow('bookings', null, [good, truncate])).toThrow(SystemicError);
   });
 });

@@ -26,7 +26,7 @@ export function stateRelation(source: MetricSource): string {
 }
 
 /** The worker's lock order (mart-sink ORDER, then the metric tables), so neither waits in a cycle. */
-const LOCK_ORDER = [
+export const BACKFILL_LOCK_ORDER = [
   'mart.payment_state',
   'mart.fact_booking',
   'mart.rating_state',
@@ -62,49 +62,60 @@ async function backfillOnce(pool: pg.Pool, metric: MetricDef): Promise<BackfillR
   const c = await pool.connect();
   try {
     await c.query('BEGIN');
-    await c.query(`LOCK TABLE ${LOCK_ORDER.join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
-    // The definition row first (a new KPI may not be known to this reporting_db yet); only the
-    // upsert — the sync's second statement would drop every other KPI's definition.
-    const [define] = catalogSyncStatements([metric]);
-    await c.query(define!.text, define!.values);
-    const name = [metric.name];
-    let deleted = 0;
-    for (const t of ['mart.fact_metric_bucket', 'mart.metric_gauge', 'mart.metric_member'])
-      deleted += (await c.query(`DELETE FROM ${t} WHERE metric_name = $1`, name)).rowCount ?? 0;
-    const truth = truthSql(metric, { from: stateRelation });
-    const isGauge = metric.granularities.length === 0;
-    const rows = isGauge
-      ? await c.query(
-          `INSERT INTO mart.metric_gauge (metric_name, dimension, value_rule, numerator, denominator)
-           SELECT metric_name, dimension, $1, numerator, denominator FROM (${truth}) AS t
-            WHERE numerator <> 0 OR denominator <> 0`,
-          [metric.valueRule],
-        )
-      : await c.query(
-          `INSERT INTO mart.fact_metric_bucket (bucket_granularity, bucket_start, metric_name, dimension, value_rule, numerator, denominator)
-           SELECT bucket_granularity, bucket_start, metric_name, dimension, $1, numerator, denominator FROM (${truth}) AS t
-            WHERE numerator <> 0 OR denominator <> 0`,
-          [metric.valueRule],
-        );
-    const membersSql = distinctMembersSql(metric, { from: stateRelation });
-    const members = membersSql
-      ? await c.query(
-          `INSERT INTO mart.metric_member (bucket_granularity, bucket_start, metric_name, dimension, member, part, ref_count)
-           SELECT bucket_granularity, bucket_start, metric_name, dimension, member, part, ref_count FROM (${membersSql}) AS m`,
-        )
-      : null;
+    await c.query(`LOCK TABLE ${BACKFILL_LOCK_ORDER.join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
+    const r = await backfillInTransaction(c, metric);
     await c.query('COMMIT');
-    return {
-      metric: metric.name,
-      deleted,
-      rows: rows.rowCount ?? 0,
-      members: members?.rowCount ?? 0,
-      ms: performance.now() - t0,
-    };
+    return { ...r, ms: performance.now() - t0 };
   } catch (err) {
     await c.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
     c.release();
   }
+}
+
+/**
+ * The backfill's statements inside a transaction the caller opened and locked (BACKFILL_LOCK_ORDER
+ * or stronger), e.g. a table rebuild that replaces the states first (src/batch/rebuild/).
+ */
+export async function backfillInTransaction(
+  c: Pick<pg.ClientBase, 'query'>,
+  metric: MetricDef,
+): Promise<Omit<BackfillResult, 'ms'>> {
+  // The definition row first (a new KPI may not be known to this reporting_db yet); only the
+  // upsert — the sync's second statement would drop every other KPI's definition.
+  const [define] = catalogSyncStatements([metric]);
+  await c.query(define!.text, define!.values);
+  const name = [metric.name];
+  let deleted = 0;
+  for (const t of ['mart.fact_metric_bucket', 'mart.metric_gauge', 'mart.metric_member'])
+    deleted += (await c.query(`DELETE FROM ${t} WHERE metric_name = $1`, name)).rowCount ?? 0;
+  const truth = truthSql(metric, { from: stateRelation });
+  const isGauge = metric.granularities.length === 0;
+  const rows = isGauge
+    ? await c.query(
+        `INSERT INTO mart.metric_gauge (metric_name, dimension, value_rule, numerator, denominator)
+           SELECT metric_name, dimension, $1, numerator, denominator FROM (${truth}) AS t
+            WHERE numerator <> 0 OR denominator <> 0`,
+        [metric.valueRule],
+      )
+    : await c.query(
+        `INSERT INTO mart.fact_metric_bucket (bucket_granularity, bucket_start, metric_name, dimension, value_rule, numerator, denominator)
+           SELECT bucket_granularity, bucket_start, metric_name, dimension, $1, numerator, denominator FROM (${truth}) AS t
+            WHERE numerator <> 0 OR denominator <> 0`,
+        [metric.valueRule],
+      );
+  const membersSql = distinctMembersSql(metric, { from: stateRelation });
+  const members = membersSql
+    ? await c.query(
+        `INSERT INTO mart.metric_member (bucket_granularity, bucket_start, metric_name, dimension, member, part, ref_count)
+           SELECT bucket_granularity, bucket_start, metric_name, dimension, member, part, ref_count FROM (${membersSql}) AS m`,
+      )
+    : null;
+  return {
+    metric: metric.name,
+    deleted,
+    rows: rows.rowCount ?? 0,
+    members: members?.rowCount ?? 0,
+  };
 }

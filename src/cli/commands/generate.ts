@@ -15,6 +15,7 @@ interface GenerateCliOptions {
   mode: 'seed' | 'stream';
   volume: string;
   seconds: string;
+  ticks: string;
   seed: string;
   baseTime?: string;
   days?: string;
@@ -59,6 +60,11 @@ export function register(program: Command): void {
         .default('small'),
     )
     .option('--seconds <n>', 'stream duration in seconds; 0 = until Ctrl-C', '0')
+    .option(
+      '--ticks <n>',
+      'stream: stop after this many ticks (same city time on any machine); 0 = no limit',
+      '0',
+    )
     .option('--seed <s>', 'random seed; seed mode on a fresh database is reproducible', '42')
     .option('--base-time <iso|now>', `seed mode: history ends here (default ${DEFAULT_SEED_BASE_TIME})`)
     .option('--days <n>', 'seed mode: days of history (default per volume)')
@@ -108,6 +114,7 @@ export function register(program: Command): void {
         mode: o.mode,
         volume: o.volume as GeneratorInput['volume'],
         seconds: o.seconds,
+        ticks: o.ticks,
         seed: o.seed,
         baseTime: o.baseTime,
         days: o.days,

@@ -79,6 +79,7 @@ export function projectBookingEvents(e: ChangeEvent): EsIntent[] {
       timestamp: at,
       id: `booking:${bookingId}:${step}`,
       mode: 'upsert',
+      lsn: e.lsn,
       doc: { '@timestamp': at, event: step, ...shared },
       origin,
     });

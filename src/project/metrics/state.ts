@@ -1,5 +1,5 @@
 import { type ChangeEvent, type Row, UNCHANGED, type Value } from '../../decode/change-event.js';
-import { PoisonMessageError } from '../../shared/errors.js';
+import { PoisonMessageError, SystemicError } from '../../shared/errors.js';
 
 /**
  * The row images the mart keeps per source row ("previous known contribution state").
@@ -113,8 +113,8 @@ export function eventRowId(e: ChangeEvent): string | null {
 /**
  * The state after one event. c/u/r → merge(prev, after); d → null (the row is gone); duplicates
  * (a re-delivered event after a Debezium or worker restart) give the same state again, hence a
- * zero delta. Truncate is not a row change: the caller must rebuild the table's state (it is
- * rejected here so it can never be silently ignored).
+ * zero delta. Truncate is not a row change: the worker stops before it (src/worker/pipeline/
+ * truncate-stage.ts); should one reach this point anyway it is systemic, never a dead letter.
  */
 export function nextState<T extends StateTable>(
   table: T,
@@ -131,9 +131,9 @@ export function nextState<T extends StateTable>(
         throw new PoisonMessageError('missing-after', `${table} ${e.op} event without after image`);
       return mergeState(table, prev, e.after);
     case 't':
-      throw new PoisonMessageError(
-        'truncate',
-        `truncate of ${table} cannot be projected row by row; rebuild the mart`,
+      throw new SystemicError(
+        'source-truncate',
+        `truncate of ${table} cannot be projected row by row: ride-cdc mart rebuild --table ${table}`,
       );
     default:
       throw new PoisonMessageError('unknown-op', `unknown op ${JSON.stringify(e.op)} on ${table}`);

@@ -11,6 +11,7 @@ import {
 } from '../../project/intents.js';
 import { dayOf } from '../../project/row.js';
 import { mergeDriverDoc, type DriverDoc } from '../../project/drivers/merge-latest.js';
+import { mergeGuarded } from '../../project/merge-guarded.js';
 import { SystemicError, TransientError } from '../../shared/errors.js';
 import { classifyEsError } from './es-errors.js';
 import type { Metrics } from '../../observe/metrics.js';
@@ -75,7 +76,12 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
     return timestamp ? `${this.prefix}${family}-${dayOf(timestamp)}` : `${this.prefix}${family}`;
   }
 
-  private async writeSeries(docs: readonly TimeSeriesDoc[], rejected: Rejection[]): Promise<void> {
+  private async writeSeries(all: readonly TimeSeriesDoc[], rejected: Rejection[]): Promise<void> {
+    await this.writeGuarded(
+      all.filter((d) => d.mode === 'upsert' && d.lsn !== undefined),
+      rejected,
+    );
+    const docs = all.filter((d) => d.mode === 'create' || d.lsn === undefined);
     if (docs.length === 0) return;
     const ops = docs.map((d): BulkOp<TimeSeriesDoc> => {
       const meta = { _index: this.index(d.family, d.timestamp), _id: d.id };
@@ -94,7 +100,76 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
     });
   }
 
-  /** Read–merge–write under optimistic concurrency, so instances on different partitions never lose each other's parts. */
+  /**
+   * LSN-guarded partial upserts (merge-guarded.ts) as read–merge–write under optimistic
+   * concurrency: no script runs (the native stack's Elasticsearch has no scripting module).
+   */
+  private async writeGuarded(docs: readonly TimeSeriesDoc[], rejected: Rejection[]): Promise<void> {
+    if (docs.length === 0) return;
+    const byDoc = new Map<string, { index: string; id: string; family: string; updates: TimeSeriesDoc[] }>();
+    for (const d of docs) {
+      const index = this.index(d.family, d.timestamp);
+      const k = `${index}/${d.id}`;
+      const e = byDoc.get(k) ?? { index, id: d.id, family: d.family, updates: [] };
+      e.updates.push(d);
+      byDoc.set(k, e);
+    }
+    let pending = [...byDoc.keys()];
+    for (let round = 1; pending.length > 0; round++) {
+      if (round > MAX_OCC_ROUNDS)
+        throw new TransientError(
+          `documents still contended after ${MAX_OCC_ROUNDS} rounds: ${pending.slice(0, 5).join(', ')}`,
+        );
+      const res = await this.timedMget(
+        pending.map((k) => ({ _index: byDoc.get(k)!.index, _id: byDoc.get(k)!.id })),
+        true,
+      );
+      const bulk: BulkOp<string>[] = [];
+      pending.forEach((k, i) => {
+        const d = res.docs[i]!;
+        const cur = 'found' in d && d.found && d._source ? d : null;
+        const e = byDoc.get(k)!;
+        const merged = mergeGuarded(
+          (cur?._source as Record<string, unknown> | undefined) ?? null,
+          e.updates.map((u) => ({ doc: u.doc, lsn: u.lsn! })),
+        );
+        if (round === 1 && merged.stale > 0)
+          this.metrics.versionConflicts.inc({ index_family: e.family }, merged.stale);
+        if (!merged.changed || merged.doc === null) return;
+        const meta = cur
+          ? { _index: e.index, _id: e.id, if_seq_no: cur._seq_no!, if_primary_term: cur._primary_term! }
+          : { _index: e.index, _id: e.id };
+        bulk.push({ action: { [cur ? 'index' : 'create']: meta }, body: merged.doc, tag: k });
+      });
+      const results = await runBulk(this.runner, bulk);
+      pending = [];
+      throwIfSystemic(results);
+      let retriable: (typeof results)[number] | undefined;
+      for (const r of results) {
+        const e = byDoc.get(r.tag)!;
+        if (r.outcome === 'ok') this.metrics.docsWritten.inc({ index_family: e.family, action: 'write' });
+        else if (r.outcome === 'conflict')
+          pending.push(r.tag); // written meanwhile: re-read, merge again
+        else if (r.outcome === 'rejected') {
+          this.metrics.sinkFailures.inc({ sink: 'elasticsearch', kind: 'rejected' });
+          for (const u of e.updates)
+            rejected.push({ origin: u.origin, reason: r.error ?? `status ${r.status}` });
+        } else retriable ??= r;
+      }
+      if (retriable) {
+        this.metrics.sinkFailures.inc({ sink: 'elasticsearch', kind: 'retriable' });
+        throw new TransientError(`elasticsearch answered ${retriable.status}: ${retriable.error}`);
+      }
+    }
+  }
+
+  /**
+   * Read–merge–write under optimistic concurrency, so instances on different partitions never lose
+   * each other's parts. A delete stores its tombstone (external version = delete LSN, so only a
+   * newer one replaces it) before it reads the document; a patch writes the document before it
+   * re-reads the tombstone. Whichever of two concurrent writers comes second sees the other's
+   * write, so a deleted driver's document never survives an older patch (merge-latest.ts).
+   */
   private async writeDrivers(
     ops: readonly (DriverPatch | DriverDelete)[],
     rejected: Rejection[],
@@ -107,27 +182,32 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
       byDriver.set(op.driverId, list);
     }
     const index = this.index(FAMILY.driverLatest);
+    await this.writeTombstones(ops, rejected);
     let pending = [...byDriver.keys()];
+    /** Documents written from a merge with this tombstone: re-checked once their round is done. */
+    let written = new Map<string, number | null>();
     for (let round = 1; pending.length > 0; round++) {
       if (round > MAX_OCC_ROUNDS)
         throw new TransientError(
           `driver documents still contended after ${MAX_OCC_ROUNDS} rounds: ${pending.slice(0, 5).join(', ')}`,
         );
-      const current = await this.mget(index, pending);
+      const { docs: current, tombstones } = await this.mget(index, pending);
       const bulk: BulkOp<string>[] = [];
+      const usedTombstone = new Map<string, number | null>();
       for (const id of pending) {
         const cur = current.get(id);
-        const merged = mergeDriverDoc(cur?.doc ?? null, byDriver.get(id)!);
+        const merged = mergeDriverDoc(cur?.doc ?? null, byDriver.get(id)!, tombstones.get(id) ?? null);
         if (round === 1 && merged.stale > 0)
           this.metrics.versionConflicts.inc({ index_family: FAMILY.driverLatest }, merged.stale);
         if (!merged.changed) continue;
         const guard = cur ? { if_seq_no: cur.seqNo, if_primary_term: cur.primaryTerm } : {};
         if (merged.doc === null) {
           if (cur) bulk.push({ action: { delete: { _index: index, _id: id, ...guard } }, tag: id });
-        } else if (cur) {
-          bulk.push({ action: { index: { _index: index, _id: id, ...guard } }, body: merged.doc, tag: id });
         } else {
-          bulk.push({ action: { create: { _index: index, _id: id } }, body: merged.doc, tag: id });
+          usedTombstone.set(id, tombstones.get(id) ?? null);
+          if (cur)
+            bulk.push({ action: { index: { _index: index, _id: id, ...guard } }, body: merged.doc, tag: id });
+          else bulk.push({ action: { create: { _index: index, _id: id } }, body: merged.doc, tag: id });
         }
       }
       const results = await runBulk(this.runner, bulk);
@@ -145,19 +225,91 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
           throw new TransientError(`elasticsearch refused driver ${r.tag} with ${r.status}: ${r.error}`);
         } else {
           this.metrics.docsWritten.inc({ index_family: FAMILY.driverLatest, action: 'write' });
+          if (usedTombstone.has(r.tag)) written.set(r.tag, usedTombstone.get(r.tag)!);
         }
       }
+      if (pending.length === 0 && written.size > 0) {
+        // A delete that stored its tombstone after our read may have missed the document we wrote.
+        const now = await this.tombstones([...written.keys()]);
+        pending = [...written].filter(([id, used]) => (now.get(id) ?? null) !== used).map(([id]) => id);
+        written = new Map();
+      }
+    }
+  }
+
+  /** The newest delete of each driver in the batch, stored before any document is read. */
+  private async writeTombstones(
+    ops: readonly (DriverPatch | DriverDelete)[],
+    rejected: Rejection[],
+  ): Promise<void> {
+    const newest = new Map<string, DriverDelete>();
+    for (const op of ops)
+      if (op.kind === 'driver-delete' && (newest.get(op.driverId)?.lsn ?? -1) < op.lsn)
+        newest.set(op.driverId, op);
+    if (newest.size === 0) return;
+    const index = this.index(FAMILY.driverTombstones);
+    const bulk: BulkOp<DriverDelete>[] = [...newest.values()].map((d) => ({
+      action: { index: { _index: index, _id: d.driverId, version: d.lsn, version_type: 'external' } },
+      body: { driver_id: Number(d.driverId), deleted_lsn: d.lsn },
+      tag: d,
+    }));
+    const results = await runBulk(this.runner, bulk);
+    throwIfSystemic(results);
+    for (const r of results) {
+      // 409: the same or a newer tombstone is already stored (a replay).
+      if (r.outcome === 'ok' || r.outcome === 'conflict') continue;
+      if (r.outcome === 'retriable')
+        throw new TransientError(`elasticsearch refused a driver tombstone with ${r.status}: ${r.error}`);
+      rejected.push({ origin: r.tag.origin, reason: r.error ?? `status ${r.status}` });
     }
   }
 
   private async mget(
     index: string,
     ids: string[],
-  ): Promise<Map<string, { doc: DriverDoc; seqNo: number; primaryTerm: number }>> {
+  ): Promise<{
+    docs: Map<string, { doc: DriverDoc; seqNo: number; primaryTerm: number }>;
+    tombstones: Map<string, number>;
+  }> {
+    const tombIndex = this.index(FAMILY.driverTombstones);
+    const res = await this.timedMget([
+      ...ids.map((id) => ({ _index: index, _id: id })),
+      ...ids.map((id) => ({ _index: tombIndex, _id: id })),
+    ]);
+    const docs = new Map<string, { doc: DriverDoc; seqNo: number; primaryTerm: number }>();
+    const tombstones = new Map<string, number>();
+    for (const d of res.docs) {
+      if (!('found' in d) || !d.found || !d._source) continue;
+      if (d._index === tombIndex)
+        tombstones.set(d._id, (d._source as unknown as { deleted_lsn: number }).deleted_lsn);
+      else docs.set(d._id, { doc: d._source, seqNo: d._seq_no!, primaryTerm: d._primary_term! });
+    }
+    return { docs, tombstones };
+  }
+
+  private async tombstones(ids: string[]): Promise<Map<string, number>> {
+    const tombIndex = this.index(FAMILY.driverTombstones);
+    const res = await this.timedMget(ids.map((id) => ({ _index: tombIndex, _id: id })));
+    const out = new Map<string, number>();
+    for (const d of res.docs)
+      if ('found' in d && d.found && d._source)
+        out.set(d._id, (d._source as unknown as { deleted_lsn: number }).deleted_lsn);
+    return out;
+  }
+
+  /** `dailyIndices`: a missing index (a day not written yet) holds no document; otherwise it is systemic. */
+  private async timedMget(docs: { _index: string; _id: string }[], dailyIndices = false) {
     const started = performance.now();
-    let res;
     try {
-      res = await this.client.mget<DriverDoc>({ index, ids, realtime: true });
+      const res = await this.client.mget<DriverDoc>({ docs, realtime: true });
+      // A missing index answers per document, not per request: an unreadable tombstone is no "none".
+      for (const d of res.docs)
+        if ('error' in d && d.error && !(dailyIndices && d.error.type === 'index_not_found_exception'))
+          throw new SystemicError(
+            d.error.type === 'index_not_found_exception' ? 'elasticsearch-index-missing' : 'elasticsearch',
+            `mget of ${d._index}/${d._id}: ${d.error.type}: ${d.error.reason ?? ''}`,
+          );
+      return res;
     } catch (err) {
       throw classifyEsError(err, 'mget');
     } finally {
@@ -166,12 +318,6 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
         (performance.now() - started) / 1000,
       );
     }
-    const out = new Map<string, { doc: DriverDoc; seqNo: number; primaryTerm: number }>();
-    for (const d of res.docs) {
-      if ('found' in d && d.found && d._source)
-        out.set(d._id, { doc: d._source, seqNo: d._seq_no!, primaryTerm: d._primary_term! });
-    }
-    return out;
   }
 
   private async deleteByField(deletes: readonly DeleteByField[]): Promise<void> {

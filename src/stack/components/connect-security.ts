@@ -3,14 +3,17 @@ import { type StackConfig, paths } from '../config.js';
 import { writePrivateFile } from '../private-file.js';
 import type { Principal } from '../security.js';
 import type { RunAs } from '../user.js';
+import { connectUrl } from './connect.js';
 import { connectKafkaSettings } from './kafka-security.js';
+import { connectorSecretRefs } from '../connector-secrets.js';
 
 /**
  * Kafka Connect in the secured stack: SASL_SSL to Kafka as principal `connect`, its REST API
  * behind Kafka's BasicAuthSecurityRestExtension (org.apache.kafka:connect-basic-auth-extension, a
  * JAAS PropertyFileLoginModule over a private users file), still bound to 127.0.0.1. Connector
- * secrets (the registry password of the Avro converter) are `${file:...}` references resolved by
- * FileConfigProvider inside Connect, so neither the config topic nor GET /connectors shows them.
+ * secrets (the registry password of the Avro converter, the password of Debezium's own PostgreSQL
+ * role) are `${file:...}` references resolved by FileConfigProvider inside Connect, so neither the
+ * config topic nor GET /connectors shows them.
  */
 
 function files(cfg: StackConfig) {
@@ -36,22 +39,30 @@ export function connectSecuritySettings(cfg: StackConfig): Record<string, string
   };
 }
 
+/** Kafka's PropertyFileLoginModule users file: one `user: password` line. */
+export const connectRestUsers = (p: Principal): string => `${p.user}: ${p.password}\n`;
+
+/** The JAAS entry BasicAuthSecurityRestExtension reads (`KafkaConnect`), over `usersFile`. */
+export const connectRestJaas = (usersFile: string): string =>
+  `KafkaConnect {\n  org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule required\n  file="${usersFile}";\n};\n`;
+
+/** What `${file:...}` references in connector configs resolve to (connectorSecurityConfig). */
+export const connectorSecrets = (registry: Principal, debeziumPgPassword: string): string =>
+  [
+    `registry.username=${registry.user}`,
+    `registry.password=${registry.password}`,
+    `source.password=${debeziumPgPassword}`,
+    '',
+  ].join('\n');
+
 /** Writes the REST users file, its JAAS entry and the connector secrets, all private. */
 export async function writeConnectSecrets(cfg: StackConfig, runAs?: RunAs): Promise<void> {
   const sec = cfg.security;
   if (!sec) return;
   const f = files(cfg);
-  await writePrivateFile(f.users, `${sec.connectRest.user}: ${sec.connectRest.password}\n`, runAs);
-  await writePrivateFile(
-    f.jaas,
-    `KafkaConnect {\n  org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule required\n  file="${f.users}";\n};\n`,
-    runAs,
-  );
-  await writePrivateFile(
-    f.secrets,
-    `registry.username=${sec.registry.connect.user}\nregistry.password=${sec.registry.connect.password}\n`,
-    runAs,
-  );
+  await writePrivateFile(f.users, connectRestUsers(sec.connectRest), runAs);
+  await writePrivateFile(f.jaas, connectRestJaas(f.users), runAs);
+  await writePrivateFile(f.secrets, connectorSecrets(sec.registry.connect, sec.pg.debezium.password), runAs);
 }
 
 /** JVM options Connect starts with (the JAAS file the REST extension reads). */
@@ -70,14 +81,30 @@ export function connectHeaders(cfg: StackConfig, principal?: Principal): Record<
   return p ? { authorization: `Basic ${Buffer.from(`${p.user}:${p.password}`).toString('base64')}` } : {};
 }
 
-/** Connector config entries that let the Apicurio converters log in to the registry. */
+/**
+ * The PostgreSQL login Debezium uses. Secured: its own least-privilege role, the password a
+ * `${file:...}` reference (resolved inside Connect, never sent or stored in clear). Open stack:
+ * the superuser, whose development password is no secret.
+ */
+export function connectorSourceLogin(cfg: StackConfig): { user: string; password: string } {
+  const sec = cfg.security;
+  if (!sec) return { user: cfg.pg.user, password: cfg.pg.password };
+  const refs = connectorSecurityConfig(cfg);
+  return { user: refs['database.user']!, password: refs['database.password']! };
+}
+
+/** connectorSecretRefs for the native secured stack; nothing on the open stack. */
 export function connectorSecurityConfig(cfg: StackConfig): Record<string, string> {
-  if (!cfg.security) return {};
-  const secrets = files(cfg).secrets;
-  return Object.fromEntries(
-    ['key.converter', 'value.converter'].flatMap((c) => [
-      [`${c}.apicurio.registry.auth.username`, `\${file:${secrets}:registry.username}`],
-      [`${c}.apicurio.registry.auth.password`, `\${file:${secrets}:registry.password}`],
-    ]),
-  );
+  const sec = cfg.security;
+  return sec ? connectorSecretRefs(files(cfg).secrets, sec.pg.debezium.user) : {};
+}
+
+/** The worker's capture-watcher settings for this stack (src/config/worker-config.ts names). */
+export function workerConnectEnv(cfg: StackConfig, connector: string): Record<string, string> {
+  const rest = cfg.security?.connectRest;
+  return {
+    CONNECT_URL: connectUrl(cfg),
+    CONNECTOR_NAME: connector,
+    ...(rest ? { CONNECT_USERNAME: rest.user, CONNECT_PASSWORD: rest.password } : {}),
+  };
 }

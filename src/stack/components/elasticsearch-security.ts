@@ -5,6 +5,7 @@ import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { resolve } from 'node:path';
+import { loadMappings } from '../../sink/elasticsearch/setup.js';
 import type { StackConfig } from '../config.js';
 import { writePrivateFile } from '../private-file.js';
 import { ensureTls, tlsFiles } from '../tls.js';
@@ -81,15 +82,22 @@ export async function prepareEsSecurity(
   });
 }
 
-/** The worker's role: its index families (any ES_INDEX_PREFIX) and their templates, nothing else. */
+/**
+ * The worker's role: its index families (any ES_INDEX_PREFIX) and their templates, nothing else.
+ * The families are the ones mappings/ defines, so an index added there is granted here too (the KPI
+ * mirror and the pipeline snapshots were not, and the secured worker was denied at start).
+ */
 export const ES_WORKER_ROLE = 'ride_cdc_worker';
-const ROLES_YML = `# Written by src/stack/components/elasticsearch-security.ts before every start.
+export function esRolesYml(): string {
+  const names = loadMappings('').map((m) => `'*${m.name}*'`);
+  return `# Written by src/stack/components/elasticsearch-security.ts before every start.
 ${ES_WORKER_ROLE}:
   cluster: [manage_index_templates, monitor]
   indices:
-    - names: ['*driver_locations*', '*booking_events*']
+    - names: [${names.join(', ')}]
       privileges: [read, write, create_index, view_index_metadata, manage]
 `;
+}
 
 /**
  * An Elasticsearch file-realm password hash ({PBKDF2}: PBKDF2-HMAC-SHA512, 256-bit key, 32-byte
@@ -116,7 +124,7 @@ async function writeFileRealm(cfg: StackConfig, home: string, runAs?: RunAs): Pr
     runAs,
   );
   await writePrivateFile(resolve(conf, 'users_roles'), `${ES_WORKER_ROLE}:${sec.es.worker.user}\n`, runAs);
-  await writePrivateFile(resolve(conf, 'roles.yml'), ROLES_YML, runAs);
+  await writePrivateFile(resolve(conf, 'roles.yml'), esRolesYml(), runAs);
 }
 
 /** After the node is healthy: the worker can log in (a wrong hash format would fail only later). */

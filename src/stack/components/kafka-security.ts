@@ -1,21 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import kafkajs, {
-  type AclOperationTypes as AclOperation,
-  type AclPermissionTypes as AclPermission,
-  type AclResourceTypes as AclResource,
-  type KafkaConfig,
-  type ResourcePatternTypes as ResourcePattern,
-  Kafka,
-  logLevel,
-} from 'kafkajs';
-
-// kafkajs is CommonJS: its enums are reachable through the default export only under ESM.
-const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
-import { SOURCE_TABLES, topicFor } from '../../config/worker-config.js';
+import { type KafkaConfig, Kafka, logLevel } from 'kafkajs';
 import { type StackConfig, paths } from '../config.js';
 import { writePrivateFile } from '../private-file.js';
 import type { Principal, StackSecurity } from '../security.js';
+import { type KafkaUsers, type PipelineNames, connectAcls, grantPipeline } from './kafka-acls.js';
+
+export { CONNECT_GROUP, CONNECT_INTERNAL_TOPIC_PREFIX, type PipelineNames } from './kafka-acls.js';
 import { SERVER_CERT_CN, ensureTls, tlsFiles } from '../tls.js';
 import type { RunAs } from '../user.js';
 
@@ -132,82 +122,6 @@ export function connectKafkaSettings(cfg: StackConfig): Record<string, string> {
   );
 }
 
-export interface PipelineNames {
-  /** Debezium topic.prefix: CDC topics are `<prefix>.public.<table>`. */
-  topicPrefix: string;
-  dlqTopic: string;
-  groupId: string;
-}
-
-/** Kafka Connect's own group and internal topics (connect.ts names them `_connect-*`). */
-export const CONNECT_GROUP = 'ride-cdc-connect';
-export const CONNECT_INTERNAL_TOPIC_PREFIX = '_connect-';
-const HEARTBEAT_TOPIC_PREFIX = '__debezium-heartbeat.';
-
-type Acl = {
-  resourceType: AclResource;
-  resourceName: string;
-  resourcePatternType: ResourcePattern;
-  principal: string;
-  host: string;
-  operation: AclOperation;
-  permissionType: AclPermission;
-};
-
-function allow(
-  principal: string,
-  resourceType: AclResource,
-  resourceName: string,
-  pattern: ResourcePattern,
-  operations: AclOperation[],
-): Acl[] {
-  return operations.map((operation) => ({
-    resourceType,
-    resourceName,
-    resourcePatternType: pattern,
-    principal: `User:${principal}`,
-    host: '*',
-    operation,
-    permissionType: AclPermissionTypes.ALLOW,
-  }));
-}
-
-const { TOPIC, GROUP } = AclResourceTypes;
-const { LITERAL, PREFIXED } = ResourcePatternTypes;
-const Op = AclOperationTypes;
-
-/** What Kafka Connect needs for itself, whatever connectors it runs. */
-export function connectAcls(sec: StackSecurity): Acl[] {
-  const c = sec.kafka.connect.user;
-  return [
-    ...allow(c, GROUP, CONNECT_GROUP, LITERAL, [Op.READ]),
-    ...allow(c, TOPIC, CONNECT_INTERNAL_TOPIC_PREFIX, PREFIXED, [
-      Op.READ,
-      Op.WRITE,
-      Op.DESCRIBE,
-      Op.CREATE,
-      Op.DESCRIBE_CONFIGS,
-    ]),
-    // Debezium's heartbeats: __debezium-heartbeat.<topic.prefix>.
-    ...allow(c, TOPIC, HEARTBEAT_TOPIC_PREFIX, PREFIXED, [Op.WRITE, Op.DESCRIBE, Op.CREATE]),
-  ];
-}
-
-/**
- * One pipeline's grants: Connect may write (and auto-create) `<prefix>.*`; the worker may read
- * `<prefix>.public.*`, use its own group, and write (and create) its dead-letter topic. Nothing else.
- */
-export function pipelineAcls(sec: StackSecurity, n: PipelineNames): Acl[] {
-  const c = sec.kafka.connect.user;
-  const w = sec.kafka.worker.user;
-  return [
-    ...allow(c, TOPIC, `${n.topicPrefix}.`, PREFIXED, [Op.WRITE, Op.DESCRIBE, Op.CREATE]),
-    ...allow(w, TOPIC, `${n.topicPrefix}.public.`, PREFIXED, [Op.READ, Op.DESCRIBE]),
-    ...allow(w, GROUP, n.groupId, LITERAL, [Op.READ, Op.DESCRIBE]),
-    ...allow(w, TOPIC, n.dlqTopic, LITERAL, [Op.WRITE, Op.DESCRIBE, Op.CREATE]),
-  ];
-}
-
 /**
  * Grants one pipeline as the admin and creates its CDC topics up front: the worker creates the
  * topics of quiet tables itself on the open stack, but here it may only read them.
@@ -223,24 +137,7 @@ export async function provisionPipeline(cfg: StackConfig, n: PipelineNames): Pro
   }).admin();
   await admin.connect();
   try {
-    await admin.createAcls({ acl: pipelineAcls(sec, n) });
-    const wanted = SOURCE_TABLES.map((t) => topicFor(n.topicPrefix, t));
-    const existing = new Set(await admin.listTopics());
-    const missing = wanted.filter((t) => !existing.has(t));
-    if (missing.length > 0) await admin.createTopics({ topics: missing.map((topic) => ({ topic })) });
-    // kafkajs' own waitForLeaders gives up on the UNKNOWN_TOPIC_OR_PARTITION a just-created topic
-    // answers for a moment on a busy broker; wait for every partition's leader here instead.
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        const { topics } = await admin.fetchTopicMetadata({ topics: wanted });
-        if (topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) break;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-      }
-      if (Date.now() > deadline) throw new Error(`topics of ${n.topicPrefix} have no leaders after 60 s`);
-      await sleep(300);
-    }
+    await grantPipeline(admin, kafkaUsers(sec), n);
   } finally {
     await admin.disconnect();
   }
@@ -262,7 +159,7 @@ export async function provisionKafka(cfg: StackConfig): Promise<void> {
   }).admin();
   await admin.connect();
   try {
-    await admin.createAcls({ acl: connectAcls(sec) });
+    await admin.createAcls({ acl: connectAcls(sec.kafka.connect.user) });
   } finally {
     await admin.disconnect();
   }
@@ -292,4 +189,9 @@ export async function provisionKafka(cfg: StackConfig): Promise<void> {
       await probe.disconnect();
     }
   }
+}
+
+/** The principals the ACLs name. */
+export function kafkaUsers(sec: StackSecurity): KafkaUsers {
+  return { connect: sec.kafka.connect.user, worker: sec.kafka.worker.user };
 }

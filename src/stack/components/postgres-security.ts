@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { quoteIdent } from '../../db/pg.js';
 import type { StackConfig } from '../config.js';
 import { scramSha256Verifier } from '../scram.js';
+import type { Principal } from '../security.js';
 
 /**
  * pg_hba.conf of both clusters, secured or not: scram-sha-256 for every connection, over TCP and
@@ -20,20 +21,45 @@ host    replication  all   ::1/128        scram-sha-256
 `;
 
 /**
- * Secured stack, reporting cluster: the least-privilege roles of mart-sql/reporting/003_roles.sql
- * get a login and their passwords, set as SCRAM verifiers (the plain text never reaches the server,
- * so not its log either). Their grants come with the migrations, per database.
+ * Secured stack: the least-privilege roles a cluster's migrations create NOLOGIN get a login and
+ * their passwords, set as SCRAM verifiers (the plain text never reaches the server, so not its log
+ * either). Their grants come with the migrations, per database:
+ *   reporting  ride_cdc_worker, reporting_reader   (mart-sql/reporting/003_roles.sql)
+ *   source     ride_cdc_debezium, with REPLICATION (mart-sql/source/003_debezium_role.sql)
  */
-export async function provisionReportingRoles(cfg: StackConfig, client: pg.Client): Promise<void> {
+export function loginRoles(cfg: StackConfig, cluster: 'source' | 'reporting'): Principal[] {
   const sec = cfg.security;
-  if (!sec) return;
-  for (const role of [sec.pg.worker, sec.pg.reader]) {
+  if (!sec) return [];
+  return cluster === 'source' ? [sec.pg.debezium] : [sec.pg.worker, sec.pg.reader];
+}
+
+export async function provisionLoginRoles(
+  cfg: StackConfig,
+  cluster: 'source' | 'reporting',
+  client: pg.Client,
+): Promise<void> {
+  await setRoleLogins(client, loginRoles(cfg, cluster), { replication: cluster === 'source' });
+}
+
+/**
+ * Gives each role a login and its password (as a SCRAM verifier); also used by compose's pg-roles
+ * job (compose/scripts/pg-roles.mts). `replication`: the roles keep the REPLICATION attribute the
+ * migration gave them (stated again: a role that lost it fails the connector less obviously).
+ */
+export async function setRoleLogins(
+  client: pg.Client,
+  roles: Principal[],
+  opts: { replication: boolean },
+): Promise<void> {
+  for (const role of roles) {
     const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role.user]);
     const verb = exists.rowCount === 0 ? 'CREATE' : 'ALTER';
     // A verifier is not a secret in the way a password is, but it is still not logged on purpose:
     // the statement is built here because utility commands take no bind parameters.
     const verifier = scramSha256Verifier(role.password).replaceAll("'", "''");
-    await client.query(`${verb} ROLE ${quoteIdent(role.user)} LOGIN PASSWORD '${verifier}'`);
+    await client.query(
+      `${verb} ROLE ${quoteIdent(role.user)} LOGIN${opts.replication ? ' REPLICATION' : ''} PASSWORD '${verifier}'`,
+    );
   }
 }
 

@@ -8,7 +8,7 @@ import { type StackConfig, paths } from '../config.js';
 import { applySourceSchema } from '../source-schema.js';
 import { chownTree, othersCanTraverse, serviceAccount } from '../user.js';
 import { writePrivateFile } from '../private-file.js';
-import { PG_HBA, provisionReportingRoles } from './postgres-security.js';
+import { PG_HBA, provisionLoginRoles } from './postgres-security.js';
 import type { Component } from './types.js';
 
 const run = promisify(execFile);
@@ -182,11 +182,11 @@ function postgresComponent(cfg: StackConfig, role: 'source' | 'reporting'): Comp
     async afterHealthy() {
       await ensureDatabase(cfg, port, db);
       if (role === 'source') await applySourceSchema(cfg, port, db);
-      if (role === 'reporting' && cfg.security) {
+      if (cfg.security) {
         const c = pgClient(cfg, port, 'postgres');
         await c.connect();
         try {
-          await provisionReportingRoles(cfg, c);
+          await provisionLoginRoles(cfg, role, c);
         } finally {
           await c.end();
         }

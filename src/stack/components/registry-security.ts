@@ -20,22 +20,30 @@ export function registrySecurityFile(cfg: StackConfig): string {
   return resolve(paths(cfg).conf, 'registry', 'security.properties');
 }
 
-export async function writeRegistrySecurity(cfg: StackConfig, runAs?: RunAs): Promise<void> {
-  const sec = cfg.security;
-  if (!sec) return;
-  const users: [Principal, string][] = [
-    [sec.registry.admin, 'sr-admin'],
-    [sec.registry.connect, 'sr-developer'],
-    [sec.registry.worker, 'sr-readonly'],
+/**
+ * The registry's security settings for three logins (Quarkus properties). The native secured
+ * stack writes them with its passwords; compose/registry/security.properties is this with
+ * `${STACK_REGISTRY_*_PASSWORD}` expressions instead, which Quarkus resolves from the container's
+ * environment (tests/unit/compose-secure.test.ts keeps the two identical).
+ */
+export function registrySecurityProperties(users: {
+  admin: Principal;
+  connect: Principal;
+  worker: Principal;
+}): Record<string, string> {
+  const roles: [Principal, string][] = [
+    [users.admin, 'sr-admin'],
+    [users.connect, 'sr-developer'],
+    [users.worker, 'sr-readonly'],
   ];
-  const props: Record<string, string> = {
+  return {
     // Build-time fixed in the app (Quarkus warns so), yet Apicurio's AppAuthenticationMechanism
     // reads it at run time to put basic auth into its chain: without it every request is a 401.
     'quarkus.http.auth.basic': 'true',
     'quarkus.security.users.embedded.enabled': 'true',
     'quarkus.security.users.embedded.plain-text': 'true',
     ...Object.fromEntries(
-      users.flatMap(([p, role]) => [
+      roles.flatMap(([p, role]) => [
         [`quarkus.security.users.embedded.users.${p.user}`, p.password],
         [`quarkus.security.users.embedded.roles.${p.user}`, role],
       ]),
@@ -45,11 +53,19 @@ export async function writeRegistrySecurity(cfg: StackConfig, runAs?: RunAs): Pr
     'quarkus.http.auth.permission.apis.paths': '/apis/*',
     'quarkus.http.auth.permission.apis.policy': 'authenticated',
   };
+}
+
+export const propertiesText = (props: Record<string, string>): string =>
+  `${Object.entries(props)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n')}\n`;
+
+export async function writeRegistrySecurity(cfg: StackConfig, runAs?: RunAs): Promise<void> {
+  const sec = cfg.security;
+  if (!sec) return;
   await writePrivateFile(
     registrySecurityFile(cfg),
-    `${Object.entries(props)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n')}\n`,
+    propertiesText(registrySecurityProperties(sec.registry)),
     runAs,
   );
 }

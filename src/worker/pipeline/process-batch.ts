@@ -8,6 +8,7 @@ import { SystemicError } from '../../shared/errors.js';
 import { lettersFor, pendingMessages, type Batch, type BatchOutcome, type PositionSource } from './batch.js';
 import { batchContext, type StallHooks } from './batch-context.js';
 import { decodeStage } from './decode-stage.js';
+import { truncateStage } from './truncate-stage.js';
 import {
   deadLetterStage,
   writeElasticsearchStage,
@@ -32,6 +33,8 @@ export interface PipelineDeps {
   decodeRetry: RetryPolicy & { unknownSchemaRetries: number };
   /** The stored positions (the mart sink), re-read while a position is ahead of the log. */
   positions: PositionSource;
+  /** The consumer group, named in the repair command of a truncate. */
+  groupId: string;
 }
 
 /**
@@ -60,6 +63,7 @@ export async function processBatch(
   if (pending.length === 0) return { next: batch.expectedNext, fenced: false };
 
   const decoded = await decodeStage(deps.decoder, batch, pending, ctx, deps.decodeRetry, metrics);
+  await truncateStage(decoded.events, deps.groupId, ctx, deps.decodeRetry, log);
   const esRejected = await writeElasticsearchStage(deps.es, projectToElasticsearch(decoded.events), ctx);
   const undecodable = new Set(decoded.letters.map((l) => l.offset));
   const letters = [

@@ -34,7 +34,12 @@ export class Journal {
 }
 
 /** Message value → what the fake decoder does: a driver row, or a scripted failure. */
-export function messageValue(spec: { id: number; poison?: boolean; unknownSchema?: boolean }): Buffer {
+export function messageValue(spec: {
+  id: number;
+  poison?: boolean;
+  unknownSchema?: boolean;
+  truncate?: boolean;
+}): Buffer {
   return Buffer.from(JSON.stringify(spec));
 }
 
@@ -51,10 +56,21 @@ export class FakeDecoder {
       id: number;
       poison?: boolean;
       unknownSchema?: boolean;
+      truncate?: boolean;
     };
     if (spec.poison) throw new PoisonMessageError('avro-decode-failed', `offset ${msg.offset} is garbage`);
     if (spec.unknownSchema) throw new UnknownSchemaError(99);
     this.journal.add(`decode ${msg.offset}`);
+    if (spec.truncate)
+      return {
+        kind: 'change',
+        event: changeEvent('drivers', 't', null, {
+          topic: msg.topic,
+          partition: msg.partition,
+          offset: msg.offset,
+          lsn: 5000,
+        }),
+      };
     return {
       kind: 'change',
       event: changeEvent(
@@ -182,6 +198,7 @@ export function pipeline(opts: { unknownSchemaRetries?: number; maxAttempts?: nu
     logger: createLogger('silent'),
     decodeRetry: { ...policy, unknownSchemaRetries: opts.unknownSchemaRetries ?? 2 },
     positions: mart,
+    groupId: 'g',
   };
   const stalls: string[] = [];
   const hooks: StallHooks = {
@@ -192,7 +209,7 @@ export function pipeline(opts: { unknownSchemaRetries?: number; maxAttempts?: nu
 }
 
 export function batchOf(
-  offsets: { offset: number; id?: number; poison?: boolean; unknownSchema?: boolean }[],
+  offsets: { offset: number; id?: number; poison?: boolean; unknownSchema?: boolean; truncate?: boolean }[],
   expectedNext: string | null = null,
 ): Batch {
   return {
@@ -203,7 +220,12 @@ export function batchOf(
     messages: offsets.map((o) => ({
       offset: String(o.offset),
       key: null,
-      value: messageValue({ id: o.id ?? o.offset + 1, poison: o.poison, unknownSchema: o.unknownSchema }),
+      value: messageValue({
+        id: o.id ?? o.offset + 1,
+        poison: o.poison,
+        unknownSchema: o.unknownSchema,
+        truncate: o.truncate,
+      }),
     })),
   };
 }
