@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import avsc from 'avsc';
 import { bigintLongType } from '../../src/stack/fixtures/raw-avro.js';
 import { loadFixtureMessages, type FixtureMessage } from '../../src/stack/fixtures/captured-messages.js';
+import { Rng } from '../../src/generator/rng.js';
 
 /**
  * The bench mix: a deterministic stream of Confluent-framed Avro messages shaped like the stream
@@ -50,16 +51,10 @@ interface Template {
   envelope: Rec;
 }
 
-/** Deterministic PRNG (mulberry32): the same mix on every run and every checkout. */
+/** A seeded stream of numbers in [0, 1): the generator's PRNG. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(String(seed));
+  return () => r.next();
 }
 
 /** Minimal two's-complement big-endian bytes of an unscaled decimal (Kafka Connect Decimal). */

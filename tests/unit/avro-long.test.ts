@@ -2,20 +2,16 @@ import avsc from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { avroOptions } from '../../src/decode/avro-long.js';
 import { bigintLongType } from '../../src/stack/fixtures/raw-avro.js';
+import { Rng } from '../../src/generator/rng.js';
 
 /**
  * The worker's long type reads the varint bytes itself (numbers up to 2^53, BigInt beyond). It must
  * read and write exactly what avsc's own 64-bit path (the fixtures' BigInt long type) does.
  */
+/** A seeded stream of numbers in [0, 1): the generator's PRNG. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(String(seed));
+  return () => r.next();
 }
 
 const schema = { type: 'record', name: 'R', fields: [{ name: 'v', type: 'long' }] } as const;

@@ -1,19 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { formatCanonical, isZero, mulInt, neg, normalize, parseDecimal } from '../../src/shared/decimal.js';
+import { Rng } from '../../src/generator/rng.js';
 
 /**
  * normalize, neg, mulInt by ±1 and isZero edit plain decimal strings without BigInt. Each must
  * equal the BigInt definition (parse, scale, canonical rendering) on any string, errors included.
  */
+/** A seeded stream of numbers in [0, 1): the generator's PRNG. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(String(seed));
+  return () => r.next();
 }
 
 /** Strings near the plain form: signs, leading/trailing zeros, bare dots, exponents, blanks. */

@@ -3,6 +3,7 @@ import { type MetricSource } from '../../src/project/metrics/catalog.js';
 import { contributions } from '../../src/project/metrics/contributions.js';
 import { type Delta, delta, mergeDeltas, scaleDelta } from '../../src/project/metrics/delta.js';
 import { STATE_COLUMNS, type AnyState } from '../../src/project/metrics/state.js';
+import { Rng } from '../../src/generator/rng.js';
 
 /**
  * delta() skips the KPI parts whose contributions cannot differ between the two states (inputs
@@ -17,15 +18,10 @@ function byDefinition(source: MetricSource, prev: AnyState | null, next: AnyStat
   ]);
 }
 
+/** A seeded stream of numbers in [0, 1): the generator's PRNG. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(String(seed));
+  return () => r.next();
 }
 type Gen = () => number;
 const pick = <T>(r: Gen, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
