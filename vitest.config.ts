@@ -8,16 +8,9 @@ import { defineConfig } from 'vitest/config';
  * with `npm run test:pending` and move into `integration` once they pass:
  * - poison-corpus: failed on the merged code (an 'infinity' rating dead-lettered by the mart),
  *   fixed, not re-run;
- * - es-rejected, dashboards-browser: never completed a run;
- * - registry-faults ("pauses instead of dead-lettering" failed in the CI rehearsal; its dlq replay
- *   test passed).
+ * - dashboards-browser: never completed a run.
  */
-const PENDING = [
-  'tests/e2e/faults/poison-corpus.test.ts',
-  'tests/e2e/es-rejected.test.ts',
-  'tests/e2e/dashboards-browser.test.ts',
-  'tests/e2e/registry-faults.test.ts',
-];
+const PENDING = ['tests/e2e/faults/poison-corpus.test.ts', 'tests/e2e/dashboards-browser.test.ts'];
 
 export default defineConfig({
   test: {
