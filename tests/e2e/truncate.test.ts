@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/db/pg.js';
 import { diffBookingEvents, diffDriverLatest } from '../../src/verify/es-truth.js';
 import { diffBookingFacts, diffMart } from '../../src/verify/mart-truth.js';
+import { runCli as cli } from './support/cli.js';
 import { generate, runGenerator } from './support/generator.js';
 import { readDeadLetters } from './support/fault-run.js';
 import { Scenario, type WorkerProcess } from './support/scenario.js';
@@ -24,19 +23,6 @@ import type { ChangeEvent, Row } from '../../src/decode/change-event.js';
  * writing, and once the worker is back (applying the events after the rebuild's end offsets again)
  * the mart and Elasticsearch equal the source exactly.
  */
-const BIN = join(import.meta.dirname, '../../bin/ride-cdc.js');
-
-function cli(env: Record<string, string>, args: string[]): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
-}
-
 describe('a source TRUNCATE', () => {
   const s = new Scenario();
   let reporting: pg.Client;

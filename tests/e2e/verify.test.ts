@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/db/pg.js';
 import { runVerify } from '../../src/verify/verify.js';
+import { runCli } from './support/cli.js';
 import { generate } from './support/generator.js';
 import { Scenario, type WorkerProcess } from './support/scenario.js';
 
@@ -14,35 +13,8 @@ import { Scenario, type WorkerProcess } from './support/scenario.js';
  * data-quality snapshot (the worker's monitor and `ride-cdc quality snapshot`) counts every table
  * complete after the drain and names the deleted document as missing.
  */
-const BIN = join(import.meta.dirname, '../../bin/ride-cdc.js');
-
-function verifyCli(
-  env: Record<string, string>,
-  args: string[],
-): Promise<{ code: number | null; out: string; ms: number }> {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [BIN, 'verify', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-  return new Promise((resolve) =>
-    child.once('exit', (code) => resolve({ code, out, ms: performance.now() - t0 })),
-  );
-}
-
-function qualityCli(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, [BIN, 'quality', 'snapshot'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
-}
+const verifyCli = (env: Record<string, string>, args: string[]) => runCli(env, ['verify', ...args]);
+const qualityCli = (env: Record<string, string>) => runCli(env, ['quality', 'snapshot']);
 
 describe('ride-cdc verify', () => {
   const s = new Scenario();

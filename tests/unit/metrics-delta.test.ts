@@ -397,3 +397,14 @@ describe('delta', () => {
     expect(deleted.deltas).toEqual(delta('bookings', b0, null));
   });
 });
+
+describe('an event time of ±infinity', () => {
+  it('lies in no bucket: no flow contribution, and no error (the truth SQL filters isfinite)', () => {
+    for (const at of ['infinity', '-infinity']) {
+      const c = contributions('bookings', booking({ requested_at: at, updated_at: at }));
+      expect(c.filter((x) => x.granularity !== 'CURRENT')).toEqual([]);
+    }
+    const finite = contributions('bookings', booking());
+    expect(finite.some((x) => x.granularity === 'MINUTE' && x.metric === 'bookings_requested')).toBe(true);
+  });
+});

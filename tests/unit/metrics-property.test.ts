@@ -6,17 +6,12 @@ import { type Delta, delta, mergeDeltas } from '../../src/project/metrics/delta.
 import type { AnyState, StateOf } from '../../src/project/metrics/state.js';
 import { bucketStart } from '../../src/project/metrics/time.js';
 import { add, isZero, normalize } from '../../src/shared/decimal.js';
+import { Rng } from '../../src/generator/rng.js';
 
-// Seeded PRNG (mulberry32) so a failure is reproducible.
+/** A seeded stream of numbers in [0, 1): the generator's PRNG. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(String(seed));
+  return () => r.next();
 }
 
 type Gen = () => number;

@@ -58,7 +58,9 @@ function partSql(m: MetricDef, p: Part, window: boolean, opts: TruthOptions = {}
   const { range } = opts;
   const from = (opts.from ?? sourceTable)(p.source);
   const select = `SELECT d.dimension, ${aggregate(p.numerator)} AS numerator, ${aggregate(p.denominator)} AS denominator`;
-  const where = `WHERE (${p.where.sql}) AND d.dimension IS NOT NULL${rangeSql(p, range)}`;
+  // An event time of ±infinity lies in no bucket (contributions.ts skips it the same way).
+  const finite = p.time === null ? '' : ` AND isfinite(${p.time})`;
+  const where = `WHERE (${p.where.sql}) AND d.dimension IS NOT NULL${finite}${rangeSql(p, range)}`;
   if (p.time === null) {
     return `${select}, 'CURRENT'::text AS bucket_granularity, NULL::timestamptz AS bucket_start\n  FROM ${from} ${dimensionsSql(p)}\n  ${where}\n  GROUP BY d.dimension`;
   }
@@ -112,7 +114,7 @@ export function distinctMembersSql(metric: MetricDef, opts: TruthOptions = {}): 
     `SELECT g.bucket_granularity, date_trunc(g.unit, ${p.time} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket_start,\n` +
     `       '${metric.name}'::text AS metric_name, d.dimension, ${side.sql} AS member, '${part}'::text AS part, count(*) AS ref_count\n` +
     `  FROM ${from} CROSS JOIN (VALUES ${units}) AS g(bucket_granularity, unit) ${dimensionsSql(p)}\n` +
-    `  WHERE (${p.where.sql}) AND d.dimension IS NOT NULL\n  GROUP BY 1, 2, 4, 5`
+    `  WHERE (${p.where.sql}) AND d.dimension IS NOT NULL AND isfinite(${p.time})\n  GROUP BY 1, 2, 4, 5`
   );
 }
 

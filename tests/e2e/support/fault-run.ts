@@ -53,6 +53,11 @@ export interface FaultOptions {
   /** The DLQ must hold exactly these (checked by the caller's predicate); default: nothing. */
   deadLetters?: (letters: DeadLetter[]) => void;
   convergeMs?: number;
+  /**
+   * Elasticsearch differences the scenario causes on purpose (a document Elasticsearch must
+   * refuse): not waited for, still reported in esDiffs for the scenario to check.
+   */
+  esExpected?: (diff: { what: string }) => boolean;
   /** Disruption steps that may end after the stream (an outage longer than the remaining load). */
   marksMayOutliveStream?: boolean;
 }
@@ -218,7 +223,7 @@ export async function runFault(opts: FaultOptions): Promise<FaultReport> {
     const check = async () => [
       ...(await diffMart(s.sourceDb, rep)).diffs,
       ...(await diffIndependent(s.sourceDb, rep)).diffs,
-      ...(await esDiffs(s)),
+      ...(await esDiffs(s)).filter((d) => !opts.esExpected?.(d as { what: string })),
     ];
     await s.converge(check, opts.convergeMs ?? 240_000);
     const convergedAfterMs = Date.now() - converged;

@@ -10,7 +10,8 @@ import type pg from 'pg';
  * the rows with an amount, denominator = those rows; avg → Σ value / rows with a value; ratio →
  * cohort rows meeting the condition / cohort rows; distinct → distinct members / their rows;
  * metric_value = numerator, or round(numerator / denominator, 6) for avg and ratio. UTC buckets of
- * the event-time key; a NULL dimension value is not reported under that family.
+ * the event-time key (an event time of ±infinity lies in no bucket); a NULL dimension value is
+ * not reported under that family.
  */
 
 export interface TruthRow {
@@ -64,7 +65,7 @@ function bookingsFlow(
     (unit) =>
       `SELECT ${b(unit, tsCol)} AS bucket, ${zoneVehicleDim('pickup_zone_id', 'vehicle_type::text')} AS dimension,
               ${numerator}::numeric AS numerator, ${denominator}::numeric AS denominator
-         FROM bookings WHERE ${tsCol} IS NOT NULL AND (${where})
+         FROM bookings WHERE isfinite(${tsCol}) AND (${where})
         GROUP BY ${zoneVehicleSets(b(unit, tsCol), 'pickup_zone_id', 'vehicle_type::text')}`,
   );
 }
@@ -78,7 +79,7 @@ function paymentsFlow(metric: string, ratio: boolean, numerator: string, where: 
       `SELECT ${b(unit, 'paid_at')} AS bucket,
               CASE WHEN GROUPING(method) = 0 THEN 'method:' || method ELSE 'all' END AS dimension,
               ${numerator}::numeric AS numerator, count(*)::numeric AS denominator
-         FROM payments WHERE paid_at IS NOT NULL AND (${where})
+         FROM payments WHERE isfinite(paid_at) AND (${where})
         GROUP BY GROUPING SETS ((${b(unit, 'paid_at')}), (${b(unit, 'paid_at')}, method))`,
   );
 }
@@ -114,7 +115,7 @@ export const INDEPENDENT_KPIS: Record<string, string> = {
       (unit) =>
         `SELECT ${b(unit, 'cancelled_at')} AS bucket, 'cancelled_by:' || cancelled_by AS dimension,
                 count(*)::numeric AS numerator, count(*)::numeric AS denominator
-           FROM bookings WHERE cancelled_at IS NOT NULL AND cancelled_by IS NOT NULL GROUP BY 1, 2`,
+           FROM bookings WHERE isfinite(cancelled_at) AND cancelled_by IS NOT NULL GROUP BY 1, 2`,
     )}`,
   // Money taken on completed trips: Σ final_fare, by completion time.
   gmv: bookingsFlow(
@@ -175,7 +176,7 @@ export const INDEPENDENT_KPIS: Record<string, string> = {
       `SELECT ${b(unit, 'requested_at')} AS bucket,
               CASE WHEN GROUPING(pickup_zone_id) = 0 THEN 'zone:' || pickup_zone_id ELSE 'all' END AS dimension,
               count(DISTINCT passenger_id)::numeric AS numerator, count(*)::numeric AS denominator
-         FROM bookings WHERE requested_at IS NOT NULL
+         FROM bookings WHERE isfinite(requested_at)
         GROUP BY GROUPING SETS ((${b(unit, 'requested_at')}), (${b(unit, 'requested_at')}, pickup_zone_id))`,
   ),
   // What drivers earned on paid payments, and the money that moved, by payment time.
@@ -190,7 +191,7 @@ export const INDEPENDENT_KPIS: Record<string, string> = {
       `SELECT ${b(unit, 'rated_at')} AS bucket,
               CASE WHEN GROUPING(rater_type) = 0 THEN 'rater:' || rater_type ELSE 'all' END AS dimension,
               count(*)::numeric AS numerator, count(*)::numeric AS denominator
-         FROM ratings WHERE rated_at IS NOT NULL GROUP BY GROUPING SETS ((${b(unit, 'rated_at')}), (${b(unit, 'rated_at')}, rater_type))`,
+         FROM ratings WHERE isfinite(rated_at) GROUP BY GROUPING SETS ((${b(unit, 'rated_at')}), (${b(unit, 'rated_at')}, rater_type))`,
   ),
   // Stars passengers gave their drivers.
   avg_driver_rating: flow(
@@ -199,7 +200,7 @@ export const INDEPENDENT_KPIS: Record<string, string> = {
     (unit) =>
       `SELECT ${b(unit, 'rated_at')} AS bucket, 'all' AS dimension,
               sum(score)::numeric AS numerator, count(*)::numeric AS denominator
-         FROM ratings WHERE rated_at IS NOT NULL AND rater_type = 'passenger' GROUP BY 1`,
+         FROM ratings WHERE isfinite(rated_at) AND rater_type = 'passenger' GROUP BY 1`,
   ),
   // Driver sign-ups, by home zone and vehicle.
   new_drivers: flow(
@@ -208,7 +209,7 @@ export const INDEPENDENT_KPIS: Record<string, string> = {
     (unit) =>
       `SELECT ${b(unit, 'created_at')} AS bucket, ${zoneVehicleDim('home_zone_id', 'vehicle_type::text')} AS dimension,
               count(*)::numeric AS numerator, count(*)::numeric AS denominator
-         FROM drivers WHERE created_at IS NOT NULL
+         FROM drivers WHERE isfinite(created_at)
         GROUP BY ${zoneVehicleSets(b(unit, 'created_at'), 'home_zone_id', 'vehicle_type::text')}`,
   ),
 };
