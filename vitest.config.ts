@@ -6,8 +6,6 @@ import { defineConfig } from 'vitest/config';
 /**
  * Live scenarios that have no passing run on the merged code yet, each with the reason; they run
  * with `npm run test:pending` and move into `integration` once they pass:
- * - poison-corpus: failed on the merged code (an 'infinity' rating dead-lettered by the mart),
- *   fixed, not re-run;
  * - dashboards-browser: never completed a run.
  */
 const PENDING = ['tests/e2e/faults/poison-corpus.test.ts', 'tests/e2e/dashboards-browser.test.ts'];
