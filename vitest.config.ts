@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
  * with `npm run test:pending` and move into `integration` once they pass:
  * - dashboards-browser: never completed a run.
  */
-const PENDING = ['tests/e2e/faults/poison-corpus.test.ts', 'tests/e2e/dashboards-browser.test.ts'];
+const PENDING = ['tests/e2e/dashboards-browser.test.ts'];
 
 export default defineConfig({
   test: {
