@@ -53,18 +53,30 @@ case "${1:-}" in
   passwords)
     : "${ELASTIC_PASSWORD:?set ELASTIC_PASSWORD}"
     : "${KIBANA_PASSWORD:?set KIBANA_PASSWORD}"
+    es() { curl -fsS --cacert "$certs/ca/ca.crt" -u "elastic:${ELASTIC_PASSWORD}" -H 'Content-Type: application/json' "$@"; }
+    set_kibana=0
     for i in $(seq 1 60); do
-      if curl -fsS --cacert "$certs/ca/ca.crt" -u "elastic:${ELASTIC_PASSWORD}" -H 'Content-Type: application/json' \
-        -X POST https://es01:9200/_security/user/kibana_system/_password \
+      if es -X POST https://es01:9200/_security/user/kibana_system/_password \
         -d "{\"password\":\"${KIBANA_PASSWORD}\"}" | grep -q '^{}'; then
         echo "kibana_system password set"
-        exit 0
+        set_kibana=1
+        break
       fi
       echo "waiting for Elasticsearch ($i/60)"
       sleep 5
     done
-    echo "could not set the kibana_system password" >&2
-    exit 1
+    if [ "$set_kibana" != 1 ]; then
+      echo "could not set the kibana_system password" >&2
+      exit 1
+    fi
+    # Secured compose: the worker's own user and role, the native stack's (worker-role.json is
+    # src/stack/components/elasticsearch-security.ts esWorkerRole(), written out).
+    if [ -n "${ES_WORKER_PASSWORD:-}" ]; then
+      es -X PUT https://es01:9200/_security/role/ride_cdc_worker -d @/usr/local/share/ride-cdc/worker-role.json >/dev/null
+      es -X PUT https://es01:9200/_security/user/ride-cdc-worker \
+        -d "{\"password\":\"${ES_WORKER_PASSWORD}\",\"roles\":[\"ride_cdc_worker\"]}" >/dev/null
+      echo "user ride-cdc-worker (role ride_cdc_worker) set"
+    fi
     ;;
   *)
     echo "usage: $0 certs|passwords" >&2

@@ -32,6 +32,11 @@ import {
   workerKafkaEnv,
 } from '../../src/stack/components/kafka-security.js';
 import { loginRoles, workerReportingEnv } from '../../src/stack/components/postgres-security.js';
+import {
+  ES_WORKER_ROLE,
+  esWorkerRole,
+  workerEsEnv,
+} from '../../src/stack/components/elasticsearch-security.js';
 import { registryComponent } from '../../src/stack/components/registry.js';
 import {
   propertiesText,
@@ -181,8 +186,8 @@ describe('compose secured: secrets', () => {
     const known = new Set<string>(SECRET_VARIABLES.map(([n]) => n));
     const used = new Set(refs.map((m) => m[1]!).filter((n) => n.startsWith('STACK_')));
     for (const n of used) expect(known, n).toContain(n);
-    // The one native secret compose does not use: Elasticsearch's least-privilege worker user.
-    expect([...known].filter((n) => !used.has(n))).toEqual(['STACK_ES_WORKER_PASSWORD']);
+    // Compose uses every native secret.
+    expect([...known].filter((n) => !used.has(n))).toEqual([]);
   });
 
   it("leaves none of the base file's development credentials in use", () => {
@@ -444,6 +449,9 @@ describe('compose secured: worker and PostgreSQL roles', () => {
     });
     expect(c.registry.username).toBe(workerRegistryEnv(nativeCfg).SCHEMA_REGISTRY_USERNAME);
     expect(c.registry.password).toBe(workerRegistryEnv(nativeCfg).SCHEMA_REGISTRY_PASSWORD);
+    const ne = workerEsEnv(nativeCfg);
+    expect(c.elasticsearch.username).toBe(ne.ES_USERNAME);
+    expect(c.elasticsearch.password).toBe(ne.ES_PASSWORD);
     expect(c.reporting.user).toBe(workerReportingEnv(nativeCfg).REPORTING_PGUSER);
     expect(c.reporting.password).toBe(workerReportingEnv(nativeCfg).REPORTING_PGPASSWORD);
     const nc = workerConnectEnv(nativeCfg, 'x');
@@ -451,6 +459,20 @@ describe('compose secured: worker and PostgreSQL roles', () => {
     expect(c.developmentDefaults).toEqual([]);
     // The worker holds no superuser password.
     expect(Object.values(env)).not.toContain(secrets.STACK_PGPASSWORD);
+  });
+
+  it("creates the worker's Elasticsearch user with the native role (es-setup)", () => {
+    expect(JSON.parse(read('compose/elastic/worker-role.json'))).toEqual(esWorkerRole());
+    const setup = svc('es-setup');
+    expect(setup.volumes).toContain(
+      './elastic/worker-role.json:/usr/local/share/ride-cdc/worker-role.json:ro',
+    );
+    expect(envOf(setup, vars).ES_WORKER_PASSWORD).toBe(workerEsEnv(nativeCfg).ES_PASSWORD);
+    const script = read('compose/elastic/setup.sh');
+    expect(script).toContain(
+      `_security/role/${ES_WORKER_ROLE} -d @/usr/local/share/ride-cdc/worker-role.json`,
+    );
+    expect(script).toContain(`_security/user/${workerEsEnv(nativeCfg).ES_USERNAME}`);
   });
 
   it("gives the migrations' roles their logins before the connector and the worker start (pg-roles job)", () => {

@@ -88,15 +88,32 @@ export async function prepareEsSecurity(
  * mirror and the pipeline snapshots were not, and the secured worker was denied at start).
  */
 export const ES_WORKER_ROLE = 'ride_cdc_worker';
+/** The role as Elasticsearch's role API takes it; compose/elastic/worker-role.json is this, written out. */
+export function esWorkerRole(): { cluster: string[]; indices: { names: string[]; privileges: string[] }[] } {
+  return {
+    cluster: ['manage_index_templates', 'monitor'],
+    indices: [
+      {
+        names: loadMappings('').map((m) => `*${m.name}*`),
+        privileges: ['read', 'write', 'create_index', 'view_index_metadata', 'manage'],
+      },
+    ],
+  };
+}
 export function esRolesYml(): string {
-  const names = loadMappings('').map((m) => `'*${m.name}*'`);
+  const role = esWorkerRole();
+  const list = (xs: string[], quote = false) => `[${xs.map((x) => (quote ? `'${x}'` : x)).join(', ')}]`;
   return `# Written by src/stack/components/elasticsearch-security.ts before every start.
 ${ES_WORKER_ROLE}:
-  cluster: [manage_index_templates, monitor]
+  cluster: ${list(role.cluster)}
   indices:
-    - names: [${names.join(', ')}]
-      privileges: [read, write, create_index, view_index_metadata, manage]
-`;
+${role.indices
+  .map(
+    (i) => `    - names: ${list(i.names, true)}
+      privileges: ${list(i.privileges)}
+`,
+  )
+  .join('')}`;
 }
 
 /**
