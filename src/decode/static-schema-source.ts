@@ -1,5 +1,6 @@
-import { compileSchema } from './compile-schema.js';
-import type { AvroSchema } from './logical-types.js';
+import avsc from 'avsc';
+import { avroOptions } from './avro-long.js';
+import { compileNormaliser, type AvroSchema } from './logical-types.js';
 import { UnknownSchemaError, type ResolvedSchema, type SchemaSource } from './schema-source.js';
 
 /**
@@ -11,7 +12,15 @@ export class StaticSchemaSource implements SchemaSource {
   private readonly resolved = new Map<number, ResolvedSchema>();
 
   constructor(schemas: ReadonlyMap<number, AvroSchema>) {
-    for (const [id, raw] of schemas) this.resolved.set(id, compileSchema(id, raw));
+    for (const [id, raw] of schemas) {
+      const type = avsc.Type.forSchema(raw as avsc.Schema, avroOptions() as Partial<avsc.ForSchemaOptions>);
+      this.resolved.set(id, {
+        id,
+        raw,
+        decode: (payload) => type.fromBuffer(payload),
+        normalise: compileNormaliser(raw),
+      });
+    }
   }
 
   async resolve(id: number): Promise<ResolvedSchema> {
