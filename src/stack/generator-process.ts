@@ -32,3 +32,8 @@ export async function generate(env: Record<string, string>, args: string[]): Pro
   if (code !== 0) throw new Error(`generate ${args.join(' ')} exited with ${code}:\n${output}`);
   return output;
 }
+
+/** The `tiny` seeded world most e2e scenarios start from (before the connector snapshots it). */
+export function seedTiny(env: Record<string, string>, seed: number | string): Promise<void> {
+  return generate(env, ['--mode', 'seed', '--volume', 'tiny', '--seed', String(seed)]).then(() => undefined);
+}

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/db/pg.js';
 import { dashboardSpecs } from '../../src/superset/bundle.js';
 import { openBrowser, type Browser } from './support/browser.js';
-import { generate, runGenerator } from './support/generator.js';
+import { runGenerator, seedTiny } from './support/generator.js';
 import { diffMart } from '../../src/verify/mart-truth.js';
 import { Scenario, type WorkerProcess } from './support/scenario.js';
 
@@ -34,10 +34,7 @@ describe('dashboards in a browser', () => {
   beforeAll(async () => {
     await mkdir(DOCS, { recursive: true });
     await s.start({
-      beforeConnector: () =>
-        generate(s.generatorEnv(), ['--mode', 'seed', '--volume', 'tiny', '--seed', '7']).then(
-          () => undefined,
-        ),
+      beforeConnector: () => seedTiny(s.generatorEnv(), '7'),
     });
     reporting = createClient(s.reporting);
     await reporting.connect();

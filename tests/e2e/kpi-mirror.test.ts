@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/db/pg.js';
-import { generate, runGenerator } from './support/generator.js';
+import { runGenerator, seedTiny } from './support/generator.js';
 import { diffKpiMirror } from './support/kpi-mirror-truth.js';
 import { diffMart } from '../../src/verify/mart-truth.js';
 import { Scenario, type WorkerProcess } from './support/scenario.js';
@@ -20,10 +20,7 @@ describe('KPI mirror in Elasticsearch', () => {
 
   beforeAll(async () => {
     await s.start({
-      beforeConnector: () =>
-        generate(s.generatorEnv(), ['--mode', 'seed', '--volume', 'tiny', '--seed', String(seed)]).then(
-          () => undefined,
-        ),
+      beforeConnector: () => seedTiny(s.generatorEnv(), seed),
     });
     reporting = createClient(s.reporting);
     await reporting.connect();

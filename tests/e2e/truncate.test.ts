@@ -5,7 +5,7 @@ import { createClient } from '../../src/db/pg.js';
 import { diffBookingEvents, diffDriverLatest } from '../../src/verify/es-truth.js';
 import { diffBookingFacts, diffMart } from '../../src/verify/mart-truth.js';
 import { runCli as cli } from './support/cli.js';
-import { generate, runGenerator } from './support/generator.js';
+import { runGenerator, seedTiny } from './support/generator.js';
 import { readDeadLetters } from './support/fault-run.js';
 import { Scenario, type WorkerProcess } from './support/scenario.js';
 import { createMetrics } from '../../src/observe/metrics.js';
@@ -34,10 +34,7 @@ describe('a source TRUNCATE', () => {
 
   beforeAll(async () => {
     await s.start({
-      beforeConnector: () =>
-        generate(s.generatorEnv(), ['--mode', 'seed', '--volume', 'tiny', '--seed', String(seed)]).then(
-          () => undefined,
-        ),
+      beforeConnector: () => seedTiny(s.generatorEnv(), seed),
     });
     reporting = createClient(s.reporting);
     await reporting.connect();

@@ -4,7 +4,7 @@ import { expect } from 'vitest';
 import { createClient } from '../../../src/db/pg.js';
 import { DLQ_HEADER } from '../../../src/source/dead-letter.js';
 import { diffBookingEvents, diffDriverLatest } from '../../../src/verify/es-truth.js';
-import { generate, runGenerator } from './generator.js';
+import { runGenerator, seedTiny } from './generator.js';
 import { diffIndependent } from './independent-truth.js';
 import { diffBookingFacts, diffMart } from '../../../src/verify/mart-truth.js';
 import { Scenario, type WorkerProcess } from './scenario.js';
@@ -176,10 +176,7 @@ export async function runFault(opts: FaultOptions): Promise<FaultReport> {
   const workers: WorkerProcess[] = [];
   try {
     await s.start({
-      beforeConnector: () =>
-        generate(s.generatorEnv(), ['--mode', 'seed', '--volume', 'tiny', '--seed', String(opts.seed)]).then(
-          () => undefined,
-        ),
+      beforeConnector: () => seedTiny(s.generatorEnv(), opts.seed),
     });
     // A restarted database terminates its sessions: never crash the test on that, reconnect instead.
     s.sourceDb.on('error', () => undefined);

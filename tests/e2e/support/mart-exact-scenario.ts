@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../../src/db/pg.js';
 import { diffBookingEvents, diffDriverLatest } from '../../../src/verify/es-truth.js';
-import { generate, runGenerator } from '../../../src/stack/generator-process.js';
+import { runGenerator, seedTiny } from '../../../src/stack/generator-process.js';
 import { readDeadLetters } from './fault-run.js';
 import { diffIndependent } from './independent-truth.js';
 import { diffBookingFacts, diffMart, diffSnapshot } from '../../../src/verify/mart-truth.js';
@@ -31,10 +31,7 @@ export function describeMartExact(title: string, opts: { streamSeconds?: number 
 
     beforeAll(async () => {
       await s.start({
-        beforeConnector: () =>
-          generate(s.generatorEnv(), ['--mode', 'seed', '--volume', 'tiny', '--seed', String(seed)]).then(
-            () => undefined,
-          ),
+        beforeConnector: () => seedTiny(s.generatorEnv(), seed),
       });
       reporting = createClient(s.reporting);
       await reporting.connect();
