@@ -62,7 +62,7 @@ export class SupersetApi {
 
   /** POST /api/v1/<resource>/import/ with overwrite: objects are matched by uuid and updated. */
   async importBundle(
-    resource: 'dataset' | 'chart' | 'dashboard',
+    resource: 'database' | 'dataset' | 'chart' | 'dashboard',
     zip: Buffer,
     passwords: Record<string, string>,
   ): Promise<void> {

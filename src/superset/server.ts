@@ -75,11 +75,15 @@ export async function reportingLogin(
 }
 
 /**
- * The bundle as the three import endpoints want it: a dashboard import creates missing datasets
- * and charts but never updates existing ones, so datasets and charts are imported first through
- * their own endpoints (with overwrite), each zip saying in metadata.yaml what it holds.
+ * The bundle as the four import endpoints want it: an import creates the missing objects it
+ * depends on but never updates existing ones (a dataset, chart or dashboard import brings its
+ * database with overwrite off), so each kind is imported through its own endpoint with overwrite,
+ * dependencies first, each zip saying in metadata.yaml what it holds. The database goes first: its
+ * URI and password follow REPORTING_PG* on every `up` (a Superset registered against one
+ * reporting_db keeps working when it moves).
  */
 const IMPORTS = [
+  { resource: 'database', type: 'Database', dirs: ['databases/'] },
   { resource: 'dataset', type: 'SqlaTable', dirs: ['databases/', 'datasets/'] },
   { resource: 'chart', type: 'Slice', dirs: ['databases/', 'datasets/', 'charts/'] },
   { resource: 'dashboard', type: 'Dashboard', dirs: ['databases/', 'datasets/', 'charts/', 'dashboards/'] },
