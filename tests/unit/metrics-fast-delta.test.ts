@@ -4,6 +4,8 @@ import { contributions } from '../../src/project/metrics/contributions.js';
 import { type Delta, delta, mergeDeltas, scaleDelta } from '../../src/project/metrics/delta.js';
 import { STATE_COLUMNS, type AnyState } from '../../src/project/metrics/state.js';
 import { Rng } from '../../src/generator/rng.js';
+import { projectRow } from '../../src/project/metrics/project-row.js';
+import type { ChangeEvent } from '../../src/decode/change-event.js';
 
 /**
  * delta() skips the KPI parts whose contributions cannot differ between the two states (inputs
@@ -101,6 +103,74 @@ describe('delta skips only parts that cannot change: equal to the definition on 
       }
       // The pairs exercise real changes, not only empty deltas.
       expect(nonEmpty).toBeGreaterThan(400);
+    });
+  }
+});
+
+/**
+ * `offsets reset --to earliest` replays a row's whole history on top of its final stored state, in
+ * whatever batches the fetches make. The net delta of the replay must be exactly zero and the
+ * state must end where it was, for any history and any batching (projectRow folds a batch's events
+ * and takes one delta against the stored state).
+ */
+describe('a replayed history on top of the final state changes nothing, in any batching', () => {
+  const event = (source: MetricSource, op: 'r' | 'c' | 'u' | 'd', s: AnyState, offset: number) =>
+    ({
+      table: source,
+      op,
+      key: { id: '1' },
+      before: op === 'd' ? (s as never) : null,
+      after: op === 'd' ? null : (s as never),
+      sourceTsMs: 0,
+      lsn: offset,
+      txId: null,
+      snapshot: op === 'r',
+      topic: `ride.public.${source}`,
+      partition: 0,
+      offset: String(offset),
+    }) as ChangeEvent;
+
+  /** Folds `events` from `start` in random batches: the summed delta and the final state. */
+  function foldInBatches(r: Gen, source: MetricSource, start: AnyState | null, events: ChangeEvent[]) {
+    let state = start;
+    const deltas: Delta[] = [];
+    for (let i = 0; i < events.length;) {
+      const n = 1 + Math.floor(r() * 4);
+      const p = projectRow(source, state as never, events.slice(i, i + n));
+      deltas.push(...p.deltas);
+      state = p.next as AnyState | null;
+      i += n;
+    }
+    return { deltas: mergeDeltas(deltas), state };
+  }
+
+  for (const source of SOURCES) {
+    it(`${source}: 500 random histories`, () => {
+      const r = prng(source.length * 7919 + 3);
+      let nonEmpty = 0;
+      for (let h = 0; h < 500; h++) {
+        const events: ChangeEvent[] = [];
+        let s: AnyState | null = randomState(r, source);
+        events.push(event(source, r() < 0.5 ? 'r' : 'c', s, 0));
+        const length = 1 + Math.floor(r() * 8);
+        for (let i = 1; i <= length; i++) {
+          const roll = r();
+          if (s === null) s = randomState(r, source);
+          else if (roll < 0.1) {
+            events.push(event(source, 'd', s, i));
+            s = null;
+            continue;
+          } else s = roll < 0.8 ? mutate(r, source, s) : randomState(r, source);
+          events.push(event(source, roll < 0.2 ? 'c' : 'u', s, i));
+        }
+        const first = foldInBatches(r, source, null, events);
+        expect(first.deltas, `history ${h}`).toEqual(byDefinition(source, null, first.state));
+        const replay = foldInBatches(r, source, first.state, events);
+        expect(replay.state, `history ${h}`).toEqual(first.state);
+        expect(replay.deltas, `history ${h}: ${JSON.stringify(events.map((e) => e.after))}`).toEqual([]);
+        if (first.deltas.length > 0) nonEmpty++;
+      }
+      expect(nonEmpty).toBeGreaterThan(100);
     });
   }
 });
