@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/db/pg.js';
 import { SupersetApi } from '../../src/superset/api.js';
@@ -186,13 +188,16 @@ describe('dashboards in a browser', () => {
         await page.goto(`${SUPERSET}/superset/dashboard/${d.slug}/`);
         const n = d.rows.flat().length;
         // Every chart holder has drawn something (a chart, a number, a table, an empty state or an error).
-        await page.waitForFunction(
-          `(() => { const h = [...document.querySelectorAll('[data-test-chart-id]')];
-          return h.length === ${n} && document.querySelectorAll('.loading').length === 0 &&
-            h.every((x) => x.querySelector('svg, canvas, .header-line, table, .ant-empty, [data-test="chart-error"], .alert')); })()`,
-          undefined,
-          { timeout: 240_000 },
-        );
+        const drawn = await waitDrawn(page, n, 240_000);
+        const pending = [...browser.inflight].join(', ');
+        expect(
+          drawn,
+          `${d.title}: not drawn in 240 s; in flight: ${pending}; ${browser.errors.join(' | ')}`,
+        ).toEqual({
+          holders: n,
+          loading: 0,
+          undrawn: [],
+        });
         const shot = join(DOCS, `superset-${d.slug.replace('ride-cdc-', '')}.png`);
         await page.screenshot({ path: shot, fullPage: true });
         // Each failing chart with its message (the screenshot shows the rest).
@@ -221,6 +226,38 @@ describe('dashboards in a browser', () => {
     SUPERSET_UP_MS + 600_000,
   );
 });
+
+interface DrawState {
+  holders: number;
+  loading: number;
+  /** Titles of the chart holders with nothing drawn in them yet. */
+  undrawn: string[];
+}
+
+/** Polls the dashboard until its n chart holders have all drawn; the last state either way. */
+async function waitDrawn(page: Page, n: number, timeoutMs: number): Promise<DrawState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = (await page.evaluate(`(() => {
+      const h = [...document.querySelectorAll('[data-test-chart-id]')];
+      const drew = (x) => x.querySelector('svg, canvas, .header-line, table, .ant-empty, [data-test="chart-error"], .alert');
+      return {
+        holders: h.length,
+        loading: document.querySelectorAll('.loading').length,
+        undrawn: h.filter((x) => !drew(x)).map((x) => x.innerText.split('\\n')[0] || x.getAttribute('data-test-chart-id')),
+      };
+    })()`)) as DrawState;
+    if ((state.holders === n && state.loading === 0 && state.undrawn.length === 0) || Date.now() > deadline) {
+      if (Date.now() > deadline)
+        await page.screenshot({
+          path: join(tmpdir(), `ride-cdc-superset-undrawn-${Date.now()}.png`),
+          fullPage: true,
+        });
+      return state;
+    }
+    await sleep(1000);
+  }
+}
 
 /** Chart names, dashboard slugs and the dataset count in Superset, through its REST API. */
 async function supersetObjects(): Promise<{ charts: string[]; dashboards: string[]; datasets: number }> {

@@ -24,6 +24,8 @@ export interface Browser {
   errors: string[];
   /** Requests to anything but loopback: answered locally with an empty 204, never sent. */
   external: string[];
+  /** Requests sent and not yet answered (finished or failed), for a test's diagnostics. */
+  inflight: Set<string>;
   close(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export async function openBrowser(viewport = { width: 1440, height: 1000 }): Pro
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
   const external: string[] = [];
+  const inflight = new Set<string>();
   // The machine (and CI) is offline and tests never reach past loopback: Superset's pages ask for
   // Google Fonts and a telemetry pixel (apachesuperset.gateway.scarf.sh, unconditional in 6.1.0's
   // menu); they are recorded and answered here instead of failing as console errors.
@@ -52,6 +55,9 @@ export async function openBrowser(viewport = { width: 1440, height: 1000 }): Pro
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(`${m.text()} @ ${m.location().url}`);
   });
+  context.on('request', (r) => inflight.add(`${r.method()} ${r.url()}`));
+  context.on('requestfinished', (r) => inflight.delete(`${r.method()} ${r.url()}`));
+  context.on('requestfailed', (r) => inflight.delete(`${r.method()} ${r.url()}`));
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('requestfailed', (r) => {
     // A navigation away from a page cancels its pending requests: not a failure.
@@ -63,6 +69,7 @@ export async function openBrowser(viewport = { width: 1440, height: 1000 }): Pro
     page,
     errors,
     external,
+    inflight,
     close: async () => {
       await context.close();
       await rm(profile, { recursive: true, force: true });
