@@ -178,11 +178,20 @@ describe('dashboards in a browser', () => {
 
       const page = browser.page;
       browser.errors.length = 0;
+      // Log in as a person does. The login page is a React form: fill it once it has settled, and
+      // wait for the welcome page itself (a failed login stays on /login/?next=…/welcome/, which a
+      // bare /welcome/ pattern would take for success).
       await page.goto(`${SUPERSET}/login/`);
+      await page.waitForLoadState('networkidle', { timeout: 60_000 });
       await page.fill('#username', ADMIN.user);
       await page.fill('#password', ADMIN.password);
+      expect(await page.inputValue('#password')).toBe(ADMIN.password);
       await page.keyboard.press('Enter');
-      await page.waitForURL(/welcome/, { timeout: 120_000 });
+      await page.waitForURL((u) => u.pathname.startsWith('/superset/welcome'), { timeout: 120_000 });
+      expect(
+        await page.evaluate("fetch('/api/v1/me/').then((r) => r.status)"),
+        'logged in (GET /api/v1/me/)',
+      ).toBe(200);
 
       for (const d of dashboardSpecs()) {
         await page.goto(`${SUPERSET}/superset/dashboard/${d.slug}/`);
