@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type PgSettings } from '../../src/db/pg.js';
 import { ensureDatabase } from '../../src/db/pg.js';
@@ -53,11 +53,23 @@ function run(cmd: string, args: string[], cwd: string, onPid?: (pid: number) => 
   });
 }
 
-/** bench/flink is built with its own pom on first use (Maven Central through mvn). */
+const mtime = (f: string) => (existsSync(f) ? statSync(f).mtimeMs : null);
+
+/**
+ * bench/flink is built with its own pom on first use (Maven Central through mvn), and again when
+ * the pom or the job's source is newer than the build.
+ */
 async function ensureBuilt(): Promise<string> {
   const cp = join(FLINK_DIR, 'target/classpath.txt');
   const cls = join(FLINK_DIR, 'target/classes/ridecdc/bench/KpiJob.class');
-  if (!existsSync(cp) || !existsSync(cls)) await run('mvn', ['-q', '-B', '-ntp', 'package'], FLINK_DIR);
+  const built = Math.min(mtime(cp) ?? -1, mtime(cls) ?? -1);
+  const inputs = [join(FLINK_DIR, 'pom.xml'), join(FLINK_DIR, 'src/main/java/ridecdc/bench/KpiJob.java')];
+  if (inputs.some((f) => (mtime(f) ?? 0) > built)) {
+    console.log('compare:   building bench/flink with mvn …');
+    // STACK_MAVEN_REPO: the same separate local repository src/stack/maven.ts honours.
+    const repo = process.env.STACK_MAVEN_REPO ? [`-Dmaven.repo.local=${process.env.STACK_MAVEN_REPO}`] : [];
+    await run('mvn', ['-q', '-B', '-ntp', ...repo, 'package'], FLINK_DIR);
+  }
   return `${join(FLINK_DIR, 'target/classes')}:${readFileSync(cp, 'utf8').trim()}`;
 }
 
@@ -87,6 +99,7 @@ export async function flinkPeer(s: Scenario, parallelism: number): Promise<PeerR
       [
         '-Xmx1g',
         ...JVM_OPENS,
+        '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
         '-cp',
         classpath,
         'ridecdc.bench.KpiJob',
