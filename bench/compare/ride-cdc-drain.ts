@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, quoteIdent, type PgSettings } from '../../src/db/pg.js';
 import { freePort, Scenario, WorkerProcess } from '../../src/stack/scenario.js';
@@ -69,9 +71,11 @@ export async function drainWithRideCdc(s: Scenario, total: number, opts: DrainOp
     await rc.connect();
     let equal: boolean;
     let diffCount: number;
+    let kpis: number;
     try {
-      const d = await diffMart(s.sourceDb, rc);
+      const d = await (await diffMartOf(repo))(s.sourceDb, rc);
       diffCount = d.diffs.length;
+      kpis = d.metrics;
       equal = diffCount === 0 && d.truthRows > 0;
     } finally {
       await rc.end();
@@ -84,7 +88,7 @@ export async function drainWithRideCdc(s: Scenario, total: number, opts: DrainOp
       cpuSeconds: usage.cpuSeconds,
       peakRssBytes: usage.peakRssBytes,
       equalToTruth: equal,
-      note: equal ? undefined : `${diffCount} mart rows differ from truth SQL`,
+      note: `${equal ? 'every KPI row equals' : `${diffCount} KPI rows differ from`} truth SQL (${kpis} KPIs${repo === REPO ? '' : ", that commit's own catalog"})`,
       extra: { workers: opts.workers, stageSeconds: stages },
     });
   } finally {
@@ -92,6 +96,20 @@ export async function drainWithRideCdc(s: Scenario, total: number, opts: DrainOp
     for (const w of workers) await w.kill('SIGKILL');
     await dropDatabase(reporting);
   }
+}
+
+/**
+ * The checkout's own truth check: a baseline commit is held to the KPI catalog it was written for
+ * (its mart has no rows for KPIs added since).
+ */
+async function diffMartOf(repo: string): Promise<typeof diffMart> {
+  if (repo === REPO) return diffMart;
+  for (const rel of ['src/verify/mart-truth.ts', 'tests/e2e/support/mart-truth.ts']) {
+    const file = join(repo, rel);
+    if (existsSync(file))
+      return ((await import(pathToFileURL(file).href)) as { diffMart: typeof diffMart }).diffMart;
+  }
+  throw new Error(`${repo} has no mart truth module to check its drain with`);
 }
 
 function runCli(repo: string, args: string[], env: Record<string, string>): Promise<void> {
