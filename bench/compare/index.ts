@@ -152,8 +152,10 @@ export async function benchCompare(opts: CompareOptions): Promise<CompareReport>
       ['ride-cdc, 1 worker', opts.cpuProfDir],
       [`ride-cdc @${base?.commit.slice(0, 7)}, 1 worker`, join(opts.cpuProfDir, 'baseline')],
     ] as const) {
-      const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')) : [];
-      // One worker ran per directory; the newest profile is this run's.
+      // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the worker's main thread
+      // (the others are tsx's module loader); one worker ran per directory, the newest is this run's.
+      const main = /\.\d+\.0\.\d+\.cpuprofile$/;
+      const files = existsSync(dir) ? readdirSync(dir).filter((f) => main.test(f)) : [];
       const file = files
         .map((f) => join(dir, f))
         .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];

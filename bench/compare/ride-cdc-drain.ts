@@ -67,10 +67,17 @@ export async function drainWithRideCdc(s: Scenario, total: number, opts: DrainOp
         ),
       );
     }
-    await Promise.all(workers.map((w) => w.waitReady(120_000)));
-    // The processing span starts once every worker is ready (node start-up excluded, as the JVM
-    // peers' is); what was committed before that is not counted in the rate.
-    const ready = performance.now();
+    // The processing span starts when the first worker is ready (node start-up excluded, as the
+    // JVM peers' is; a second worker joining the group later is part of the run); anything
+    // committed before that is not counted in the rate.
+    let ready = 0;
+    const allReady = Promise.all(
+      workers.map(async (w) => {
+        await w.waitReady(120_000);
+        ready ||= performance.now();
+      }),
+    );
+    while (!ready) await Promise.race([allReady, sleep(20)]);
     const beforeReady = await consumedEvents(s, reporting);
     while ((await consumedEvents(s, reporting)) < total) {
       for (const w of workers)
@@ -79,6 +86,7 @@ export async function drainWithRideCdc(s: Scenario, total: number, opts: DrainOp
       await sleep(200);
     }
     const done = performance.now();
+    await allReady;
     const seconds = (done - ready) / 1000;
     const stages = await Promise.all(workers.map((w) => stageTimes(w)));
     const usage = sampler.stop();
@@ -88,9 +96,11 @@ export async function drainWithRideCdc(s: Scenario, total: number, opts: DrainOp
     let equal: boolean;
     let diffCount: number;
     let kpis: number;
+    let diffs: { key: string }[] = [];
     try {
       if (opts.bookingsOnly) {
         const d = await diffKpiSubset(s.sourceDb, (await rc.query<MetricRow>(MART_METRIC_ROWS_SQL)).rows);
+        diffs = d.diffs;
         diffCount = d.diffs.length;
         kpis = FLINK_KPIS.length;
         equal = diffCount === 0 && d.truthRows > 0;
@@ -99,6 +109,7 @@ export async function drainWithRideCdc(s: Scenario, total: number, opts: DrainOp
         diffCount = d.diffs.length;
         kpis = d.metrics;
         equal = diffCount === 0 && d.truthRows > 0;
+        diffs = d.diffs;
       }
     } finally {
       await rc.end();
@@ -117,6 +128,12 @@ export async function drainWithRideCdc(s: Scenario, total: number, opts: DrainOp
         workers: opts.workers,
         ...(opts.bookingsOnly ? { bookingsOnly: true } : {}),
         startupSeconds: (ready - started) / 1000,
+        ...(diffs.length > 0
+          ? {
+              differingKpis: [...new Set(diffs.map((d) => d.key.split('|')[0]))],
+              firstDiffs: diffs.slice(0, 3),
+            }
+          : {}),
         committedBeforeReady: beforeReady,
         stageSeconds: stages,
       },
