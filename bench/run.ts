@@ -1,7 +1,11 @@
 /**
  * `npm run bench [-- --only decode|drain|latency|compare] [--events N] [--rate R] [--seconds S]`
  *
- * decode  — decode+project on captured fixtures, one core (no services)
+ * decode  — decode + Elasticsearch projection + mart fold and KPI deltas per event on the bench mix
+ *           (bench/pure-path/mix.ts; --events messages, default 200000), one process per run,
+ *           median of --runs; `--baseline <commit>` measures that commit in the same run (runs
+ *           interleaved) and prints the ratio; `--cpu-prof-dir D` adds one profiled run per
+ *           checkout and prints its top frames (no services)
  * drain   — a pre-loaded backlog (≥ --events change events) drained into Elasticsearch and the mart
  * latency — end-to-end latency p50/p95/p99 at a steady --rate events/s for --seconds
  * compare — one backlog (≥ --events, default 500000 for compare) drained in sequence by this box's
@@ -52,13 +56,42 @@ const results: Record<string, unknown> = {
   cpus: (await import('node:os')).cpus().length,
 };
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 if (want('decode')) {
-  const r = await benchDecodeProject(200_000, Number(values.runs));
+  const r = await benchDecodeProject({
+    messages: Number(values.events ?? 200_000),
+    runs: Number(values.runs),
+    baseline: values.baseline,
+    cpuProfDir: values['cpu-prof-dir'],
+  });
   results.decode = r;
-  console.log(
-    `decode+project: median ${fmt(r.medianEventsPerSecond)} events/s on one core (runs: ${r.runs.map(fmt).join(', ')})`,
-  );
+  const mixShare = Object.entries(r.perTable)
+    .sort((a, b) => b[1] - a[1])
+    .map(([t, n]) => `${t} ${((100 * n) / r.messages).toFixed(1)}%`)
+    .join(', ');
+  console.log(`decode+project+mart fold: ${fmt(r.messages)} messages of the bench mix (${mixShare})`);
+  for (const p of [r.baseline, r.current]) {
+    if (!p) continue;
+    const name = p === r.baseline ? `baseline ${p.commit?.slice(0, 12)}` : 'this checkout';
+    const stage = (k: 'decode' | 'elasticsearch' | 'mart') =>
+      // CPU-seconds of a stage ≈ the run's CPU-seconds × the stage's share of the wall time.
+      fmt(median(p.runs.map((m) => m.events / ((m.cpuSeconds * m.stages[k]) / m.wallSeconds))));
+    console.log(
+      `  ${name}: median ${fmt(p.medianEventsPerCpuSecond)} events per CPU-second (one core; wall ${fmt(p.medianEventsPerSecond)} events/s); ` +
+        `runs ${p.runs.map((m) => fmt(m.events / m.cpuSeconds)).join(', ')}; ` +
+        `per stage (events per CPU-second spent in it): decode ${stage('decode')}, Elasticsearch projection ${stage('elasticsearch')}, mart fold + deltas ${stage('mart')}`,
+    );
+    for (const f of p.profileTop ?? [])
+      console.log(
+        `    ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(7)} ms  ${f.frame}`,
+      );
+  }
+  if (r.ratio !== undefined)
+    console.log(
+      `  ratio this checkout / baseline: ${r.ratio.toFixed(2)}×; same KPI deltas: ${r.sameDeltas ? 'yes' : 'NO'}`,
+    );
+  if (r.sameDeltas === false) process.exitCode = 1;
 }
 if (want('drain')) {
   const r = await benchDrain(Number(values.events ?? 200_000));
@@ -120,4 +153,4 @@ mkdirSync(dir, { recursive: true });
 const file = join(dir, `bench-${Date.now()}.json`);
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`results: ${file}`);
-process.exit(0);
+process.exit(process.exitCode ?? 0);

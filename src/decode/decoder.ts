@@ -1,6 +1,6 @@
 import type { Row } from './change-event.js';
 import { fromEnvelope, fromHeartbeat, type DecodedMessage, type MessageMeta } from './envelope.js';
-import type { SchemaSource } from './schema-source.js';
+import type { ResolvedSchema, SchemaSource } from './schema-source.js';
 import { unframe } from './wire-format.js';
 import { PoisonMessageError, RideCdcError } from '../shared/errors.js';
 import { tableOfTopic } from '../config/worker-config.js';
@@ -31,6 +31,8 @@ export interface RawMessage extends MessageMeta {
  */
 export class Decoder {
   private readonly tableOf: TableOfTopic;
+  /** Schemas already resolved: ids are immutable, and a hit then costs no await per message. */
+  private readonly resolved = new Map<number, ResolvedSchema>();
 
   /** `tables`: the worker's topic prefix (only `<prefix>.public.<table>`), or any resolver. */
   constructor(
@@ -42,41 +44,55 @@ export class Decoder {
 
   async decode(msg: RawMessage): Promise<DecodedMessage> {
     const table = this.tableOf(msg.topic);
-    const key = msg.key ? await this.decodeRecord(msg.key, 'key') : null;
+    const key = msg.key
+      ? (this.decodeCached(msg.key, 'key') ?? (await this.decodeRecord(msg.key, 'key')))
+      : null;
     if (table === null) {
       if (msg.topic.startsWith('__debezium-heartbeat'))
         return fromHeartbeat(msg.value ? await this.decodeRecord(msg.value, 'value') : null);
       throw new PoisonMessageError('unexpected-topic', `topic ${msg.topic} is not a captured table topic`);
     }
     if (msg.value === null) return { kind: 'tombstone', key };
-    const value = await this.decodeRecord(msg.value, 'value');
+    const value = this.decodeCached(msg.value, 'value') ?? (await this.decodeRecord(msg.value, 'value'));
     return fromEnvelope(value, key, table, msg);
+  }
+
+  /** The record, or null while its schema is not resolved yet (decodeRecord then waits for it). */
+  private decodeCached(buf: Buffer, part: 'key' | 'value'): Row | null {
+    const { schemaId, payload } = unframe(buf);
+    const schema = this.resolved.get(schemaId);
+    return schema ? readRecord(schema, schemaId, payload, part) : null;
   }
 
   private async decodeRecord(buf: Buffer, part: 'key' | 'value'): Promise<Row> {
     const { schemaId, payload } = unframe(buf);
     const schema = await this.schemas.resolve(schemaId);
-    let decoded: unknown;
-    try {
-      decoded = schema.decode(payload);
-    } catch (err) {
-      throw new PoisonMessageError(
-        'avro-decode-failed',
-        `${part} does not decode with schema id ${schemaId}: ${(err as Error).message}`,
-        err,
-      );
-    }
-    try {
-      const row = schema.normalise(decoded);
-      if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new Error('not a record');
-      return row as Row;
-    } catch (err) {
-      if (err instanceof RideCdcError) throw err;
-      throw new PoisonMessageError(
-        'logical-type',
-        `${part} with schema id ${schemaId}: ${(err as Error).message}`,
-        err,
-      );
-    }
+    this.resolved.set(schemaId, schema);
+    return readRecord(schema, schemaId, payload, part);
+  }
+}
+
+function readRecord(schema: ResolvedSchema, schemaId: number, payload: Buffer, part: 'key' | 'value'): Row {
+  let decoded: unknown;
+  try {
+    decoded = schema.decode(payload);
+  } catch (err) {
+    throw new PoisonMessageError(
+      'avro-decode-failed',
+      `${part} does not decode with schema id ${schemaId}: ${(err as Error).message}`,
+      err,
+    );
+  }
+  try {
+    const row = schema.normalise(decoded);
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new Error('not a record');
+    return row as Row;
+  } catch (err) {
+    if (err instanceof RideCdcError) throw err;
+    throw new PoisonMessageError(
+      'logical-type',
+      `${part} with schema id ${schemaId}: ${(err as Error).message}`,
+      err,
+    );
   }
 }

@@ -32,6 +32,14 @@ function asNumber(v: Value | undefined): number | null {
 }
 
 /**
+ * The fields of a Debezium envelope and of its source block that fromEnvelope reads. The decoder
+ * reads envelopes with a reader schema of just these (compile-schema.ts): avsc skips the rest of
+ * each message (connector name, version, database, ts_us, ts_ns, transaction ...) unread.
+ */
+export const ENVELOPE_FIELDS: ReadonlySet<string> = new Set(['before', 'after', 'source', 'op']);
+export const SOURCE_FIELDS: ReadonlySet<string> = new Set(['lsn', 'ts_ms', 'txId', 'snapshot']);
+
+/**
  * Debezium envelope (already normalised) → ChangeEvent. Pure; throws PoisonMessageError when the
  * record is not a Debezium change envelope.
  */

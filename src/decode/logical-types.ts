@@ -1,5 +1,6 @@
 import { UNCHANGED, type Value } from './change-event.js';
 import { formatScaled } from '../shared/decimal.js';
+import { isPlainUtc } from '../shared/iso-time.js';
 
 /**
  * Normalises values decoded by avsc from Debezium's Avro into the ChangeEvent value conventions
@@ -62,12 +63,21 @@ export function isoFromMicros(micros: bigint | number): string {
 
 /** Debezium ZonedTimestamp strings carry an offset and 0–9 fraction digits; output UTC with 6. */
 export function normaliseZonedTimestamp(s: string): string {
+  // What Debezium sends for timestamptz: already UTC, so only the fraction may need padding.
+  if (isPlainUtc(s)) {
+    const digits = s.length - 21;
+    if (digits === 6) return s;
+    const frac = digits <= 0 ? '000000' : s.slice(20, 20 + Math.min(digits, 6)).padEnd(6, '0');
+    return `${s.slice(0, 19)}.${frac}Z`;
+  }
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/.exec(s);
   if (!m) throw new RangeError(`not a ZonedTimestamp: ${JSON.stringify(s)}`);
   const frac = (m[3] ?? '').padEnd(6, '0').slice(0, 6);
   const whole = Date.parse(`${m[1]}T${m[2]}${m[4] === 'Z' ? 'Z' : m[4]}`);
   if (Number.isNaN(whole)) throw new RangeError(`not a ZonedTimestamp: ${JSON.stringify(s)}`);
-  return isoFromMicros(whole * 1000 + Number(frac));
+  // Beyond ±2^53 µs (before 1685, after 2255) the double sum would round: BigInt there.
+  const micros = whole * 1000 + Number(frac);
+  return isoFromMicros(Number.isSafeInteger(micros) ? micros : BigInt(whole) * 1000n + BigInt(frac));
 }
 
 function timeOfDayFromMicros(micros: bigint): string {
@@ -176,35 +186,6 @@ function compile(schema: Schema, names: Names, memo: Map<Schema, Normaliser>): N
   return f;
 }
 
-/** The connect.name values `normalise` handles itself (every `case` of its switch). */
-const LOGICAL = new Set([
-  'org.apache.kafka.connect.data.Decimal',
-  'io.debezium.data.VariableScaleDecimal',
-  'io.debezium.time.Date',
-  'org.apache.kafka.connect.data.Date',
-  'io.debezium.time.Time',
-  'org.apache.kafka.connect.data.Time',
-  'io.debezium.time.MicroTime',
-  'io.debezium.time.NanoTime',
-  'io.debezium.time.Timestamp',
-  'org.apache.kafka.connect.data.Timestamp',
-  'io.debezium.time.MicroTimestamp',
-  'io.debezium.time.NanoTimestamp',
-  'io.debezium.time.ZonedTimestamp',
-  'io.debezium.time.ZonedTime',
-  'io.debezium.time.Interval',
-  'io.debezium.data.Uuid',
-  'io.debezium.data.Enum',
-  'io.debezium.data.EnumSet',
-  'io.debezium.data.Xml',
-  'io.debezium.data.Ltree',
-  'io.debezium.time.MicroDuration',
-  'io.debezium.data.Json',
-  'io.debezium.data.geometry.Point',
-  'io.debezium.data.geometry.Geometry',
-  'io.debezium.data.geometry.Geography',
-]);
-
 function compileInner(schema: Schema, names: Names, memo: Map<Schema, Normaliser>): Normaliser {
   if (Array.isArray(schema)) {
     const nonNull = schema.filter((b) => b !== 'null');
@@ -217,19 +198,15 @@ function compileInner(schema: Schema, names: Names, memo: Map<Schema, Normaliser
     return schema === 'long' ? longString : primitive;
   }
   // Logical types: the interpreter's own case for them, with the same checks and errors.
-  if (LOGICAL.has((schema['connect.name'] as string | undefined) ?? ''))
-    return (value) => normalise(schema, value, names);
+  const logical = logicalOf(schema);
+  if (logical) return logical;
   const type = schema.type;
   if (type === 'record') {
-    const fields = ((schema.fields as { name: string; type: Schema }[]) ?? []).map(
-      (f) => [f.name, compile(f.type, names, memo)] as const,
+    const fields = (schema.fields as { name: string; type: Schema }[]) ?? [];
+    return recordNormaliser(
+      fields.map((f) => f.name),
+      fields.map((f) => compile(f.type, names, memo)),
     );
-    return (value) => {
-      const out: Record<string, Value> = {};
-      const rec = value as Record<string, unknown>;
-      for (const [name, norm] of fields) out[name] = norm(rec[name]);
-      return out;
-    };
   }
   if (type === 'array') {
     const item = compile(schema.items as Schema, names, memo);
@@ -250,6 +227,28 @@ function compileInner(schema: Schema, names: Names, memo: Map<Schema, Normaliser
   return type === 'long' ? longString : primitive;
 }
 
+/** Avro names ([A-Za-z_][A-Za-z0-9_]*) that can be written as identifiers in generated code. */
+const PLAIN_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A record's normaliser as one object literal over its fields (`{ id: n0(r.id), ... }`): built
+ * once per schema, every record of that schema then has one shape, with no per-field keyed stores.
+ * Names that are not plain identifiers, or `__proto__` (which a literal would treat as the
+ * prototype), fall back to the field loop; the result is the same.
+ */
+function recordNormaliser(fieldNames: readonly string[], norms: readonly Normaliser[]): Normaliser {
+  if (fieldNames.every((n) => PLAIN_NAME_RE.test(n) && n !== '__proto__')) {
+    const body = fieldNames.map((n, i) => `${n}: n[${i}](r.${n})`).join(', ');
+    return new Function('n', `return (r) => ({ ${body} });`)(norms) as Normaliser;
+  }
+  return (value) => {
+    const out: Record<string, Value> = {};
+    const rec = value as Record<string, unknown>;
+    for (let i = 0; i < fieldNames.length; i++) out[fieldNames[i]!] = norms[i]!(rec[fieldNames[i]!]);
+    return out;
+  };
+}
+
 /**
  * Normalise one value against its writer schema. Throws on a value that contradicts its schema's
  * logical type (the caller turns that into a poison-message error).
@@ -264,62 +263,8 @@ export function normalise(schema: Schema, value: unknown, names: Names = NO_NAME
     return schema === 'long' ? longString(value) : primitive(value);
   }
 
-  const connectName = (schema['connect.name'] as string | undefined) ?? '';
-  switch (connectName) {
-    case 'org.apache.kafka.connect.data.Decimal':
-      return decimalFromBytes(value as Uint8Array, scaleOf(schema));
-    case 'io.debezium.data.VariableScaleDecimal': {
-      const v = value as { scale: number; value: Uint8Array };
-      return decimalFromBytes(v.value, v.scale);
-    }
-    case 'io.debezium.time.Date':
-    case 'org.apache.kafka.connect.data.Date':
-      return dateFromDays(Number(value));
-    case 'io.debezium.time.Time':
-    case 'org.apache.kafka.connect.data.Time':
-      return timeOfDayFromMicros(toBigInt(value) * 1000n);
-    case 'io.debezium.time.MicroTime':
-      return timeOfDayFromMicros(toBigInt(value));
-    case 'io.debezium.time.NanoTime':
-      return timeOfDayFromMicros(toBigInt(value) / 1000n);
-    case 'io.debezium.time.Timestamp':
-    case 'org.apache.kafka.connect.data.Timestamp':
-      return timestampFromMicros(toBigInt(value instanceof Date ? value.getTime() : value) * 1000n);
-    case 'io.debezium.time.MicroTimestamp':
-      return timestampFromMicros(toBigInt(value));
-    case 'io.debezium.time.NanoTimestamp':
-      return timestampFromMicros(toBigInt(value) / 1000n);
-    case 'io.debezium.time.ZonedTimestamp':
-      return infinity(value) ?? normaliseZonedTimestamp(String(value));
-    case 'io.debezium.time.ZonedTime':
-    case 'io.debezium.time.Interval':
-    case 'io.debezium.data.Uuid':
-    case 'io.debezium.data.Enum':
-    case 'io.debezium.data.EnumSet':
-    case 'io.debezium.data.Xml':
-    case 'io.debezium.data.Ltree':
-      return String(value);
-    case 'io.debezium.time.MicroDuration':
-      return Number(value);
-    case 'io.debezium.data.Json':
-      // Messages produced before the connector set its own placeholder carry Debezium's default;
-      // in a JSON column it is unambiguous (not valid JSON, so never real data).
-      if (value === LEGACY_TOAST_PLACEHOLDER) return UNCHANGED;
-      // The exact JSON text: JSON.parse would round 12345678901234567890 to a double. Checked to be
-      // JSON so a broken value is still caught here, at decode time.
-      return jsonText(String(value));
-    case 'io.debezium.data.geometry.Point': {
-      const p = value as { x: number; y: number };
-      return { lon: p.x, lat: p.y };
-    }
-    case 'io.debezium.data.geometry.Geometry':
-    case 'io.debezium.data.geometry.Geography': {
-      const g = value as { wkb: Uint8Array; srid: number | null };
-      return { wkbHex: Buffer.from(g.wkb).toString('hex'), srid: g.srid ?? null };
-    }
-    default:
-      break;
-  }
+  const logical = logicalOf(schema);
+  if (logical) return logical(value);
 
   const type = schema.type;
   if (type === 'record') {
@@ -343,12 +288,95 @@ export function normalise(schema: Schema, value: unknown, names: Names = NO_NAME
   return type === 'long' ? longString(value) : primitive(value);
 }
 
+type Logical = (value: unknown) => Value;
+const LOGICAL_OF = new WeakMap<object, Logical | null>();
+
+/**
+ * The normaliser of a Debezium / Kafka Connect logical type (by `connect.name`), built once per
+ * schema node (scale read, case picked) and used by both `normalise` and the compiled normaliser;
+ * null when the node is not a logical type. Called after the null and TOAST checks.
+ */
+function logicalOf(schema: Record<string, unknown>): Logical | null {
+  let f = LOGICAL_OF.get(schema);
+  if (f === undefined) {
+    f = makeLogical(schema);
+    LOGICAL_OF.set(schema, f);
+  }
+  return f;
+}
+
+function makeLogical(schema: Record<string, unknown>): Logical | null {
+  switch ((schema['connect.name'] as string | undefined) ?? '') {
+    case 'org.apache.kafka.connect.data.Decimal': {
+      const scale = scaleOf(schema);
+      return (value) => decimalFromBytes(value as Uint8Array, scale);
+    }
+    case 'io.debezium.data.VariableScaleDecimal':
+      return (value) => {
+        const v = value as { scale: number; value: Uint8Array };
+        return decimalFromBytes(v.value, v.scale);
+      };
+    case 'io.debezium.time.Date':
+    case 'org.apache.kafka.connect.data.Date':
+      return (value) => dateFromDays(Number(value));
+    case 'io.debezium.time.Time':
+    case 'org.apache.kafka.connect.data.Time':
+      return (value) => timeOfDayFromMicros(toBigInt(value) * 1000n);
+    case 'io.debezium.time.MicroTime':
+      return (value) => timeOfDayFromMicros(toBigInt(value));
+    case 'io.debezium.time.NanoTime':
+      return (value) => timeOfDayFromMicros(toBigInt(value) / 1000n);
+    case 'io.debezium.time.Timestamp':
+    case 'org.apache.kafka.connect.data.Timestamp':
+      return (value) =>
+        timestampFromMicros(toBigInt(value instanceof Date ? value.getTime() : value) * 1000n);
+    case 'io.debezium.time.MicroTimestamp':
+      return (value) => timestampFromMicros(toBigInt(value));
+    case 'io.debezium.time.NanoTimestamp':
+      return (value) => timestampFromMicros(toBigInt(value) / 1000n);
+    case 'io.debezium.time.ZonedTimestamp':
+      return (value) => infinity(value) ?? normaliseZonedTimestamp(String(value));
+    case 'io.debezium.time.ZonedTime':
+    case 'io.debezium.time.Interval':
+    case 'io.debezium.data.Uuid':
+    case 'io.debezium.data.Enum':
+    case 'io.debezium.data.EnumSet':
+    case 'io.debezium.data.Xml':
+    case 'io.debezium.data.Ltree':
+      return (value) => String(value);
+    case 'io.debezium.time.MicroDuration':
+      return (value) => Number(value);
+    case 'io.debezium.data.Json':
+      // Messages produced before the connector set its own placeholder carry Debezium's default;
+      // in a JSON column it is unambiguous (not valid JSON, so never real data). Otherwise the exact
+      // JSON text: JSON.parse would round 12345678901234567890 to a double. Checked to be JSON so a
+      // broken value is still caught here, at decode time.
+      return (value) => (value === LEGACY_TOAST_PLACEHOLDER ? UNCHANGED : jsonText(String(value)));
+    case 'io.debezium.data.geometry.Point':
+      return (value) => {
+        const p = value as { x: number; y: number };
+        return { lon: p.x, lat: p.y };
+      };
+    case 'io.debezium.data.geometry.Geometry':
+    case 'io.debezium.data.geometry.Geography':
+      return (value) => {
+        const g = value as { wkb: Uint8Array; srid: number | null };
+        return { wkbHex: Buffer.from(g.wkb).toString('hex'), srid: g.srid ?? null };
+      };
+    default:
+      return null;
+  }
+}
+
 /**
  * int64 columns (bigint, bigserial) are always decimal strings: a JS number is exact only below
  * 2^53, and one field must have one type whatever its magnitude. Projections read them with
  * num()/str() (src/project/row.ts), which accept strings.
  */
 function longString(value: unknown): string {
+  // A small integer (a V8 Smi) prints the same digits as its BigInt, without allocating one.
+  // (Larger doubles go through the shortest-float printer, slower than the BigInt's.)
+  if (typeof value === 'number' && (value | 0) === value) return String(value);
   if (typeof value === 'bigint' || typeof value === 'number') return BigInt(value).toString();
   throw new TypeError(`expected an int64, got ${typeof value}`);
 }

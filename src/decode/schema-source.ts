@@ -1,6 +1,5 @@
-import avsc from 'avsc';
-import { avroOptions } from './avro-long.js';
-import { compileNormaliser, type AvroSchema } from './logical-types.js';
+import { compileSchema } from './compile-schema.js';
+import type { AvroSchema } from './logical-types.js';
 import type { Value } from './change-event.js';
 import {
   PoisonMessageError,
@@ -220,9 +219,7 @@ export class RegistrySchemaSource implements SchemaSource {
       );
     }
     try {
-      const raw = JSON.parse(body.schema) as AvroSchema;
-      const type = avsc.Type.forSchema(raw as avsc.Schema, avroOptions() as Partial<avsc.ForSchemaOptions>);
-      return { id, raw, decode: (payload) => type.fromBuffer(payload), normalise: compileNormaliser(raw) };
+      return compileSchema(id, JSON.parse(body.schema) as AvroSchema);
     } catch (err) {
       throw new PoisonMessageError(
         'schema-unusable',

@@ -1,6 +1,5 @@
-import avsc from 'avsc';
-import { avroOptions } from './avro-long.js';
-import { compileNormaliser, type AvroSchema } from './logical-types.js';
+import { compileSchema } from './compile-schema.js';
+import type { AvroSchema } from './logical-types.js';
 import { UnknownSchemaError, type ResolvedSchema, type SchemaSource } from './schema-source.js';
 
 /**
@@ -12,15 +11,7 @@ export class StaticSchemaSource implements SchemaSource {
   private readonly resolved = new Map<number, ResolvedSchema>();
 
   constructor(schemas: ReadonlyMap<number, AvroSchema>) {
-    for (const [id, raw] of schemas) {
-      const type = avsc.Type.forSchema(raw as avsc.Schema, avroOptions() as Partial<avsc.ForSchemaOptions>);
-      this.resolved.set(id, {
-        id,
-        raw,
-        decode: (payload) => type.fromBuffer(payload),
-        normalise: compileNormaliser(raw),
-      });
-    }
+    for (const [id, raw] of schemas) this.resolved.set(id, compileSchema(id, raw));
   }
 
   async resolve(id: number): Promise<ResolvedSchema> {

@@ -59,6 +59,11 @@ export function createMetrics() {
       labelNames: ['sink', 'kind'],
       registers: r,
     }),
+    kpiMirrorPending: new Gauge({
+      name: 'ride_cdc_kpi_mirror_pending_keys',
+      help: 'KPI rows committed to the mart and not yet mirrored into kpi_buckets',
+      registers: r,
+    }),
     versionConflicts: new Counter({
       name: 'ride_cdc_version_conflicts_ignored_total',
       help: 'Writes rejected as stale or duplicate (replays, out-of-order parts): expected, not errors',

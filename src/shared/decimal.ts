@@ -87,8 +87,52 @@ type Dec = string | number | bigint;
 
 /** Canonical form of a decimal ("012.500" → "12.5", "-0.0" → "0"). */
 export function normalize(a: Dec): string {
+  if (typeof a === 'string') {
+    const c = canonicalPlain(a);
+    if (c !== null) return c;
+  }
   return canonical(parseDecimal(a));
 }
+
+/** Digits with an optional sign and fraction: the form amounts arrive in ("61500.50", "-3", "0.125"). */
+const PLAIN_RE = /^(-?)(\d+)(?:\.(\d+))?$/;
+const LEADING_ZEROS_RE = /^0+(?=\d)/;
+const TRAILING_ZEROS_RE = /0+$/;
+
+/**
+ * canonical(parseDecimal(s)) by string edits alone for a plain decimal (no BigInt: amounts are
+ * canonicalised on every KPI delta); null for any other form, which takes the exact general path.
+ */
+function canonicalPlain(s: string): string | null {
+  if (isCanonicalPlain(s)) return s;
+  const m = PLAIN_RE.exec(s);
+  if (!m) return null;
+  const int = m[2]!.replace(LEADING_ZEROS_RE, '');
+  const frac = m[3] === undefined ? '' : m[3].replace(TRAILING_ZEROS_RE, '');
+  if (frac === '' && int === '0') return '0';
+  return frac === '' ? `${m[1]}${int}` : `${m[1]}${int}.${frac}`;
+}
+
+const isDigitCode = (c: number) => c >= 48 && c <= 57;
+
+/** Already canonical ("0", "12", "-3", "0.25", "-61500.5"): most amounts are; no allocation. */
+function isCanonicalPlain(s: string): boolean {
+  const n = s.length;
+  const intStart = s.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+  let i = intStart;
+  while (i < n && isDigitCode(s.charCodeAt(i))) i++;
+  const intLen = i - intStart;
+  if (intLen === 0 || (intLen > 1 && s.charCodeAt(intStart) === 48)) return false;
+  if (i === n) return !(intStart === 1 && s === '-0');
+  if (s.charCodeAt(i) !== 46 /* . */) return false;
+  const fracStart = ++i;
+  while (i < n && isDigitCode(s.charCodeAt(i))) i++;
+  return i === n && i > fracStart && s.charCodeAt(n - 1) !== 48;
+}
+
+/** −c for a canonical c: the sign flips, "0" stays. */
+const negateCanonical = (c: string): string => (c === '0' ? c : c.startsWith('-') ? c.slice(1) : `-${c}`);
+const NONZERO_DIGIT_RE = /[1-9]/;
 
 export function add(a: Dec, b: Dec): string {
   const [x, y, scale] = align(parseDecimal(a), parseDecimal(b));
@@ -101,6 +145,10 @@ export function sub(a: Dec, b: Dec): string {
 }
 
 export function neg(a: Dec): string {
+  if (typeof a === 'string') {
+    const c = canonicalPlain(a);
+    if (c !== null) return negateCanonical(c);
+  }
   const v = parseDecimal(a);
   return canonical({ unscaled: -v.unscaled, scale: v.scale });
 }
@@ -108,6 +156,11 @@ export function neg(a: Dec): string {
 /** Multiplication by an integer (counts, reference deltas); exact. */
 export function mulInt(a: Dec, k: number | bigint): string {
   if (typeof k === 'number' && !Number.isSafeInteger(k)) throw new RangeError(`not a safe integer: ${k}`);
+  // ±1 (a delta's sign) on a plain decimal: a string edit.
+  if (typeof a === 'string' && (k === 1 || k === -1 || k === 1n || k === -1n)) {
+    const c = canonicalPlain(a);
+    if (c !== null) return k === 1 || k === 1n ? c : negateCanonical(c);
+  }
   const v = parseDecimal(a);
   return canonical({ unscaled: v.unscaled * BigInt(k), scale: v.scale });
 }
@@ -129,6 +182,7 @@ export function compare(a: Dec, b: Dec): -1 | 0 | 1 {
 }
 
 export function isZero(a: Dec): boolean {
+  if (typeof a === 'string' && PLAIN_RE.test(a)) return !NONZERO_DIGIT_RE.test(a);
   return parseDecimal(a).unscaled === 0n;
 }
 

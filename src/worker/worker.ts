@@ -118,7 +118,7 @@ export class Worker {
         es: withRetry(es, policy),
         dlq: withRetry(dlq, policy),
         mart: withRetry(mart, policy),
-        kpiMirror: withRetry(feeds.kpiMirror, policy),
+        kpiMirror: withRetry(feeds.kpiMirrorQueue, policy),
         metrics: this.metrics,
         logger: log.child({ stage: 'pipeline' }),
         decodeRetry: { ...policy, unknownSchemaRetries: cfg.registry.unknownSchemaRetries },

@@ -19,6 +19,8 @@ class FakeEs {
   /** Runs once, after an mget has read and before it answers (another writer gets in between). */
   onMget?: () => Promise<unknown>;
   readonly bodies: Record<string, unknown>[] = [];
+  /** Documents asked for by mget, per index. */
+  readonly reads = new Map<string, number>();
 
   private idx(name: string): Map<string, Stored> {
     let m = this.indices.get(name);
@@ -28,6 +30,7 @@ class FakeEs {
 
   async mget({ docs }: { docs: { _index: string; _id: string }[] }) {
     const out = docs.map((d) => {
+      this.reads.set(d._index, (this.reads.get(d._index) ?? 0) + 1);
       const s = this.idx(d._index).get(d._id);
       return s
         ? { _index: d._index, _id: d._id, found: true, _source: s.source, _seq_no: s.seqNo, _primary_term: 1 }
@@ -40,7 +43,10 @@ class FakeEs {
   }
 
   async bulk({ operations }: { operations: Record<string, unknown>[] }) {
-    const items: Record<string, { status: number; error?: { type: string } }>[] = [];
+    const items: Record<
+      string,
+      { status: number; error?: { type: string }; _seq_no?: number; _primary_term?: number }
+    >[] = [];
     for (let i = 0; i < operations.length; i++) {
       const [kind, meta] = Object.entries(operations[i]!)[0] as [string, Record<string, unknown>];
       const index = this.idx(meta._index as string);
@@ -71,7 +77,7 @@ class FakeEs {
         continue;
       }
       index.set(id, { source: body!, seqNo: ++this.seq, version: meta.version as number | undefined });
-      items.push({ [kind]: { status: 200 } });
+      items.push({ [kind]: { status: 200, _seq_no: this.seq, _primary_term: 1 } });
     }
     return { items };
   }
@@ -143,6 +149,48 @@ describe('driver deletes against Elasticsearch (tombstones)', () => {
     const es = new FakeEs();
     const sink = sinkOn(es);
     await sink.write([statusPatch(100), del(200), statusPatch(300)]);
+    expect(es.indices.get('p-driver_locations')?.get('7')?.source).toMatchObject({ status_lsn: 300 });
+  });
+});
+
+describe("driver documents remembered from the sink's own writes", () => {
+  const reads = (es: FakeEs) => es.reads.get('p-driver_locations') ?? 0;
+
+  it('the next batch of the same driver writes without reading the document again', async () => {
+    const es = new FakeEs();
+    const sink = sinkOn(es);
+    await sink.write([statusPatch(100)]);
+    const before = reads(es);
+    await sink.write([locationPatch(110)]);
+    await sink.write([statusPatch(120)]);
+    expect(reads(es)).toBe(before);
+    expect(es.indices.get('p-driver_locations')?.get('7')?.source).toMatchObject({
+      status_lsn: 120,
+      location_lsn: 110,
+      status: 'available',
+    });
+  });
+
+  it('a document another instance wrote since is re-read and merged, not overwritten', async () => {
+    const es = new FakeEs();
+    const mine = sinkOn(es);
+    await mine.write([statusPatch(100)]);
+    await sinkOn(es).write([locationPatch(150)]); // another instance (a rebalance)
+    await mine.write([statusPatch(200)]); // its remembered seq_no is stale: conflict, re-read
+    expect(es.indices.get('p-driver_locations')?.get('7')?.source).toMatchObject({
+      status_lsn: 200,
+      location_lsn: 150,
+    });
+  });
+
+  it('a driver another instance deleted since stays deleted against an older patch', async () => {
+    const es = new FakeEs();
+    const mine = sinkOn(es);
+    await mine.write([statusPatch(100)]);
+    await sinkOn(es).write([del(200)]);
+    await mine.write([locationPatch(150)]); // remembered: live, no tombstone; really: deleted at 200
+    expect(es.indices.get('p-driver_locations')?.has('7')).toBe(false);
+    await mine.write([statusPatch(300)]); // a newer row of the same id is written
     expect(es.indices.get('p-driver_locations')?.get('7')?.source).toMatchObject({ status_lsn: 300 });
   });
 });

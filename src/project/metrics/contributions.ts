@@ -65,7 +65,11 @@ export function contributions<T extends MetricSource>(
   const out: Contribution[] = [];
   for (const { metric, part } of parts) {
     if (!part.where.ts(r)) continue;
-    const dims = part.dimensions.map((d) => d.ts(r)).filter((d): d is string => d !== null);
+    const dims: string[] = [];
+    for (const d of part.dimensions) {
+      const v = d.ts(r);
+      if (v !== null) dims.push(v);
+    }
     const num = part.numerator.kind === 'amount' ? part.numerator.ts(r) : '0';
     const den = part.denominator.kind === 'amount' ? part.denominator.ts(r) : '0';
     const distinctSide =
@@ -129,6 +133,10 @@ export function contributions<T extends MetricSource>(
 
 const INPUTS = new WeakMap<Part, readonly string[]>();
 
+const unique = (cols: readonly (string | null)[]): readonly string[] => [
+  ...new Set(cols.filter((c): c is string => c !== null)),
+];
+
 /**
  * The columns a part's contributions are a function of: its time column and every column its
  * where, numerator, denominator and dimensions read (each building block of definition.ts lists
@@ -137,31 +145,75 @@ const INPUTS = new WeakMap<Part, readonly string[]>();
 export function partInputs(part: Part): readonly string[] {
   let cols = INPUTS.get(part);
   if (!cols) {
-    cols = [
-      ...new Set([
-        ...(part.time === null ? [] : [part.time]),
-        ...part.where.cols,
-        ...part.numerator.cols,
-        ...part.denominator.cols,
-        ...part.dimensions.flatMap((d) => d.cols),
-      ]),
-    ];
+    cols = unique([
+      part.time,
+      ...part.where.cols,
+      ...part.numerator.cols,
+      ...part.denominator.cols,
+      ...part.dimensions.flatMap((d) => d.cols),
+    ]);
     INPUTS.set(part, cols);
   }
   return cols;
 }
 
+/** A part with its column lists precomputed once (the catalog never changes at run time). */
+interface CompiledPart extends ReadingPart {
+  readonly inputs: readonly string[];
+  /** What the contribution of a row that passes `where` is made of: time, amounts, member, dimensions. */
+  readonly valueCols: readonly string[];
+}
+
+const COMPILED = new Map<MetricSource, readonly CompiledPart[]>();
+
+function compiledParts(source: MetricSource): readonly CompiledPart[] {
+  let parts = COMPILED.get(source);
+  if (!parts) {
+    parts = partsReading(source).map(({ metric, part }) => ({
+      metric,
+      part,
+      inputs: partInputs(part),
+      valueCols: unique([
+        part.time,
+        ...part.numerator.cols,
+        ...part.denominator.cols,
+        ...part.dimensions.flatMap((d) => d.cols),
+      ]),
+    }));
+    COMPILED.set(source, parts);
+  }
+  return parts;
+}
+
+const sameCols = (cols: readonly string[], a: SourceRow, b: SourceRow): boolean => {
+  for (let i = 0; i < cols.length; i++) if (a[cols[i]!] !== b[cols[i]!]) return false;
+  return true;
+};
+
 /**
- * The parts reading `source` whose inputs differ between two states of the same row. The others
- * contribute exactly the same before and after, so they cancel out of the delta and need not be
- * evaluated at all (most changes touch a few columns: a status, one timestamp).
+ * The parts reading `source` whose contributions may differ between two states of the same row.
+ * The others contribute exactly the same before and after, so they cancel out of the delta and need
+ * not be evaluated at all (most changes touch a few columns: a status, one timestamp). A part is
+ * left out when none of its inputs changed, when the row passes its `where` in neither state, or
+ * when it passes in both and every column its value is made of (time, amounts, member, dimensions)
+ * is equal — then both sides yield the same contributions. `where` itself is evaluated on both
+ * sides, as contributions() would.
  */
-export function partsWithChangedInputs<T extends MetricSource>(
+export function partsThatMayDiffer<T extends MetricSource>(
   source: T,
   prev: StateOf[T],
   next: StateOf[T],
 ): readonly ReadingPart[] {
   const a = prev as unknown as SourceRow;
   const b = next as unknown as SourceRow;
-  return partsReading(source).filter(({ part }) => partInputs(part).some((c) => a[c] !== b[c]));
+  const out: ReadingPart[] = [];
+  for (const p of compiledParts(source)) {
+    if (sameCols(p.inputs, a, b)) continue;
+    const before = p.part.where.ts(a);
+    const after = p.part.where.ts(b);
+    if (!before && !after) continue;
+    if (before && after && sameCols(p.valueCols, a, b)) continue;
+    out.push(p);
+  }
+  return out;
 }

@@ -1,12 +1,20 @@
 import type { Row } from '../../decode/change-event.js';
-import { addScaled, formatCanonical, mulInt, parseDecimal, type Scaled } from '../../shared/decimal.js';
+import {
+  addScaled,
+  formatCanonical,
+  mulInt,
+  neg,
+  normalize,
+  parseDecimal,
+  type Scaled,
+} from '../../shared/decimal.js';
 import type { MetricSource } from './catalog.js';
 import {
   type AdditiveContribution,
   type Contribution,
   contributions,
   type MemberContribution,
-  partsWithChangedInputs,
+  partsThatMayDiffer,
 } from './contributions.js';
 import { mergeState, type StateOf } from './state.js';
 
@@ -52,48 +60,79 @@ export function scaleDelta(d: Delta, k: number): Delta {
  * batch merged this way does one upsert per mart row, in a deterministic order.
  */
 export function mergeDeltas(deltas: Iterable<Delta>): Delta[] {
-  // Most keys occur once: keep the delta as is and only do exact arithmetic (scaled integers,
-  // each decimal parsed once, each result formatted once) for keys that repeat.
-  const acc = new Map<string, Entry>();
-  for (const d of deltas) {
-    const key = deltaKey(d);
-    const cur = acc.get(key);
-    if (!cur) {
-      acc.set(key, { d, num: null, den: null, ref: d.kind === 'member' ? d.ref : 0 });
-    } else if (d.kind === 'add') {
-      const first = cur.d as AdditiveDelta;
-      cur.num = addScaled(cur.num ?? parseDecimal(first.num), parseDecimal(d.num));
-      cur.den = addScaled(cur.den ?? parseDecimal(first.den), parseDecimal(d.den));
-    } else cur.ref += d.ref;
-  }
+  const items: Keyed[] = [];
+  for (const d of deltas) items.push({ key: deltaKey(d), d, sign: 1 });
+  return mergeKeyed(items);
+}
+
+/** A delta with its deltaKey, computed once, and whether it is added (1) or subtracted (−1). */
+interface Keyed {
+  readonly key: string;
+  readonly d: Delta;
+  readonly sign: 1 | -1;
+}
+
+const byKey = (a: Keyed, b: Keyed) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/**
+ * Σ sign·delta per key, zeros dropped, sorted by key. A stable sort puts each key's deltas in one
+ * run; most keys occur once (the delta is kept, amounts canonical), a subtracted and an added
+ * delta of the same text cancel without arithmetic, and only other runs are summed exactly.
+ */
+function mergeKeyed(items: Keyed[]): Delta[] {
+  items.sort(byKey);
   const out: Delta[] = [];
-  for (const key of [...acc.keys()].sort()) {
-    const { d, num, den, ref } = acc.get(key)!;
+  for (let i = 0; i < items.length;) {
+    const { key, d, sign } = items[i]!;
+    let j = i + 1;
+    while (j < items.length && items[j]!.key === key) j++;
     if (d.kind === 'member') {
+      let ref = sign * d.ref;
+      for (let k = i + 1; k < j; k++) ref += items[k]!.sign * (items[k]!.d as MemberDelta).ref;
       if (ref !== 0) out.push(ref === d.ref ? d : { ...d, ref });
-      continue;
+    } else if (j === i + 1) {
+      const n = sign === 1 ? normalize(d.num) : neg(d.num);
+      const m = sign === 1 ? normalize(d.den) : neg(d.den);
+      if (n !== '0' || m !== '0') out.push(n === d.num && m === d.den ? d : { ...d, num: n, den: m });
+    } else if (!(j === i + 2 && cancels(items[i]!, items[i + 1]!))) {
+      const n = sumRun(items, i, j, 'num');
+      const m = sumRun(items, i, j, 'den');
+      if (n !== '0' || m !== '0') out.push(n === d.num && m === d.den ? d : { ...d, num: n, den: m });
     }
-    const n = num === null ? canonicalText(d.num) : formatCanonical(num);
-    const m = den === null ? canonicalText(d.den) : formatCanonical(den);
-    if (n === '0' && m === '0') continue;
-    out.push(n === d.num && m === d.den ? d : { ...d, num: n, den: m });
+    i = j;
   }
   return out;
 }
 
-interface Entry {
-  d: Delta;
-  /** Exact running sums, once a key repeats (null: just d's own amounts). */
-  num: Scaled | null;
-  den: Scaled | null;
-  ref: number;
+/** The same amounts, once subtracted and once added (a contribution a change left as it was). */
+function cancels(a: Keyed, b: Keyed): boolean {
+  const x = a.d as AdditiveDelta;
+  const y = b.d as AdditiveDelta;
+  return a.sign === -b.sign && x.num === y.num && x.den === y.den;
 }
 
-/** Canonical integers ("0", "1", "-3") are the common amounts; they are their own canonical form. */
-const CANONICAL_INT = /^(?:0|-?[1-9]\d*)$/;
+/** Integers of up to 12 digits: a run of fewer than 1,000 of them sums exactly in a double. */
+const SMALL_INT_RE = /^-?\d{1,12}$/;
 
-function canonicalText(s: string): string {
-  return CANONICAL_INT.test(s) ? s : formatCanonical(parseDecimal(s));
+/** Exact canonical Σ sign·amount over items[from, to). */
+function sumRun(items: readonly Keyed[], from: number, to: number, side: 'num' | 'den'): string {
+  if (to - from < 1000) {
+    let sum = 0;
+    let small = true;
+    for (let k = from; k < to && small; k++) {
+      const v = (items[k]!.d as AdditiveDelta)[side];
+      if (SMALL_INT_RE.test(v)) sum += items[k]!.sign * Number(v);
+      else small = false;
+    }
+    // String(-0) is "0": the canonical zero.
+    if (small) return String(sum);
+  }
+  let acc: Scaled = { unscaled: 0n, scale: 0 };
+  for (let k = from; k < to; k++) {
+    const v = parseDecimal((items[k]!.d as AdditiveDelta)[side]);
+    acc = addScaled(acc, items[k]!.sign === 1 ? v : { unscaled: -v.unscaled, scale: v.scale });
+  }
+  return formatCanonical(acc);
 }
 
 /**
@@ -107,43 +146,16 @@ export function delta<T extends MetricSource>(
   next: StateOf[T] | Row | null,
 ): Delta[] {
   const nextState = next === null ? null : mergeState(source, prev, next as Row);
-  // Only parts whose inputs changed can contribute anything but zero (exact: the others give
-  // identical contributions on both sides). Inserts and deletes evaluate every part.
-  const parts =
-    prev !== null && nextState !== null ? partsWithChangedInputs(source, prev, nextState) : undefined;
+  // Only parts whose contributions may differ can contribute anything but zero (exact: the others
+  // give identical contributions on both sides). Inserts and deletes evaluate every part.
+  const parts = prev !== null && nextState !== null ? partsThatMayDiffer(source, prev, nextState) : undefined;
   if (parts?.length === 0) return [];
   const added = contributions(source, nextState, parts);
   const removed = contributions(source, prev, parts);
-  if (removed.length === 0) return mergeDeltas(added);
-  if (added.length === 0) return mergeDeltas(removed.map((c) => scaleDelta(c, -1)));
-  // Most of a row's contributions are the same before and after a change (an accepted booking is
-  // still requested in the same minute): cancel identical ones by text before exact arithmetic.
-  const before = new Map<string, Delta>();
-  const repeated = new Set<string>();
-  for (const c of removed) {
-    const k = deltaKey(c);
-    if (before.has(k)) repeated.add(k);
-    before.set(k, c);
-  }
-  const rest: Delta[] = [];
-  for (const c of added) {
-    const k = deltaKey(c);
-    const b = before.get(k);
-    if (b !== undefined && !repeated.has(k) && sameAmount(b, c)) before.delete(k);
-    else rest.push(c);
-  }
-  for (const [k, c] of before) {
-    if (repeated.has(k)) continue;
-    rest.push(scaleDelta(c, -1));
-  }
-  for (const c of removed) if (repeated.has(deltaKey(c))) rest.push(scaleDelta(c, -1));
-  return mergeDeltas(rest);
-}
-
-function sameAmount(a: Delta, b: Delta): boolean {
-  return a.kind === 'add' && b.kind === 'add'
-    ? a.num === b.num && a.den === b.den
-    : a.kind === 'member' && b.kind === 'member' && a.ref === b.ref && a.part === b.part;
+  const items: Keyed[] = [];
+  for (const c of added) items.push({ key: deltaKey(c), d: c, sign: 1 });
+  for (const c of removed) items.push({ key: deltaKey(c), d: c, sign: -1 });
+  return mergeKeyed(items);
 }
 
 /** Splits merged deltas into the three mart targets, each still sorted. */

@@ -1,4 +1,5 @@
 import { fromScaled } from '../../shared/decimal.js';
+import { isPlainUtc } from '../../shared/iso-time.js';
 
 /**
  * Event-time helpers on the normalised timestamps of ChangeEvent ("2026-11-21T04:32:10.123456Z").
@@ -36,6 +37,8 @@ const BUCKET_CACHE_MAX = 50_000;
 
 /** Start of the UTC bucket holding `iso`, rendered as "YYYY-MM-DDTHH:MM:00.000Z" (one format for all keys). */
 export function bucketStart(iso: string, granularity: Granularity): string {
+  if (isPlainUtc(iso))
+    return granularity === 'MINUTE' ? `${iso.slice(0, 16)}:00.000Z` : `${iso.slice(0, 13)}:00:00.000Z`;
   const key = `${granularity}|${iso}`;
   const hit = BUCKET_CACHE.get(key);
   if (hit !== undefined) return hit;

@@ -25,6 +25,16 @@ export interface EsWriteResult {
 }
 
 const MAX_OCC_ROUNDS = 20;
+/** Driver documents remembered from this sink's own writes (a fleet of this size hits every time). */
+const DRIVER_CACHE_MAX = 100_000;
+
+/** A driver document as this sink last wrote it, and the tombstone it was merged with. */
+interface CachedDriver {
+  doc: DriverDoc;
+  seqNo: number;
+  primaryTerm: number;
+  tombstone: number | null;
+}
 
 /**
  * Writes a batch of intents. Idempotent: re-running the same intents after a failure or a crash
@@ -35,6 +45,15 @@ const MAX_OCC_ROUNDS = 20;
 export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResult> {
   readonly stage = 'elasticsearch';
   private readonly runner: BulkRunner;
+  /**
+   * Round 1 of a driver write starts from the document this sink wrote last instead of a realtime
+   * mget (which also makes Elasticsearch refresh the shard to find a document written moments ago,
+   * on nearly every batch: drivers move all the time). Safe because every write is conditional on
+   * the cached seq_no and primary term: a document someone else wrote or deleted since fails with
+   * a conflict, is forgotten and re-read in round 2; the tombstone re-check after writing stays.
+   * Forgotten whole on any failed write.
+   */
+  private readonly drivers = new Map<string, CachedDriver>();
 
   constructor(
     private readonly client: Client,
@@ -67,7 +86,12 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
     const deletes = intents.filter((i): i is DeleteByField => i.kind === 'delete-by-field');
     // Deletes last: a replayed batch that created and then deleted a booking's events ends deleted.
     await this.writeSeries(series, rejected);
-    await this.writeDrivers(drivers, rejected);
+    try {
+      await this.writeDrivers(drivers, rejected);
+    } catch (err) {
+      this.drivers.clear();
+      throw err;
+    }
     await this.deleteByField(deletes);
     return { rejected };
   }
@@ -191,8 +215,9 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
         throw new TransientError(
           `driver documents still contended after ${MAX_OCC_ROUNDS} rounds: ${pending.slice(0, 5).join(', ')}`,
         );
-      const { docs: current, tombstones } = await this.mget(index, pending);
+      const { docs: current, tombstones } = await this.currentDrivers(index, pending, round, ops);
       const bulk: BulkOp<string>[] = [];
+      const mergedDocs = new Map<string, DriverDoc>();
       const usedTombstone = new Map<string, number | null>();
       for (const id of pending) {
         const cur = current.get(id);
@@ -205,6 +230,7 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
           if (cur) bulk.push({ action: { delete: { _index: index, _id: id, ...guard } }, tag: id });
         } else {
           usedTombstone.set(id, tombstones.get(id) ?? null);
+          mergedDocs.set(id, merged.doc);
           if (cur)
             bulk.push({ action: { index: { _index: index, _id: id, ...guard } }, body: merged.doc, tag: id });
           else bulk.push({ action: { create: { _index: index, _id: id } }, body: merged.doc, tag: id });
@@ -214,6 +240,7 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
       pending = [];
       throwIfSystemic(results);
       for (const r of results) {
+        this.drivers.delete(r.tag);
         if (r.outcome === 'conflict')
           pending.push(r.tag); // someone else wrote it: re-read and merge again
         else if (r.outcome === 'rejected') {
@@ -225,6 +252,14 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
           throw new TransientError(`elasticsearch refused driver ${r.tag} with ${r.status}: ${r.error}`);
         } else {
           this.metrics.docsWritten.inc({ index_family: FAMILY.driverLatest, action: 'write' });
+          const doc = mergedDocs.get(r.tag);
+          if (doc && r.seqNo !== undefined && r.primaryTerm !== undefined)
+            this.remember(r.tag, {
+              doc,
+              seqNo: r.seqNo,
+              primaryTerm: r.primaryTerm,
+              tombstone: usedTombstone.get(r.tag) ?? null,
+            });
           if (usedTombstone.has(r.tag)) written.set(r.tag, usedTombstone.get(r.tag)!);
         }
       }
@@ -232,9 +267,52 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
         // A delete that stored its tombstone after our read may have missed the document we wrote.
         const now = await this.tombstones([...written.keys()]);
         pending = [...written].filter(([id, used]) => (now.get(id) ?? null) !== used).map(([id]) => id);
+        for (const id of pending) this.drivers.delete(id);
         written = new Map();
       }
     }
+  }
+
+  /**
+   * The current documents and tombstones of `ids`: in round 1 from what this sink wrote last where
+   * it remembers it (not for a driver the batch deletes: its tombstone was just written), the rest
+   * by a realtime mget.
+   */
+  private async currentDrivers(
+    index: string,
+    ids: string[],
+    round: number,
+    ops: readonly (DriverPatch | DriverDelete)[],
+  ): Promise<{
+    docs: Map<string, { doc: DriverDoc; seqNo: number; primaryTerm: number }>;
+    tombstones: Map<string, number>;
+  }> {
+    if (round > 1 || this.drivers.size === 0) return this.mget(index, ids);
+    const deleting = new Set(ops.filter((o) => o.kind === 'driver-delete').map((o) => o.driverId));
+    const docs = new Map<string, { doc: DriverDoc; seqNo: number; primaryTerm: number }>();
+    const tombstones = new Map<string, number>();
+    const unknown: string[] = [];
+    for (const id of ids) {
+      const c = deleting.has(id) ? undefined : this.drivers.get(id);
+      if (!c) {
+        unknown.push(id);
+        continue;
+      }
+      docs.set(id, c);
+      if (c.tombstone !== null) tombstones.set(id, c.tombstone);
+    }
+    if (unknown.length > 0) {
+      const read = await this.mget(index, unknown);
+      for (const [id, d] of read.docs) docs.set(id, d);
+      for (const [id, t] of read.tombstones) tombstones.set(id, t);
+    }
+    return { docs, tombstones };
+  }
+
+  private remember(id: string, c: CachedDriver): void {
+    this.drivers.delete(id); // re-inserted last: the Map's order is least recently written first
+    this.drivers.set(id, c);
+    if (this.drivers.size > DRIVER_CACHE_MAX) this.drivers.delete(this.drivers.keys().next().value!);
   }
 
   /** The newest delete of each driver in the batch, stored before any document is read. */
