@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type PgSettings } from '../../src/db/pg.js';
 import { ensureDatabase } from '../../src/db/pg.js';
@@ -54,14 +54,16 @@ const mtime = (f: string) => (existsSync(f) ? statSync(f).mtimeMs : null);
  */
 async function ensureBuilt(): Promise<string> {
   const cp = join(FLINK_DIR, 'target/classpath.txt');
-  const cls = join(FLINK_DIR, 'target/classes/ridecdc/bench/KpiJob.class');
-  const built = Math.min(mtime(cp) ?? -1, mtime(cls) ?? -1);
+  // Written after a successful build: mvn leaves an unchanged classpath.txt or class file as it was.
+  const marker = join(FLINK_DIR, 'target/.built');
+  const built = mtime(marker) ?? -1;
   const inputs = [join(FLINK_DIR, 'pom.xml'), join(FLINK_DIR, 'src/main/java/ridecdc/bench/KpiJob.java')];
   if (inputs.some((f) => (mtime(f) ?? 0) > built)) {
     console.log('compare:   building bench/flink with mvn …');
     // STACK_MAVEN_REPO: the same separate local repository src/stack/maven.ts honours.
     const repo = process.env.STACK_MAVEN_REPO ? [`-Dmaven.repo.local=${process.env.STACK_MAVEN_REPO}`] : [];
     await run('mvn', ['-q', '-B', '-ntp', ...repo, 'package'], FLINK_DIR);
+    writeFileSync(marker, `${new Date().toISOString()}\n`);
   }
   return `${join(FLINK_DIR, 'target/classes')}:${readFileSync(cp, 'utf8').trim()}`;
 }
