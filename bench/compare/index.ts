@@ -124,7 +124,7 @@ export async function benchCompare(opts: CompareOptions): Promise<CompareReport>
           await drainWithRideCdc(s, bookings, {
             workers: 1,
             tag: 'bk',
-            name: 'ride-cdc, 1 worker, bookings topic only (all KPIs; Flink subset checked)',
+            name: 'ride-cdc, 1 worker, bookings topic only',
             bookingsOnly: true,
           }),
         );

@@ -105,9 +105,10 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 /** Two panels drawn by hand: throughput per run (bars) and latency quantiles vs offered rate (lines). */
 export function renderSvg(rep: CompareReport): string {
-  const W = 900;
   const barH = 22;
-  const left = 360;
+  // Room for the longest run name (about 6.6 px a character at 12 px sans-serif).
+  const left = Math.max(360, Math.ceil(16 + 6.6 * Math.max(0, ...rep.rows.map((r) => r.name.length))));
+  const W = left + 540;
   const top = 40;
   const maxRate = Math.max(1, ...rep.rows.map((r) => r.eventsPerSecond));
   const barsH = top + rep.rows.length * (barH + 6) + 30;

@@ -123,7 +123,7 @@ export async function drainWithRideCdc(s: Scenario, total: number, opts: DrainOp
       cpuSeconds: usage.cpuSeconds,
       peakRssBytes: usage.peakRssBytes,
       equalToTruth: equal,
-      note: `${equal ? 'every KPI row equals' : `${diffCount} KPI rows differ from`} truth SQL (${kpis} KPIs${opts.bookingsOnly ? ": the Flink peer's subset" : ''}${repo === REPO ? '' : ", that commit's own catalog"})`,
+      note: `${equal ? 'every KPI row equals' : `${diffCount} KPI rows differ from`} truth SQL (${kpis} KPIs${opts.bookingsOnly ? ": the Flink peer's subset; it computed every KPI and Elasticsearch" : ''}${repo === REPO ? '' : ", that commit's own catalog"})`,
       extra: {
         workers: opts.workers,
         ...(opts.bookingsOnly ? { bookingsOnly: true } : {}),
