@@ -51,6 +51,14 @@ export interface WorkerConfig {
     /** lock_timeout and statement_timeout of every batch transaction. */
     lockTimeoutMs: number;
     statementTimeoutMs: number;
+    /**
+     * PostgreSQL synchronous_commit of the batch transactions. Off by default: a commit then does
+     * not wait for its WAL flush, and a reporting_db crash can lose the last few hundred ms of
+     * commits — their positions with them, in the same transaction, so those batches are replayed
+     * from Kafka and nothing is lost or counted twice. It shortens the time the hot KPI rows stay
+     * locked (the fsync), which is what concurrent batches wait on.
+     */
+    synchronousCommit: 'on' | 'off';
   };
   /**
    * Variables that fell back to the development stack's well-known credentials. Never silent: the
@@ -228,6 +236,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       poolSize: r.int('REPORTING_PG_POOL_SIZE', 8, 1, 100),
       lockTimeoutMs: r.int('REPORTING_LOCK_TIMEOUT_MS', 10_000, 100, 600_000),
       statementTimeoutMs: r.int('REPORTING_STATEMENT_TIMEOUT_MS', 60_000, 1000, 3_600_000),
+      synchronousCommit: r.oneOf('REPORTING_SYNCHRONOUS_COMMIT', ['on', 'off'] as const, 'off'),
     },
     pipeline: {
       maxInFlightBatches: r.int('MAX_IN_FLIGHT_BATCHES', 4, 1, 256),

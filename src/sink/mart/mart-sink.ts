@@ -48,7 +48,11 @@ export class MartSink implements Sink<MartBatch, MartOutcome> {
     private readonly groupId: string,
     private readonly metrics: Metrics,
     /** Bounds on the batch transaction, so a stuck lock or statement becomes a retry, not a stall. */
-    private readonly timeouts: { lockTimeoutMs: number; statementTimeoutMs: number },
+    private readonly timeouts: {
+      lockTimeoutMs: number;
+      statementTimeoutMs: number;
+      synchronousCommit?: 'on' | 'off';
+    },
   ) {}
 
   /** Fills mart.metric_definition from the catalog. */
@@ -126,9 +130,10 @@ export class MartSink implements Sink<MartBatch, MartOutcome> {
     }
     try {
       await client.query('BEGIN');
-      // SET LOCAL takes no parameters; the values are validated integers from the configuration.
+      // SET LOCAL takes no parameters; the values are validated integers and an on/off enum from
+      // the configuration (synchronous_commit: see worker-config.ts, the replay makes it safe).
       await client.query(
-        `SET LOCAL lock_timeout = ${Math.trunc(this.timeouts.lockTimeoutMs)}; SET LOCAL statement_timeout = ${Math.trunc(this.timeouts.statementTimeoutMs)}`,
+        `SET LOCAL lock_timeout = ${Math.trunc(this.timeouts.lockTimeoutMs)}; SET LOCAL statement_timeout = ${Math.trunc(this.timeouts.statementTimeoutMs)}; SET LOCAL synchronous_commit = ${this.timeouts.synchronousCommit === 'on' ? 'on' : 'off'}`,
       );
       const commit = await body(client);
       await client.query(commit ? 'COMMIT' : 'ROLLBACK');
