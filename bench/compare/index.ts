@@ -1,5 +1,5 @@
 import { cpus, totalmem } from 'node:os';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Scenario } from '../../src/stack/scenario.js';
 import { benchLatency, produceBacklog, type LatencyResult } from '../stack-bench.js';
@@ -8,8 +8,20 @@ import { kafkaCeiling, sinkCeilings } from './ceilings.js';
 import { flinkPeer } from './flink-peer.js';
 import { jdbcSinkPeer } from './jdbc-sink.js';
 import type { PeerResult } from './peer-result.js';
+import { topFrames } from './profile-top.js';
 import { printReport, ratios, writeReport, type CompareReport } from './report.js';
 import { drainWithRideCdc } from './ride-cdc-drain.js';
+
+async function topicEvents(s: Scenario, table: string): Promise<number> {
+  const admin = s.kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(`${s.topicPrefix}.public.${table}`);
+    return offsets.reduce((n, p) => n + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 export interface CompareOptions {
   events: number;
@@ -104,7 +116,21 @@ export async function benchCompare(opts: CompareOptions): Promise<CompareReport>
         rows.push(r);
       });
     }
-    if (want('flink')) await step('Flink SQL', async () => void rows.push(await flinkPeer(s, 2)));
+    if (want('flink')) {
+      // ride-cdc on exactly the Flink peer's input, for the like-for-like ratio.
+      await step('ride-cdc, one worker, bookings topic only', async () => {
+        const bookings = await topicEvents(s, 'bookings');
+        rows.push(
+          await drainWithRideCdc(s, bookings, {
+            workers: 1,
+            tag: 'bk',
+            name: 'ride-cdc, 1 worker, bookings topic only',
+            bookingsOnly: true,
+          }),
+        );
+      });
+      await step('Flink SQL', async () => void rows.push(await flinkPeer(s, 2)));
+    }
     if (want('jdbc'))
       await step(
         'Debezium JDBC sink',
@@ -120,6 +146,21 @@ export async function benchCompare(opts: CompareOptions): Promise<CompareReport>
       async () => void latency.push(await benchLatency(rate, opts.latencySeconds)),
     );
 
+  const profiles: CompareReport['profiles'] = [];
+  if (opts.cpuProfDir)
+    for (const [run, dir] of [
+      ['ride-cdc, 1 worker', opts.cpuProfDir],
+      [`ride-cdc @${base?.commit.slice(0, 7)}, 1 worker`, join(opts.cpuProfDir, 'baseline')],
+    ] as const) {
+      // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the worker's main thread
+      // (the others are tsx's module loader); one worker ran per directory, the newest is this run's.
+      const main = /\.\d+\.0\.\d+\.cpuprofile$/;
+      const files = existsSync(dir) ? readdirSync(dir).filter((f) => main.test(f)) : [];
+      const file = files
+        .map((f) => join(dir, f))
+        .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+      if (file) profiles.push({ run, file, frames: topFrames(file, 15) });
+    }
   const rep: CompareReport = {
     at: new Date().toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '?', memGiB: totalmem() / 2 ** 30 },
@@ -129,6 +170,7 @@ export async function benchCompare(opts: CompareOptions): Promise<CompareReport>
     ratios: ratios(rows),
     decodeProjectPerCore,
     latency,
+    profiles,
     failures,
   };
   printReport(rep);

@@ -17,12 +17,16 @@ export interface PeerResult {
 }
 
 export function peerResult(
-  r: Omit<PeerResult, 'eventsPerSecond' | 'cpuSecondsPerMillion'> & { cpuSeconds: number | null },
+  r: Omit<PeerResult, 'eventsPerSecond' | 'cpuSecondsPerMillion'> & {
+    cpuSeconds: number | null;
+    /** Events processed within `seconds` when fewer than `events` (some were before the span began). */
+    eventsInSpan?: number;
+  },
 ): PeerResult {
-  const { cpuSeconds, ...rest } = r;
+  const { cpuSeconds, eventsInSpan, ...rest } = r;
   return {
     ...rest,
-    eventsPerSecond: r.events / r.seconds,
+    eventsPerSecond: (eventsInSpan ?? r.events) / r.seconds,
     cpuSecondsPerMillion: cpuSeconds === null ? null : (cpuSeconds / r.events) * 1e6,
   };
 }

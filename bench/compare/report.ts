@@ -11,6 +11,8 @@ export interface CompareReport {
   ratios: Record<string, number | null>;
   decodeProjectPerCore: number | null;
   latency: LatencyResult[];
+  /** Top frames by self time of the one-worker drains' V8 CPU profiles (--cpu-prof-dir). */
+  profiles: { run: string; file: string; frames: { frame: string; selfMs: number; share: number }[] }[];
   /** Peers that failed (and are therefore missing from `rows`). */
   failures: string[];
 }
@@ -25,16 +27,28 @@ const yn = (v: boolean | null) => (v === null ? '–' : v ? 'yes' : 'NO');
 /** Ratios of ride-cdc (one worker) to every peer, the combined ceiling and the baseline commit. */
 export function ratios(rows: readonly PeerResult[]): Record<string, number | null> {
   const find = (p: (r: PeerResult) => boolean) => rows.find(p) ?? null;
-  const one = find((r) => r.kind === 'ride-cdc' && r.extra?.workers === 1 && !r.extra?.baseline);
+  const one = find(
+    (r) => r.kind === 'ride-cdc' && r.extra?.workers === 1 && !r.extra?.baseline && !r.extra?.bookingsOnly,
+  );
+  const sameTopic = find((r) => r.kind === 'ride-cdc' && !!r.extra?.bookingsOnly);
+  const flink = find((r) => r.kind === 'flink');
   const out: Record<string, number | null> = {};
+  if (sameTopic && flink) {
+    // Like for like first: the same topic, the KPI subset checked on both.
+    out['ride-cdc (1 worker) / Flink SQL, both on the bookings topic'] =
+      sameTopic.eventsPerSecond / flink.eventsPerSecond;
+    if (sameTopic.peakRssBytes && flink.peakRssBytes)
+      out['peak RSS: ride-cdc (1 worker, bookings topic) / Flink'] =
+        sameTopic.peakRssBytes / flink.peakRssBytes;
+  }
   if (!one) return out;
   for (const r of rows) {
-    if (r === one) continue;
+    // Flink reads the bookings topic only: its ratio is the like-for-like one above.
+    if (r === one || r === sameTopic || (r === flink && sameTopic)) continue;
     out[`ride-cdc (1 worker) / ${r.name}`] = one.eventsPerSecond / r.eventsPerSecond;
   }
-  const flink = find((r) => r.kind === 'flink');
   if (flink?.peakRssBytes && one.peakRssBytes)
-    out['peak RSS: ride-cdc (1 worker) / Flink'] = one.peakRssBytes / flink.peakRssBytes;
+    out['peak RSS: ride-cdc (1 worker, whole backlog) / Flink'] = one.peakRssBytes / flink.peakRssBytes;
   return out;
 }
 
@@ -77,6 +91,13 @@ export function renderMarkdown(rep: CompareReport): string {
     '| offered events/s | achieved | p50 ms | p95 ms | p99 ms |\n|---:|---:|---:|---:|---:|',
     ...lat,
     '',
+    ...rep.profiles.flatMap((p) => [
+      `## Top CPU frames (self time): ${p.run}`,
+      '',
+      '| share | self ms | frame |\n|---:|---:|---|',
+      ...p.frames.map((f) => `| ${fmt(f.share * 100, 1)}% | ${fmt(f.selfMs)} | \`${f.frame}\` |`),
+      '',
+    ]),
   ].join('\n');
 }
 
@@ -84,9 +105,10 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 /** Two panels drawn by hand: throughput per run (bars) and latency quantiles vs offered rate (lines). */
 export function renderSvg(rep: CompareReport): string {
-  const W = 900;
   const barH = 22;
-  const left = 360;
+  // Room for the longest run name (about 6.6 px a character at 12 px sans-serif).
+  const left = Math.max(360, Math.ceil(16 + 6.6 * Math.max(0, ...rep.rows.map((r) => r.name.length))));
+  const W = left + 540;
   const top = 40;
   const maxRate = Math.max(1, ...rep.rows.map((r) => r.eventsPerSecond));
   const barsH = top + rep.rows.length * (barH + 6) + 30;
@@ -170,6 +192,11 @@ export function printReport(rep: CompareReport): void {
     console.log(
       `latency at ${fmt(l.targetRate)}/s (${fmt(l.achievedRate)} achieved): p50 ${fmt(l.p50 * 1000)} ms, p95 ${fmt(l.p95 * 1000)} ms, p99 ${fmt(l.p99 * 1000)} ms`,
     );
+  for (const p of rep.profiles) {
+    console.log(`top CPU frames (self time), ${p.run}:`);
+    for (const f of p.frames.slice(0, 10))
+      console.log(`  ${fmt(f.share * 100, 1).padStart(5)}%  ${fmt(f.selfMs).padStart(7)} ms  ${f.frame}`);
+  }
 }
 
 export function writeReport(rep: CompareReport, base: string): string[] {

@@ -1,9 +1,14 @@
 import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, quoteIdent, type PgSettings } from '../../src/db/pg.js';
 import { freePort, Scenario, WorkerProcess } from '../../src/stack/scenario.js';
 import { diffMart } from '../../src/verify/mart-truth.js';
+import type { MetricRow } from '../../src/project/metrics/truth-sql.js';
+import { MART_METRIC_ROWS_SQL } from '../../src/sink/mart/sql/metric-sql.js';
+import { diffKpiSubset, FLINK_KPIS } from './kpi-subset.js';
 import { consumedEvents, stageTimes } from '../stack-bench.js';
 import { peerResult, type PeerResult } from './peer-result.js';
 import { sampleProcesses } from './proc-stats.js';
@@ -19,6 +24,11 @@ export interface DrainOptions {
   repo?: string;
   /** Write a V8 CPU profile of every worker into this directory (node --cpu-prof). */
   cpuProfDir?: string;
+  /**
+   * Drain only the bookings topic (the Flink peer's input) and check the Flink peer's KPI subset,
+   * for a like-for-like row next to it. `total` is then that topic's events.
+   */
+  bookingsOnly?: boolean;
 }
 
 /**
@@ -35,8 +45,10 @@ export async function drainWithRideCdc(s: Scenario, total: number, opts: DrainOp
     KAFKA_GROUP_ID: `${s.groupId}-${opts.tag}`,
     DLQ_TOPIC: `${s.id}.${opts.tag}.dlq`,
     LOG_LEVEL: 'error',
-    ...(opts.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${opts.cpuProfDir}` } : {}),
+    ...(opts.bookingsOnly ? { KAFKA_TABLES: 'bookings' } : {}),
   });
+  const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
+  if (opts.cpuProfDir) mkdirSync(opts.cpuProfDir, { recursive: true });
   // The checkout's own migrations: a baseline commit gets the schema it was written for.
   await runCli(repo, ['migrate', '--target', 'reporting'], env);
   const workers: WorkerProcess[] = [];
@@ -51,17 +63,31 @@ export async function drainWithRideCdc(s: Scenario, total: number, opts: DrainOp
           port,
           undefined,
           join(repo, 'bin/ride-cdc.js'),
+          nodeArgs,
         ),
       );
     }
-    await Promise.all(workers.map((w) => w.waitReady(120_000)));
+    // The processing span starts when the first worker is ready (node start-up excluded, as the
+    // JVM peers' is; a second worker joining the group later is part of the run); anything
+    // committed before that is not counted in the rate.
+    let ready = 0;
+    const allReady = Promise.all(
+      workers.map(async (w) => {
+        await w.waitReady(120_000);
+        ready ||= performance.now();
+      }),
+    );
+    while (!ready) await Promise.race([allReady, sleep(20)]);
+    const beforeReady = await consumedEvents(s, reporting);
     while ((await consumedEvents(s, reporting)) < total) {
       for (const w of workers)
         if (w.child.exitCode !== null)
           throw new Error(`worker exited with ${w.child.exitCode}:\n${w.output}`);
       await sleep(200);
     }
-    const seconds = (performance.now() - started) / 1000;
+    const done = performance.now();
+    await allReady;
+    const seconds = (done - ready) / 1000;
     const stages = await Promise.all(workers.map((w) => stageTimes(w)));
     const usage = sampler.stop();
     for (const w of workers) await w.kill('SIGTERM');
@@ -69,10 +95,22 @@ export async function drainWithRideCdc(s: Scenario, total: number, opts: DrainOp
     await rc.connect();
     let equal: boolean;
     let diffCount: number;
+    let kpis: number;
+    let diffs: { key: string }[] = [];
     try {
-      const d = await diffMart(s.sourceDb, rc);
-      diffCount = d.diffs.length;
-      equal = diffCount === 0 && d.truthRows > 0;
+      if (opts.bookingsOnly) {
+        const d = await diffKpiSubset(s.sourceDb, (await rc.query<MetricRow>(MART_METRIC_ROWS_SQL)).rows);
+        diffs = d.diffs;
+        diffCount = d.diffs.length;
+        kpis = FLINK_KPIS.length;
+        equal = diffCount === 0 && d.truthRows > 0;
+      } else {
+        const d = await (await diffMartOf(repo))(s.sourceDb, rc);
+        diffCount = d.diffs.length;
+        kpis = d.metrics;
+        equal = diffCount === 0 && d.truthRows > 0;
+        diffs = d.diffs;
+      }
     } finally {
       await rc.end();
     }
@@ -80,18 +118,45 @@ export async function drainWithRideCdc(s: Scenario, total: number, opts: DrainOp
       name: opts.name,
       kind: 'ride-cdc',
       events: total,
+      eventsInSpan: total - beforeReady,
       seconds,
       cpuSeconds: usage.cpuSeconds,
       peakRssBytes: usage.peakRssBytes,
       equalToTruth: equal,
-      note: equal ? undefined : `${diffCount} mart rows differ from truth SQL`,
-      extra: { workers: opts.workers, stageSeconds: stages },
+      note: `${equal ? 'every KPI row equals' : `${diffCount} KPI rows differ from`} truth SQL (${kpis} KPIs${opts.bookingsOnly ? ": the Flink peer's subset; it computed every KPI and Elasticsearch" : ''}${repo === REPO ? '' : ", that commit's own catalog"})`,
+      extra: {
+        workers: opts.workers,
+        ...(opts.bookingsOnly ? { bookingsOnly: true } : {}),
+        startupSeconds: (ready - started) / 1000,
+        ...(diffs.length > 0
+          ? {
+              differingKpis: [...new Set(diffs.map((d) => d.key.split('|')[0]))],
+              firstDiffs: diffs.slice(0, 3),
+            }
+          : {}),
+        committedBeforeReady: beforeReady,
+        stageSeconds: stages,
+      },
     });
   } finally {
     sampler.stop();
     for (const w of workers) await w.kill('SIGKILL');
     await dropDatabase(reporting);
   }
+}
+
+/**
+ * The checkout's own truth check: a baseline commit is held to the KPI catalog it was written for
+ * (its mart has no rows for KPIs added since).
+ */
+async function diffMartOf(repo: string): Promise<typeof diffMart> {
+  if (repo === REPO) return diffMart;
+  for (const rel of ['src/verify/mart-truth.ts', 'tests/e2e/support/mart-truth.ts']) {
+    const file = join(repo, rel);
+    if (existsSync(file))
+      return ((await import(pathToFileURL(file).href)) as { diffMart: typeof diffMart }).diffMart;
+  }
+  throw new Error(`${repo} has no mart truth module to check its drain with`);
 }
 
 function runCli(repo: string, args: string[], env: Record<string, string>): Promise<void> {

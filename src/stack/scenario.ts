@@ -229,9 +229,11 @@ export class WorkerProcess {
     readonly logFile?: string,
     /** The ride-cdc entry point to run (the compare bench also runs other commits' checkouts). */
     bin = join(REPO, 'bin/ride-cdc.js'),
+    /** Options for node itself (e.g. --cpu-prof, which NODE_OPTIONS does not accept). */
+    nodeArgs: readonly string[] = [],
   ) {
     if (logFile) mkdirSync(join(logFile, '..'), { recursive: true });
-    this.child = spawn(process.execPath, [bin, 'worker'], {
+    this.child = spawn(process.execPath, [...nodeArgs, bin, 'worker'], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
