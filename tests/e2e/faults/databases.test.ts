@@ -2,14 +2,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { generate } from '../support/generator.js';
 import { STREAM_ARGS, expectExact, reconnectSource, runFault } from '../support/fault-run.js';
-import { startComponent, stopComponent } from '../support/outage.js';
+import { killComponent, startComponent, stopComponent } from '../support/outage.js';
 
 /**
  * Fault 3: the databases. reporting_db (the mart and the worker's positions) down for 60 s while
  * the source keeps changing; then the source database restarted between two load phases, after
- * which Debezium must resume from its replication slot by itself (no event lost or invented).
+ * which Debezium must resume from its replication slot by itself (no event lost or invented). And
+ * reporting_db crashed (kill -9) twice, which loses the commits its WAL had not flushed yet.
  */
-describe('fault: reporting_db down 60 s; the source database restarted', () => {
+describe('fault: reporting_db down 60 s, reporting_db crashed; the source database restarted', () => {
   const seed = Number(process.env.FAULTS_SEED ?? Math.floor(Math.random() * 1e6));
 
   it(`reporting_db down 60 s: KPIs, Elasticsearch and the DLQ exact (seed ${seed})`, async () => {
@@ -24,6 +25,28 @@ describe('fault: reporting_db down 60 s; the source database restarted', () => {
         await sleep(60_000);
         await startComponent(ctx.s.stack, 'postgres-reporting');
         ctx.mark('reporting_db started');
+      },
+    });
+    expectExact(r);
+    expect(r.deadLetters).toEqual([]);
+  });
+
+  // The worker commits with synchronous_commit off: a crash can lose its last commits, positions
+  // with them, and those batches must replay into exactly the same mart.
+  it(`reporting_db killed -9 twice mid-stream: the commits it loses are replayed (seed ${seed + 3})`, async () => {
+    const r = await runFault({
+      name: 'reporting-crash',
+      seed: seed + 3,
+      streamSeconds: 60,
+      disrupt: async (ctx) => {
+        for (const at of [0.2, 0.6]) {
+          await ctx.until(at);
+          await killComponent(ctx.s.stack, 'postgres-reporting');
+          ctx.mark('reporting_db killed -9');
+          await sleep(5000);
+          await startComponent(ctx.s.stack, 'postgres-reporting');
+          ctx.mark('reporting_db started');
+        }
       },
     });
     expectExact(r);
