@@ -88,10 +88,22 @@ export function poolConfig(s: PgSettings, opts: PoolOptions = {}): pg.PoolConfig
   };
 }
 
-export function createPool(s: PgSettings, opts: PoolOptions = {}): pg.Pool {
+/**
+ * A pool whose lost connections never crash the process. pg-pool listens for a client's errors
+ * only while it is idle; a client checked out for a transaction that loses its server between two
+ * queries (a crash, a restart) emits 'error' with no listener, which kills the process. Every
+ * client gets a listener for its whole life: the error is reported, the transaction's next query
+ * fails and its caller retries on a new connection.
+ */
+export function createPool(
+  s: PgSettings,
+  opts: PoolOptions = {},
+  onError: (err: Error) => void = () => {},
+): pg.Pool {
   const pool = new pg.Pool(poolConfig(s, opts));
-  // An idle client losing its connection must not crash the process; the next query reports it.
+  // The same error reaches the client's own listener below, which reports it.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', onError));
   return pool;
 }
 

@@ -1,7 +1,6 @@
-import pg from 'pg';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { topicFor, type WorkerConfig } from '../config/worker-config.js';
-import { poolConfig, sourcePgSettings } from '../db/pg.js';
+import { createPool, sourcePgSettings } from '../db/pg.js';
 import { Decoder } from '../decode/decoder.js';
 import { RegistrySchemaSource } from '../decode/schema-source.js';
 import { createEsClient } from '../sink/elasticsearch/client.js';
@@ -82,8 +81,9 @@ export class Worker {
       { maxDocs: cfg.elasticsearch.bulkMaxDocs, maxBytes: cfg.elasticsearch.bulkMaxBytes },
       this.metrics,
     );
-    const pool = new pg.Pool(poolConfig(cfg.reporting, { max: cfg.reporting.poolSize }));
-    pool.on('error', (err) => log.warn({ err: err.message }, 'idle reporting_db connection failed'));
+    const pool = createPool(cfg.reporting, { max: cfg.reporting.poolSize }, (err) =>
+      log.warn({ err: err.message }, 'reporting_db connection lost'),
+    );
     const mart = new MartSink(pool, cfg.kafka.groupId, this.metrics, cfg.reporting);
     const kpis = new KpiExporter(pool, this.metrics, log.child({ stage: 'kpi' }));
     const feeds = new DashboardFeeds(pool, cfg, this.metrics, log);
@@ -92,7 +92,9 @@ export class Worker {
     const cohorts = new CohortScheduler(pool, batch, log.child({ stage: 'cohorts' }), this.metrics);
     const quality = new QualityMonitor(
       {
-        source: new pg.Pool(poolConfig(sourcePgSettings(), { max: 1 })),
+        source: createPool(sourcePgSettings(), { max: 1 }, (err) =>
+          log.warn({ err: err.message }, 'source database connection lost (data-quality check)'),
+        ),
         reporting: pool,
         es: createEsClient(cfg.elasticsearch),
         indexPrefix: cfg.elasticsearch.indexPrefix,

@@ -137,11 +137,12 @@ export class MartSink implements Sink<MartBatch, MartOutcome> {
       );
       const commit = await body(client);
       await client.query(commit ? 'COMMIT' : 'ROLLBACK');
+      client.release();
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
+      // Passing the error makes the pool discard the connection: after a lost server it is dead.
+      client.release(err as Error);
       throw classifyPgError(err);
-    } finally {
-      client.release();
     }
   }
 }
