@@ -181,11 +181,20 @@ describe('dashboards in a browser', () => {
       // Log in as a person does. The login page is a React form: fill it once it has settled, and
       // wait for the welcome page itself (a failed login stays on /login/?next=…/welcome/, which a
       // bare /welcome/ pattern would take for success).
-      await page.goto(`${SUPERSET}/login/`);
-      await page.waitForLoadState('networkidle', { timeout: 60_000 });
-      await page.fill('#username', ADMIN.user);
-      await page.fill('#password', ADMIN.password);
-      expect(await page.inputValue('#password')).toBe(ADMIN.password);
+      // 'networkidle' is no sign of that (it timed out once with the form long on screen): wait for
+      // the field, and type until both fields still hold what was typed half a second later.
+      await page.goto(`${SUPERSET}/login/`, { timeout: 120_000 });
+      await page.locator('#username').waitFor({ state: 'visible', timeout: 120_000 });
+      let typed = false;
+      for (let i = 0; i < 20 && !typed; i++) {
+        await page.fill('#username', ADMIN.user);
+        await page.fill('#password', ADMIN.password);
+        await sleep(500);
+        typed =
+          (await page.inputValue('#username')) === ADMIN.user &&
+          (await page.inputValue('#password')) === ADMIN.password;
+      }
+      expect(typed, 'the login form kept what was typed').toBe(true);
       await page.keyboard.press('Enter');
       await page.waitForURL((u) => u.pathname.startsWith('/superset/welcome'), { timeout: 120_000 });
       expect(
