@@ -19,7 +19,7 @@ const KPI_RESYNC_MS = 3 * 3600_000;
  * Elasticsearch client, started and stopped together by the worker.
  */
 export class DashboardFeeds {
-  readonly kpiMirror: KpiMirror;
+  private readonly kpiMirror: KpiMirror;
   /** What the pipeline hands its committed KPI keys to (mirrored every half second, off the batch path). */
   readonly kpiMirrorQueue: KpiMirrorQueue;
   readonly snapshots: PipelineSnapshotWriter;

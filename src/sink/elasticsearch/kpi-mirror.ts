@@ -3,7 +3,6 @@ import type { Pool } from 'pg';
 import { SystemicError, TransientError, errorMessage } from '../../shared/errors.js';
 import type { Metrics } from '../../observe/metrics.js';
 import type { Logger } from '../../observe/logger.js';
-import type { Sink } from '../sink.js';
 import {
   type MartMetricRow,
   type MetricKey,
@@ -63,9 +62,10 @@ const fromDb = (r: DbRow): MartMetricRow => ({
  * matches what it wrote. The last write to a document is then always followed by a read that saw
  * every commit before it, and any later commit is mirrored by its own worker after that write:
  * the index converges to the mart.
+ *
+ * The pipeline hands it keys through KpiMirrorQueue (kpi-mirror-queue.ts), which is its Sink.
  */
-export class KpiMirror implements Sink<readonly MetricKey[], void> {
-  readonly stage = 'kpi-mirror';
+export class KpiMirror {
   readonly index: string;
 
   constructor(
@@ -77,15 +77,6 @@ export class KpiMirror implements Sink<readonly MetricKey[], void> {
     private readonly maxRounds = 10,
   ) {
     this.index = `${prefix}${KPI_MIRROR_INDEX}`;
-  }
-
-  /** The index comes from mappings/ (setupIndices); nothing to prepare. */
-  async start(): Promise<void> {}
-
-  async close(): Promise<void> {}
-
-  write(keys: readonly MetricKey[]): Promise<void> {
-    return this.mirror(keys);
   }
 
   async mirror(keys: readonly MetricKey[]): Promise<void> {
