@@ -51,7 +51,7 @@ export class MartSink implements Sink<MartBatch, MartOutcome> {
     private readonly timeouts: {
       lockTimeoutMs: number;
       statementTimeoutMs: number;
-      synchronousCommit?: 'on' | 'off';
+      synchronousCommit: 'on' | 'off';
     },
   ) {}
 
@@ -133,7 +133,7 @@ export class MartSink implements Sink<MartBatch, MartOutcome> {
       // SET LOCAL takes no parameters; the values are validated integers and an on/off enum from
       // the configuration (synchronous_commit: see worker-config.ts, the replay makes it safe).
       await client.query(
-        `SET LOCAL lock_timeout = ${Math.trunc(this.timeouts.lockTimeoutMs)}; SET LOCAL statement_timeout = ${Math.trunc(this.timeouts.statementTimeoutMs)}; SET LOCAL synchronous_commit = ${this.timeouts.synchronousCommit === 'on' ? 'on' : 'off'}`,
+        `SET LOCAL lock_timeout = ${Math.trunc(this.timeouts.lockTimeoutMs)}; SET LOCAL statement_timeout = ${Math.trunc(this.timeouts.statementTimeoutMs)}; SET LOCAL synchronous_commit = ${this.timeouts.synchronousCommit}`,
       );
       const commit = await body(client);
       await client.query(commit ? 'COMMIT' : 'ROLLBACK');
