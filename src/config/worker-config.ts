@@ -59,6 +59,12 @@ export interface WorkerConfig {
      * locked (the fsync), which is what concurrent batches wait on.
      */
     synchronousCommit: 'on' | 'off';
+    /**
+     * Group commit (src/sink/mart/group-commit.ts): batches of other partitions that arrive while
+     * a mart transaction runs commit together in the next one, up to this many events (0: every
+     * batch in a transaction of its own, as many at once as MAX_IN_FLIGHT_BATCHES).
+     */
+    groupMaxEvents: number;
   };
   /**
    * Variables that fell back to the development stack's well-known credentials. Never silent: the
@@ -237,6 +243,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       lockTimeoutMs: r.int('REPORTING_LOCK_TIMEOUT_MS', 10_000, 100, 600_000),
       statementTimeoutMs: r.int('REPORTING_STATEMENT_TIMEOUT_MS', 60_000, 1000, 3_600_000),
       synchronousCommit: r.oneOf('REPORTING_SYNCHRONOUS_COMMIT', ['on', 'off'] as const, 'off'),
+      groupMaxEvents: r.int('REPORTING_GROUP_MAX_EVENTS', 20_000, 0, 1_000_000),
     },
     pipeline: {
       maxInFlightBatches: r.int('MAX_IN_FLIGHT_BATCHES', 4, 1, 256),

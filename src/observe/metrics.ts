@@ -134,6 +134,12 @@ export function createMetrics() {
       labelNames: ['metric', 'dimension'],
       registers: r,
     }),
+    martGroupBatches: new Histogram({
+      name: 'ride_cdc_mart_group_batches',
+      help: 'Partition batches committed together in one reporting_db transaction (group commit)',
+      buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32],
+      registers: r,
+    }),
     martRowsMerged: new Counter({
       name: 'ride_cdc_mart_rows_merged_total',
       help: 'Rows upserted into mart tables',

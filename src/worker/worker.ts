@@ -6,6 +6,7 @@ import { RegistrySchemaSource } from '../decode/schema-source.js';
 import { createEsClient } from '../sink/elasticsearch/client.js';
 import { ElasticsearchSink } from '../sink/elasticsearch/es-sink.js';
 import { MartSink } from '../sink/mart/mart-sink.js';
+import { MartGroupCommit } from '../sink/mart/group-commit.js';
 import type { Sink } from '../sink/sink.js';
 import { withRetry, type RetryPolicy } from '../sink/with-retry.js';
 import { createKafka } from '../source/kafka-client.js';
@@ -119,7 +120,12 @@ export class Worker {
         decoder: new Decoder(schemas, cfg.kafka.topicPrefix),
         es: withRetry(es, policy),
         dlq: withRetry(dlq, policy),
-        mart: withRetry(mart, policy),
+        mart: withRetry(
+          cfg.reporting.groupMaxEvents > 0
+            ? new MartGroupCommit(mart, cfg.reporting.groupMaxEvents, this.metrics.martGroupBatches)
+            : mart,
+          policy,
+        ),
         kpiMirror: withRetry(feeds.kpiMirrorQueue, policy),
         metrics: this.metrics,
         logger: log.child({ stage: 'pipeline' }),

@@ -24,6 +24,9 @@ export interface MartBatch {
   dryRun?: boolean;
 }
 
+const byPartition = (a: MartBatch, b: MartBatch) =>
+  a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition;
+
 /**
  * committed: mart changes and position are in. fenced: another instance moved the position first;
  * nothing was written. rejected: some events cannot be projected; nothing was written — dead-letter
@@ -79,11 +82,22 @@ export class MartSink implements Sink<MartBatch, MartOutcome> {
   }
 
   async write(batch: MartBatch): Promise<MartOutcome> {
+    return this.writeGroup([batch]);
+  }
+
+  /**
+   * The batches of several partitions in one transaction (group commit, group-commit.ts): one fold
+   * over all their events, then one fenced position move per partition. Fenced when any move is;
+   * rejected with the events of any of them. Either way nothing of the group was written.
+   */
+  async writeGroup(batches: readonly MartBatch[]): Promise<MartOutcome> {
     const started = performance.now();
     let outcome: MartOutcome = { kind: 'fenced' };
     try {
       await this.transaction(async (client) => {
-        const touched = rowsTouched(batch.events);
+        const touched = rowsTouched(
+          batches.length === 1 ? batches[0]!.events : batches.flatMap((b) => b.events),
+        );
         const { stored, lockedBookings } = await readStoredStates(client, touched);
         const fold = foldMart(touched, stored);
         if (fold.rejected.length > 0) {
@@ -91,18 +105,15 @@ export class MartSink implements Sink<MartBatch, MartOutcome> {
           return false;
         }
         const kpiRows = await writeFold(client, fold, lockedBookings);
-        const move = setPositionSql(
-          this.groupId,
-          batch.topic,
-          batch.partition,
-          batch.next,
-          batch.expectedNext,
-        );
-        if (((await client.query(move.text, move.values)).rowCount ?? 0) !== 1) {
-          outcome = { kind: 'fenced' };
-          return false;
+        // consumer_offsets rows last and in one order, like every other lock (mart-writes.ts).
+        for (const b of [...batches].sort(byPartition)) {
+          const move = setPositionSql(this.groupId, b.topic, b.partition, b.next, b.expectedNext);
+          if (((await client.query(move.text, move.values)).rowCount ?? 0) !== 1) {
+            outcome = { kind: 'fenced' };
+            return false;
+          }
         }
-        if (batch.dryRun) {
+        if (batches.some((b) => b.dryRun)) {
           outcome = { kind: 'committed', kpiRows, touched: [] };
           return false;
         }
