@@ -30,7 +30,7 @@ export interface CompareOptions {
   /** Offered rates for the latency curve (each its own short scenario); empty: none. */
   rates: number[];
   latencySeconds: number;
-  /** Peers to leave out: ceilings, ride-cdc, baseline, flink, jdbc. */
+  /** Peers to leave out: ceilings, ride-cdc, no-group-commit, baseline, flink, jdbc. */
   skip: string[];
   /** Write V8 CPU profiles of the one-worker drain here. */
   cpuProfDir?: string;
@@ -95,6 +95,17 @@ export async function benchCompare(opts: CompareOptions): Promise<CompareReport>
             }),
           ),
       );
+      if (want('no-group-commit'))
+        await step('ride-cdc, one worker, group commit off', async () => {
+          const r = await drainWithRideCdc(s, total, {
+            workers: 1,
+            tag: 'ng',
+            name: 'ride-cdc, 1 worker, group commit off',
+            settings: { REPORTING_GROUP_MAX_EVENTS: '0' },
+          });
+          r.extra = { ...r.extra, groupCommit: false };
+          rows.push(r);
+        });
       await step(
         'ride-cdc, two workers',
         async () =>

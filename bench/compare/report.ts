@@ -28,7 +28,12 @@ const yn = (v: boolean | null) => (v === null ? '–' : v ? 'yes' : 'NO');
 export function ratios(rows: readonly PeerResult[]): Record<string, number | null> {
   const find = (p: (r: PeerResult) => boolean) => rows.find(p) ?? null;
   const one = find(
-    (r) => r.kind === 'ride-cdc' && r.extra?.workers === 1 && !r.extra?.baseline && !r.extra?.bookingsOnly,
+    (r) =>
+      r.kind === 'ride-cdc' &&
+      r.extra?.workers === 1 &&
+      !r.extra?.baseline &&
+      !r.extra?.bookingsOnly &&
+      r.extra?.groupCommit !== false,
   );
   const sameTopic = find((r) => r.kind === 'ride-cdc' && !!r.extra?.bookingsOnly);
   const flink = find((r) => r.kind === 'flink');

@@ -29,6 +29,8 @@ export interface DrainOptions {
    * for a like-for-like row next to it. `total` is then that topic's events.
    */
   bookingsOnly?: boolean;
+  /** Worker settings of this run (e.g. REPORTING_GROUP_MAX_EVENTS=0 for the A/B of group commit). */
+  settings?: Record<string, string>;
 }
 
 /**
@@ -46,6 +48,7 @@ export async function drainWithRideCdc(s: Scenario, total: number, opts: DrainOp
     DLQ_TOPIC: `${s.id}.${opts.tag}.dlq`,
     LOG_LEVEL: 'error',
     ...(opts.bookingsOnly ? { KAFKA_TABLES: 'bookings' } : {}),
+    ...opts.settings,
   });
   const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
   if (opts.cpuProfDir) mkdirSync(opts.cpuProfDir, { recursive: true });

@@ -26,6 +26,8 @@ const row = (
 
 const rows = [
   row('ceiling: Elasticsearch + PostgreSQL together', 'ceiling', 40_000),
+  // Listed first, so the one-worker row is told apart by its settings, not by its position.
+  row('ride-cdc, 1 worker, group commit off', 'ride-cdc', 5_000, { workers: 1, groupCommit: false }),
   row('ride-cdc, 1 worker', 'ride-cdc', 10_000, { workers: 1 }, 200 * 2 ** 20),
   row('ride-cdc @906e634, 1 worker', 'ride-cdc', 4_000, { workers: 1, baseline: '906e634' }),
   row('ride-cdc, bookings only', 'ride-cdc', 3_000, { workers: 1, bookingsOnly: true }, 150 * 2 ** 20),
@@ -37,6 +39,7 @@ describe('compare report', () => {
     const r = ratios(rows);
     expect(r['ride-cdc (1 worker) / ceiling: Elasticsearch + PostgreSQL together']).toBeCloseTo(0.25);
     expect(r['ride-cdc (1 worker) / ride-cdc @906e634, 1 worker']).toBeCloseTo(2.5);
+    expect(r['ride-cdc (1 worker) / ride-cdc, 1 worker, group commit off']).toBeCloseTo(2);
     expect(r['ride-cdc (1 worker) / Flink SQL, both on the bookings topic']).toBeCloseTo(3);
     expect(r['peak RSS: ride-cdc (1 worker, bookings topic) / Flink']).toBeCloseTo(0.25);
     expect(r['peak RSS: ride-cdc (1 worker, whole backlog) / Flink']).toBeCloseTo(1 / 3);
