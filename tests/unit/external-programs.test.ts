@@ -97,6 +97,8 @@ describe('external programs', () => {
     expect(ci).toMatch(/apt-get install[^\n]*\\\n\s*\$\(printf/);
     expect(ci).toMatch(/still missing after the install step/);
     expect(ci).toMatch(/exit 1/);
-    expect(ci).toMatch(/^npm test$/m);
+    // The README's own test command, its output kept for the failure summary printed last.
+    expect(ci).toMatch(/^npm test 2>&1 \| tee "\$test_log"$/m);
+    expect(ci).toMatch(/set -euo pipefail/);
   });
 });
