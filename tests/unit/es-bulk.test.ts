@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkOps, classifyItem, opBytes, runBulk } from '../../src/sink/elasticsearch/bulk.js';
+import { chunkOps, classifyItem, opBytes, runBulk, serializeOp } from '../../src/sink/elasticsearch/bulk.js';
 import { classifyEsError } from '../../src/sink/elasticsearch/es-errors.js';
 import { SystemicError, TransientError } from '../../src/shared/errors.js';
 
@@ -65,6 +65,8 @@ describe('bulk failures that are not the document’s fault', () => {
     const json = JSON.stringify(vi.action).length + JSON.stringify(vi.body).length + 2;
     expect(opBytes(vi)).toBeGreaterThan(json);
     expect(opBytes(vi)).toBe(Buffer.byteLength(JSON.stringify(vi.action) + JSON.stringify(vi.body)) + 2);
+    expect(serializeOp(vi).lines).toEqual([JSON.stringify(vi.action), JSON.stringify(vi.body)]);
+    expect(serializeOp({ action: { delete: { _index: 'i', _id: '1' } }, tag: 1 }).lines).toHaveLength(1);
     // Two such ops fit in the UTF-16 count but not in the byte count: they go in two requests.
     expect(chunkOps([vi, { ...vi, tag: 2 }], 100, json * 2).length).toBe(2);
   });
@@ -72,8 +74,10 @@ describe('bulk failures that are not the document’s fault', () => {
   it('a 413 or 400 request is split until only the offending op is rejected; a 401 is systemic', async () => {
     const calls: number[] = [];
     const client = {
-      bulk: async ({ operations }: { operations: Record<string, unknown>[] }) => {
-        const ids = operations.filter((o) => 'index' in o).map((o) => (o.index as { _id: string })._id);
+      bulk: async ({ operations }: { operations: string[] }) => {
+        // Sent as serialized ndjson lines: exactly what goes on the wire.
+        const lines = operations.map((l) => JSON.parse(l) as Record<string, unknown>);
+        const ids = lines.filter((o) => 'index' in o).map((o) => (o.index as { _id: string })._id);
         calls.push(ids.length);
         if (ids.includes('bad') && ids.length > 1)
           throw Object.assign(new Error('Request Entity Too Large'), { meta: { statusCode: 413 } });

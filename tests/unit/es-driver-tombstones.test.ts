@@ -42,7 +42,9 @@ class FakeEs {
     return { docs: out };
   }
 
-  async bulk({ operations }: { operations: Record<string, unknown>[] }) {
+  async bulk({ operations: lines }: { operations: string[] }) {
+    // The sink sends serialized ndjson lines (bulk.ts); read them as Elasticsearch would.
+    const operations = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const items: Record<
       string,
       { status: number; error?: { type: string }; _seq_no?: number; _primary_term?: number }

@@ -38,29 +38,45 @@ export function classifyItem(status: number, errorType?: string): ItemOutcome {
   return 'rejected';
 }
 
-/** UTF-8 bytes of one operation as sent (action line, source line, newlines). */
-export function opBytes(op: BulkOp<unknown>): number {
-  return (
-    Buffer.byteLength(JSON.stringify(op.action)) +
-    (op.body ? Buffer.byteLength(JSON.stringify(op.body)) : 0) +
-    2
-  );
+/** An operation as sent: its lines serialized once, for the byte limit and for the request body. */
+export interface SerializedOp<T> {
+  tag: T;
+  /** The action line and, except for deletes, the source line (JSON, no newline). */
+  lines: string[];
+  /** UTF-8 bytes as sent, newlines included. */
+  bytes: number;
 }
 
-/** Splits operations into requests bounded by count and UTF-8 bytes. */
-export function chunkOps<T>(ops: readonly BulkOp<T>[], maxDocs: number, maxBytes: number): BulkOp<T>[][] {
-  const chunks: BulkOp<T>[][] = [];
-  let cur: BulkOp<T>[] = [];
+export function serializeOp<T>(op: BulkOp<T>): SerializedOp<T> {
+  const lines = op.body ? [JSON.stringify(op.action), JSON.stringify(op.body)] : [JSON.stringify(op.action)];
+  let bytes = 0;
+  for (const l of lines) bytes += Buffer.byteLength(l) + 1;
+  return { tag: op.tag, lines, bytes };
+}
+
+/** UTF-8 bytes of one operation as sent (action line, source line, newlines). */
+export function opBytes(op: BulkOp<unknown>): number {
+  return serializeOp(op).bytes;
+}
+
+/** Serializes operations and splits them into requests bounded by count and UTF-8 bytes. */
+export function chunkOps<T>(
+  ops: readonly BulkOp<T>[],
+  maxDocs: number,
+  maxBytes: number,
+): SerializedOp<T>[][] {
+  const chunks: SerializedOp<T>[][] = [];
+  let cur: SerializedOp<T>[] = [];
   let bytes = 0;
   for (const op of ops) {
-    const size = opBytes(op);
-    if (cur.length > 0 && (cur.length >= maxDocs || bytes + size > maxBytes)) {
+    const s = serializeOp(op);
+    if (cur.length > 0 && (cur.length >= maxDocs || bytes + s.bytes > maxBytes)) {
       chunks.push(cur);
       cur = [];
       bytes = 0;
     }
-    cur.push(op);
-    bytes += size;
+    cur.push(s);
+    bytes += s.bytes;
   }
   if (cur.length > 0) chunks.push(cur);
   return chunks;
@@ -87,16 +103,18 @@ export async function runBulk<T>(runner: BulkRunner, ops: readonly BulkOp<T>[]):
   return results;
 }
 
-async function sendChunk<T>(runner: BulkRunner, chunk: readonly BulkOp<T>[]): Promise<ItemResult<T>[]> {
-  const operations: Record<string, unknown>[] = [];
-  for (const op of chunk) {
-    operations.push(op.action);
-    if (op.body) operations.push(op.body);
-  }
+async function sendChunk<T>(runner: BulkRunner, chunk: readonly SerializedOp<T>[]): Promise<ItemResult<T>[]> {
+  // Lines already serialized go into the ndjson body as they are (the client's ndserialize passes
+  // strings through): each document is serialized once, not once for sizing and again to send.
+  const operations: string[] = [];
+  for (const op of chunk) operations.push(...op.lines);
   const started = performance.now();
   let res;
   try {
-    res = await runner.client.bulk({ operations, refresh: false });
+    res = await runner.client.bulk({
+      operations: operations as unknown as Record<string, unknown>[],
+      refresh: false,
+    });
   } catch (err) {
     const status = statusOf(err);
     if (status === 413 || status === 400) {
