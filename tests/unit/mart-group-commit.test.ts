@@ -7,6 +7,7 @@ import type { MartBatch, MartOutcome } from '../../src/sink/mart/mart-sink.js';
 import { MartDataError } from '../../src/sink/mart/pg-errors.js';
 import type { MetricKey } from '../../src/sink/elasticsearch/kpi-mirror-doc.js';
 import { changeEvent } from './fixtures-events.js';
+import { bookingState, T0 } from './fixtures-states.js';
 
 const batch = (partition: number, events = 10, over: Partial<MartBatch> = {}): MartBatch => ({
   topic: 'ride.public.bookings',
@@ -143,35 +144,7 @@ describe('MartGroupCommit: batches that wait for the running transaction commit 
   });
 
   it('folding the events of several topics at once equals folding each batch alone', () => {
-    const T0 = '2026-11-21T04:32:10.123456Z';
-    const booking = {
-      id: 70,
-      booking_uuid: '7b0c6c1e-1111-4222-8333-444455556666',
-      passenger_id: 10,
-      driver_id: null,
-      status: 'requested',
-      vehicle_type: 'car',
-      pickup_lat: 10.77,
-      pickup_lon: 106.7,
-      pickup_zone_id: 3,
-      dropoff_lat: 10.8,
-      dropoff_lon: 106.6,
-      dropoff_zone_id: 4,
-      requested_at: T0,
-      accepted_at: null,
-      arrived_at: null,
-      started_at: null,
-      completed_at: null,
-      cancelled_at: null,
-      cancelled_by: null,
-      cancel_reason: null,
-      estimated_fare: '52000.00',
-      final_fare: null,
-      distance_km: null,
-      surge_multiplier: '1.00',
-      payment_method: 'card',
-      updated_at: T0,
-    };
+    const booking = bookingState({ id: '70' });
     const done = {
       ...booking,
       status: 'completed',

@@ -12,40 +12,7 @@ import {
 } from '../../src/project/metrics/state.js';
 import { bucketStart, secondsBetween } from '../../src/project/metrics/time.js';
 import { PoisonMessageError, SystemicError } from '../../src/shared/errors.js';
-
-const T0 = '2026-11-21T04:32:10.123456Z';
-
-function booking(over: Partial<Record<keyof BookingState, string | null>> = {}): BookingState {
-  return {
-    id: '1',
-    booking_uuid: '7b0c6c1e-1111-4222-8333-444455556666',
-    passenger_id: '10',
-    driver_id: null,
-    status: 'requested',
-    vehicle_type: 'car',
-    pickup_lat: '10.77',
-    pickup_lon: '106.7',
-    pickup_zone_id: '3',
-    dropoff_lat: '10.8',
-    dropoff_lon: '106.6',
-    dropoff_zone_id: '4',
-    requested_at: T0,
-    accepted_at: null,
-    arrived_at: null,
-    started_at: null,
-    completed_at: null,
-    cancelled_at: null,
-    cancelled_by: null,
-    cancel_reason: null,
-    estimated_fare: '52000.00',
-    final_fare: null,
-    distance_km: null,
-    surge_multiplier: '1.00',
-    payment_method: 'card',
-    updated_at: T0,
-    ...over,
-  } as BookingState;
-}
+import { bookingState as booking, T0 } from './fixtures-states.js';
 
 const accepted = (b: BookingState) =>
   booking({ ...b, status: 'accepted', driver_id: '77', accepted_at: '2026-11-21T04:32:55.000001Z' });
