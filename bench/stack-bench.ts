@@ -118,13 +118,22 @@ export async function benchDrain(minEvents: number, volume = 'small'): Promise<D
 }
 
 export async function stageTimes(w: WorkerProcess): Promise<Record<string, number>> {
+  return stageHistograms(w, 'sum');
+}
+
+/** How many batches / requests each stage ran (the histograms' counts), to read its times per call. */
+export async function stageCounts(w: WorkerProcess): Promise<Record<string, number>> {
+  return stageHistograms(w, 'count');
+}
+
+async function stageHistograms(w: WorkerProcess, part: 'sum' | 'count'): Promise<Record<string, number>> {
   const { body } = await w.get('/metrics');
   const out: Record<string, number> = {};
+  const re = new RegExp(
+    `^ride_cdc_(sink_request_seconds|batch_processing_seconds)_${part}(?:\\{sink="([^"]+)",operation="([^"]+)"\\})? ([0-9.e+-]+)$`,
+  );
   for (const line of body.split('\n')) {
-    const m =
-      /^ride_cdc_(sink_request_seconds|batch_processing_seconds)_sum(?:\{sink="([^"]+)",operation="([^"]+)"\})? ([0-9.e+-]+)$/.exec(
-        line,
-      );
+    const m = re.exec(line);
     if (m) out[m[2] ? `${m[2]}:${m[3]}` : 'batch total'] = Number(m[4]);
   }
   return out;

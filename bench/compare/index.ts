@@ -137,6 +137,7 @@ export async function benchCompare(opts: CompareOptions): Promise<CompareReport>
             tag: 'bk',
             name: 'ride-cdc, 1 worker, bookings topic only',
             bookingsOnly: true,
+            cpuProfDir: opts.cpuProfDir && join(opts.cpuProfDir, 'bookings'),
           }),
         );
       });
@@ -162,6 +163,7 @@ export async function benchCompare(opts: CompareOptions): Promise<CompareReport>
     for (const [run, dir] of [
       ['ride-cdc, 1 worker', opts.cpuProfDir],
       [`ride-cdc @${base?.commit.slice(0, 7)}, 1 worker`, join(opts.cpuProfDir, 'baseline')],
+      ['ride-cdc, 1 worker, bookings topic only', join(opts.cpuProfDir, 'bookings')],
     ] as const) {
       // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the worker's main thread
       // (the others are tsx's module loader); one worker ran per directory, the newest is this run's.

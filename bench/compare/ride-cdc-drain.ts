@@ -9,7 +9,7 @@ import { diffMart } from '../../src/verify/mart-truth.js';
 import type { MetricRow } from '../../src/project/metrics/truth-sql.js';
 import { MART_METRIC_ROWS_SQL } from '../../src/sink/mart/sql/metric-sql.js';
 import { diffKpiSubset, FLINK_KPIS } from './kpi-subset.js';
-import { consumedEvents, stageTimes } from '../stack-bench.js';
+import { consumedEvents, stageCounts, stageTimes } from '../stack-bench.js';
 import { peerResult, type PeerResult } from './peer-result.js';
 import { sampleProcesses } from './proc-stats.js';
 
@@ -92,6 +92,7 @@ export async function drainWithRideCdc(s: Scenario, total: number, opts: DrainOp
     await allReady;
     const seconds = (done - ready) / 1000;
     const stages = await Promise.all(workers.map((w) => stageTimes(w)));
+    const calls = await Promise.all(workers.map((w) => stageCounts(w)));
     const usage = sampler.stop();
     for (const w of workers) await w.kill('SIGTERM');
     const rc = createClient(reporting);
@@ -139,6 +140,7 @@ export async function drainWithRideCdc(s: Scenario, total: number, opts: DrainOp
           : {}),
         committedBeforeReady: beforeReady,
         stageSeconds: stages,
+        stageCalls: calls,
       },
     });
   } finally {
