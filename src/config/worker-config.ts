@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { CAPTURED_TABLES as SOURCE_TABLES, type CapturedTable as SourceTable } from './captured-tables.js';
 import { readPgSettings, REPORTING_PG_DEFAULTS, REPORTING_PG_PREFIX, type PgSettings } from '../db/pg.js';
 import { EnvReader } from './env.js';
+import { CATALOG, METRICS } from '../project/metrics/catalog.js';
 
 export { SOURCE_TABLES, type SourceTable };
 
@@ -65,6 +66,12 @@ export interface WorkerConfig {
      * batch in a transaction of its own, as many at once as MAX_IN_FLIGHT_BATCHES).
      */
     groupMaxEvents: number;
+    /**
+     * The catalog KPIs this worker maintains (REPORTING_KPIS, comma list; unset: all). The others'
+     * rows are left as they are — said at start and in ride_cdc_mart_kpis_not_maintained; turning
+     * one back on needs `ride-cdc mart backfill --metric <name>` for the time it was off.
+     */
+    kpis: readonly string[] | null;
   };
   /**
    * Variables that fell back to the development stack's well-known credentials. Never silent: the
@@ -204,6 +211,14 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     restartMaxMs: r.int('CONNECTOR_RESTART_MAX_MS', 300_000, 100, 3_600_000),
   };
 
+  const kpiList = r.list('REPORTING_KPIS', []);
+  for (const k of kpiList)
+    if (!METRICS.has(k))
+      r.fail(
+        `REPORTING_KPIS contains ${JSON.stringify(k)}: expected KPIs from ${CATALOG.map((m) => m.name).join(', ')}`,
+      );
+  const kpis = kpiList.length > 0 ? kpiList : null;
+
   const config: WorkerConfig = {
     kafka: {
       brokers,
@@ -244,6 +259,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       statementTimeoutMs: r.int('REPORTING_STATEMENT_TIMEOUT_MS', 60_000, 1000, 3_600_000),
       synchronousCommit: r.oneOf('REPORTING_SYNCHRONOUS_COMMIT', ['on', 'off'] as const, 'off'),
       groupMaxEvents: r.int('REPORTING_GROUP_MAX_EVENTS', 20_000, 0, 1_000_000),
+      kpis,
     },
     pipeline: {
       maxInFlightBatches: r.int('MAX_IN_FLIGHT_BATCHES', 4, 1, 256),

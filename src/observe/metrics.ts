@@ -140,6 +140,11 @@ export function createMetrics() {
       buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32],
       registers: r,
     }),
+    martKpisNotMaintained: new Gauge({
+      name: 'ride_cdc_mart_kpis_not_maintained',
+      help: 'Catalog KPIs this worker leaves out (REPORTING_KPIS): their mart rows are not updated',
+      registers: r,
+    }),
     martRowsMerged: new Counter({
       name: 'ride_cdc_mart_rows_merged_total',
       help: 'Rows upserted into mart tables',

@@ -114,8 +114,11 @@ export function bookingIdsToLock(
   return [...ids].sort(compareIds);
 }
 
-/** The whole mart change of a batch, given the stored state of every row it touches. */
-export function foldMart(touched: RowsTouched, stored: StoredStates): MartFold {
+/**
+ * The whole mart change of a batch, given the stored state of every row it touches. `kpis`: the
+ * KPIs maintained (absent: the whole catalog); the others' deltas are left out, states are not.
+ */
+export function foldMart(touched: RowsTouched, stored: StoredStates, kpis?: ReadonlySet<string>): MartFold {
   const out: MartFold = {
     states: [],
     deltas: [],
@@ -124,6 +127,7 @@ export function foldMart(touched: RowsTouched, stored: StoredStates): MartFold {
     rejected: [...touched.rejected],
   };
   for (const table of MART_TABLE_ORDER) foldTable(table, touched, stored, out);
+  if (kpis) out.deltas = out.deltas.filter((d) => kpis.has(d.metric));
   return out;
 }
 

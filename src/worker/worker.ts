@@ -27,6 +27,7 @@ import { ConfigError, TransientError, errorMessage } from '../shared/errors.js';
 import { retry } from '../shared/retry.js';
 import { ConsumerRunner } from './consumer-runner.js';
 import { Lifecycle, type Resource, type WorkerState } from './lifecycle.js';
+import { CATALOG } from '../project/metrics/catalog.js';
 
 export type { WorkerState };
 
@@ -86,6 +87,9 @@ export class Worker {
       log.warn({ err: err.message }, 'reporting_db connection lost'),
     );
     const mart = new MartSink(pool, cfg.kafka.groupId, this.metrics, cfg.reporting);
+    this.metrics.martKpisNotMaintained.set(
+      cfg.reporting.kpis ? CATALOG.length - cfg.reporting.kpis.length : 0,
+    );
     const kpis = new KpiExporter(pool, this.metrics, log.child({ stage: 'kpi' }));
     const feeds = new DashboardFeeds(pool, cfg, this.metrics, log);
     this.http.serveStatus(feeds.status);

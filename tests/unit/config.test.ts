@@ -40,6 +40,13 @@ describe('worker configuration', () => {
     expect(msg).toContain('KAFKA_BROKERS item "nohost"');
     expect(msg).toContain('trips:earliest');
   });
+  it('REPORTING_KPIS: unset maintains the whole catalog; a name outside it is refused', () => {
+    expect(loadWorkerConfig({}).reporting.kpis).toBeNull();
+    expect(loadWorkerConfig({ REPORTING_KPIS: 'gmv,avg_fare' }).reporting.kpis).toEqual(['gmv', 'avg_fare']);
+    expect(() => loadWorkerConfig({ REPORTING_KPIS: 'gmv,revenue' })).toThrow(
+      /REPORTING_KPIS contains "revenue": expected KPIs from .*bookings_requested/,
+    );
+  });
   it('maps topics back to tables', () => {
     expect(tableOfTopic('ride', 'ride.public.bookings')).toBe('bookings');
     expect(tableOfTopic('ride', '__debezium-heartbeat.ride')).toBeNull();

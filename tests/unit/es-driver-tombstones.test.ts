@@ -228,6 +228,49 @@ describe('booking step upserts carry an LSN guard', () => {
     expect(stored(es)).toMatchObject({ status: 'completed', source_lsn: 500 });
   });
 
+  const reads = (es: FakeEs) => es.reads.get('p-booking_events-2026.11.21') ?? 0;
+
+  it("a new booking's document is created without a read; its next change merges onto the remembered one", async () => {
+    const es = new FakeEs();
+    const sink = sinkOn(es);
+    await sink.write([step('requested', 300, { cancel_reason: 'kept' })]);
+    await sink.write([step('accepted', 400)]);
+    expect(reads(es)).toBe(0);
+    expect(stored(es)).toMatchObject({ status: 'accepted', source_lsn: 400, cancel_reason: 'kept' });
+  });
+
+  it('a replay on a fresh instance meets the stored document: read, merged, the stale update counted once', async () => {
+    const es = new FakeEs();
+    await sinkOn(es).write([step('completed', 500)]);
+    const metrics = createMetrics();
+    const fresh = new ElasticsearchSink(
+      es as unknown as Client,
+      'p-',
+      { maxDocs: 100, maxBytes: 1 << 20 },
+      metrics,
+    );
+    await fresh.write([step('requested', 400)]); // create conflicts, then the document is read
+    expect(reads(es)).toBe(1);
+    expect(stored(es)).toMatchObject({ status: 'completed', source_lsn: 500 });
+    const conflicts = (
+      await metrics.registry.getSingleMetricAsString('ride_cdc_version_conflicts_ignored_total')
+    )
+      .split('\n')
+      .find((l) => l.includes('booking_events'));
+    expect(conflicts).toMatch(/ 1$/);
+  });
+
+  it('a document another instance wrote since the remembered write is re-read and merged', async () => {
+    const es = new FakeEs();
+    const mine = sinkOn(es);
+    await mine.write([step('accepted', 300, { cancel_reason: 'mine' })]);
+    await sinkOn(es).write([step('completed', 500)]); // another instance (a rebalance)
+    await mine.write([step('arrived', 400)]); // stale against 500: conflict, re-read, changes nothing
+    expect(stored(es)).toMatchObject({ status: 'completed', source_lsn: 500, cancel_reason: 'mine' });
+    await mine.write([step('cancelled', 600)]);
+    expect(stored(es)).toMatchObject({ status: 'cancelled', source_lsn: 600 });
+  });
+
   it('mergeGuarded: order of the writes does not matter, equal LSNs are replays', () => {
     const a = { doc: { status: 'a' }, lsn: 1 };
     const b = { doc: { status: 'b' }, lsn: 2 };

@@ -71,6 +71,18 @@ describe('foldMart: (stored states, events) → (next states, deltas, history, r
     ]);
   });
 
+  it('a KPI subset keeps only its deltas; states and status history are folded as always', () => {
+    const booking = { id: 9, status: 'requested', requested_at: '2026-11-21T04:00:00.000000Z' };
+    const touched = rowsTouched([changeEvent('bookings', 'c', booking as never, { offset: '0' })]);
+    const all = foldMart(touched, {});
+    const some = foldMart(touched, {}, new Set(['bookings_requested']));
+    expect(new Set(all.deltas.map((d) => d.metric)).size).toBeGreaterThan(1);
+    expect(some.deltas).toEqual(all.deltas.filter((d) => d.metric === 'bookings_requested'));
+    expect(some.deltas.length).toBeGreaterThan(0);
+    expect(some.states).toEqual(all.states);
+    expect(some.statusHistory).toEqual(all.statusHistory);
+  });
+
   it('bookings get their status history; events without a row id are rejected alone', () => {
     const booking = {
       id: 9,

@@ -3,6 +3,7 @@ import { loadWorkerConfig } from '../../config/worker-config.js';
 import { createLogger } from '../../observe/logger.js';
 import { ConfigError } from '../../shared/errors.js';
 import { Worker } from '../../worker/worker.js';
+import { CATALOG } from '../../project/metrics/catalog.js';
 
 export function register(program: Command): void {
   program
@@ -26,6 +27,11 @@ export function register(program: Command): void {
         logger.warn(
           { variables: cfg.developmentDefaults },
           `not set: ${cfg.developmentDefaults.join(', ')}; using the development stack's credentials (user/password), which no real deployment may use`,
+        );
+      if (cfg.reporting.kpis)
+        logger.warn(
+          { kpis: cfg.reporting.kpis },
+          `REPORTING_KPIS is set: only ${cfg.reporting.kpis.length} of ${CATALOG.length} KPIs are maintained; the others' mart rows stay as they are`,
         );
       const worker = new Worker(cfg, logger);
       installSignals(worker, logger);

@@ -18,6 +18,7 @@ import type { Metrics } from '../../observe/metrics.js';
 import type { Sink } from '../sink.js';
 import { runBulk, type BulkOp, type BulkRunner, type ItemResult } from './bulk.js';
 import { setupIndices } from './setup.js';
+import { WrittenDocs } from './written-docs.js';
 
 export interface EsWriteResult {
   /** Documents Elasticsearch will never accept (mapping errors): their source events are dead-lettered. */
@@ -27,6 +28,15 @@ export interface EsWriteResult {
 const MAX_OCC_ROUNDS = 20;
 /** Driver documents remembered from this sink's own writes (a fleet of this size hits every time). */
 const DRIVER_CACHE_MAX = 100_000;
+/** Booking step documents remembered: a booking's documents are rewritten on each of its changes. */
+const SERIES_CACHE_MAX = 100_000;
+
+/** A time-series document as stored (read, or as this sink last wrote it), with its OCC guard. */
+interface SeriesBase {
+  doc: Record<string, unknown>;
+  seqNo: number;
+  primaryTerm: number;
+}
 
 /** A driver document as this sink last wrote it, and the tombstone it was merged with. */
 interface CachedDriver {
@@ -53,7 +63,14 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
    * a conflict, is forgotten and re-read in round 2; the tombstone re-check after writing stays.
    * Forgotten whole on any failed write.
    */
-  private readonly drivers = new Map<string, CachedDriver>();
+  private readonly drivers = new WrittenDocs<CachedDriver>(DRIVER_CACHE_MAX);
+  /**
+   * The same for LSN-guarded time-series documents (booking steps), keyed index/id. A document
+   * neither remembered nor known to exist is first written as a `create` without reading it: a
+   * booking's first event makes its documents, and a create that meets an existing document
+   * conflicts, so it is read and merged in the next round (a replay pays one extra round).
+   */
+  private readonly series = new WrittenDocs<SeriesBase>(SERIES_CACHE_MAX);
 
   constructor(
     private readonly client: Client,
@@ -85,13 +102,20 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
     );
     const deletes = intents.filter((i): i is DeleteByField => i.kind === 'delete-by-field');
     // Deletes last: a replayed batch that created and then deleted a booking's events ends deleted.
-    await this.writeSeries(series, rejected);
+    try {
+      await this.writeSeries(series, rejected);
+    } catch (err) {
+      this.series.clear();
+      throw err;
+    }
     try {
       await this.writeDrivers(drivers, rejected);
     } catch (err) {
       this.drivers.clear();
       throw err;
     }
+    // Deleted documents are gone from memory too (a write from memory would only conflict).
+    if (deletes.length > 0) this.series.clear();
     await this.deleteByField(deletes);
     return { rejected };
   }
@@ -126,7 +150,9 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
 
   /**
    * LSN-guarded partial upserts (merge-guarded.ts) as read–merge–write under optimistic
-   * concurrency: no script runs (the native stack's Elasticsearch has no scripting module).
+   * concurrency: no script runs (the native stack's Elasticsearch has no scripting module). Round 1
+   * merges onto the remembered document, or writes a conditional create (see `series`); a conflict
+   * re-reads the document by a realtime mget in the next round.
    */
   private async writeGuarded(docs: readonly TimeSeriesDoc[], rejected: Rejection[]): Promise<void> {
     if (docs.length === 0) return;
@@ -144,36 +170,42 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
         throw new TransientError(
           `documents still contended after ${MAX_OCC_ROUNDS} rounds: ${pending.slice(0, 5).join(', ')}`,
         );
-      const res = await this.timedMget(
-        pending.map((k) => ({ _index: byDoc.get(k)!.index, _id: byDoc.get(k)!.id })),
-        true,
-      );
+      const current = round === 1 ? this.rememberedSeries(pending) : await this.readSeries(byDoc, pending);
       const bulk: BulkOp<string>[] = [];
-      pending.forEach((k, i) => {
-        const d = res.docs[i]!;
-        const cur = 'found' in d && d.found && d._source ? d : null;
+      const merges = new Map<string, { doc: Record<string, unknown>; stale: number }>();
+      for (const k of pending) {
+        const cur = current.get(k) ?? null;
         const e = byDoc.get(k)!;
         const merged = mergeGuarded(
-          (cur?._source as Record<string, unknown> | undefined) ?? null,
+          cur?.doc ?? null,
           e.updates.map((u) => ({ doc: u.doc, lsn: u.lsn! })),
         );
-        if (round === 1 && merged.stale > 0)
-          this.metrics.versionConflicts.inc({ index_family: e.family }, merged.stale);
-        if (!merged.changed || merged.doc === null) return;
+        if (!merged.changed || merged.doc === null) {
+          if (merged.stale > 0) this.metrics.versionConflicts.inc({ index_family: e.family }, merged.stale);
+          continue;
+        }
+        merges.set(k, { doc: merged.doc, stale: merged.stale });
         const meta = cur
-          ? { _index: e.index, _id: e.id, if_seq_no: cur._seq_no!, if_primary_term: cur._primary_term! }
+          ? { _index: e.index, _id: e.id, if_seq_no: cur.seqNo, if_primary_term: cur.primaryTerm }
           : { _index: e.index, _id: e.id };
         bulk.push({ action: { [cur ? 'index' : 'create']: meta }, body: merged.doc, tag: k });
-      });
+      }
       const results = await runBulk(this.runner, bulk);
       pending = [];
       throwIfSystemic(results);
       let retriable: (typeof results)[number] | undefined;
       for (const r of results) {
         const e = byDoc.get(r.tag)!;
-        if (r.outcome === 'ok') this.metrics.docsWritten.inc({ index_family: e.family, action: 'write' });
-        else if (r.outcome === 'conflict')
-          pending.push(r.tag); // written meanwhile: re-read, merge again
+        this.series.forget(r.tag);
+        if (r.outcome === 'ok') {
+          const m = merges.get(r.tag)!;
+          // Stale updates are counted for the merge that was written, not for a guess that conflicted.
+          if (m.stale > 0) this.metrics.versionConflicts.inc({ index_family: e.family }, m.stale);
+          this.metrics.docsWritten.inc({ index_family: e.family, action: 'write' });
+          if (r.seqNo !== undefined && r.primaryTerm !== undefined)
+            this.series.remember(r.tag, { doc: m.doc, seqNo: r.seqNo, primaryTerm: r.primaryTerm });
+        } else if (r.outcome === 'conflict')
+          pending.push(r.tag); // written meanwhile, or a create met a stored document: read, merge again
         else if (r.outcome === 'rejected') {
           this.metrics.sinkFailures.inc({ sink: 'elasticsearch', kind: 'rejected' });
           for (const u of e.updates)
@@ -185,6 +217,36 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
         throw new TransientError(`elasticsearch answered ${retriable.status}: ${retriable.error}`);
       }
     }
+  }
+
+  private rememberedSeries(keys: readonly string[]): Map<string, SeriesBase> {
+    const out = new Map<string, SeriesBase>();
+    for (const k of keys) {
+      const c = this.series.get(k);
+      if (c) out.set(k, c);
+    }
+    return out;
+  }
+
+  private async readSeries(
+    byDoc: ReadonlyMap<string, { index: string; id: string }>,
+    keys: readonly string[],
+  ): Promise<Map<string, SeriesBase>> {
+    const res = await this.timedMget(
+      keys.map((k) => ({ _index: byDoc.get(k)!.index, _id: byDoc.get(k)!.id })),
+      true,
+    );
+    const out = new Map<string, SeriesBase>();
+    keys.forEach((k, i) => {
+      const d = res.docs[i]!;
+      if ('found' in d && d.found && d._source)
+        out.set(k, {
+          doc: d._source as Record<string, unknown>,
+          seqNo: d._seq_no!,
+          primaryTerm: d._primary_term!,
+        });
+    });
+    return out;
   }
 
   /**
@@ -240,7 +302,7 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
       pending = [];
       throwIfSystemic(results);
       for (const r of results) {
-        this.drivers.delete(r.tag);
+        this.drivers.forget(r.tag);
         if (r.outcome === 'conflict')
           pending.push(r.tag); // someone else wrote it: re-read and merge again
         else if (r.outcome === 'rejected') {
@@ -254,7 +316,7 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
           this.metrics.docsWritten.inc({ index_family: FAMILY.driverLatest, action: 'write' });
           const doc = mergedDocs.get(r.tag);
           if (doc && r.seqNo !== undefined && r.primaryTerm !== undefined)
-            this.remember(r.tag, {
+            this.drivers.remember(r.tag, {
               doc,
               seqNo: r.seqNo,
               primaryTerm: r.primaryTerm,
@@ -267,7 +329,7 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
         // A delete that stored its tombstone after our read may have missed the document we wrote.
         const now = await this.tombstones([...written.keys()]);
         pending = [...written].filter(([id, used]) => (now.get(id) ?? null) !== used).map(([id]) => id);
-        for (const id of pending) this.drivers.delete(id);
+        for (const id of pending) this.drivers.forget(id);
         written = new Map();
       }
     }
@@ -307,12 +369,6 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
       for (const [id, t] of read.tombstones) tombstones.set(id, t);
     }
     return { docs, tombstones };
-  }
-
-  private remember(id: string, c: CachedDriver): void {
-    this.drivers.delete(id); // re-inserted last: the Map's order is least recently written first
-    this.drivers.set(id, c);
-    if (this.drivers.size > DRIVER_CACHE_MAX) this.drivers.delete(this.drivers.keys().next().value!);
   }
 
   /** The newest delete of each driver in the batch, stored before any document is read. */

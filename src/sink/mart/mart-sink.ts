@@ -50,13 +50,21 @@ export class MartSink implements Sink<MartBatch, MartOutcome> {
     private readonly pool: Pool,
     private readonly groupId: string,
     private readonly metrics: Metrics,
-    /** Bounds on the batch transaction, so a stuck lock or statement becomes a retry, not a stall. */
-    private readonly timeouts: {
+    /**
+     * Bounds on the batch transaction (so a stuck lock or statement becomes a retry, not a stall),
+     * its commit mode, and the KPIs maintained (null: the whole catalog).
+     */
+    private readonly settings: {
       lockTimeoutMs: number;
       statementTimeoutMs: number;
       synchronousCommit: 'on' | 'off';
+      kpis: readonly string[] | null;
     },
-  ) {}
+  ) {
+    this.kpis = settings.kpis ? new Set(settings.kpis) : undefined;
+  }
+
+  private readonly kpis: ReadonlySet<string> | undefined;
 
   /** Fills mart.metric_definition from the catalog. */
   async start(): Promise<void> {
@@ -99,7 +107,7 @@ export class MartSink implements Sink<MartBatch, MartOutcome> {
           batches.length === 1 ? batches[0]!.events : batches.flatMap((b) => b.events),
         );
         const { stored, lockedBookings } = await readStoredStates(client, touched);
-        const fold = foldMart(touched, stored);
+        const fold = foldMart(touched, stored, this.kpis);
         if (fold.rejected.length > 0) {
           outcome = { kind: 'rejected', rejected: fold.rejected };
           return false;
@@ -144,7 +152,7 @@ export class MartSink implements Sink<MartBatch, MartOutcome> {
       // SET LOCAL takes no parameters; the values are validated integers and an on/off enum from
       // the configuration (synchronous_commit: see worker-config.ts, the replay makes it safe).
       await client.query(
-        `SET LOCAL lock_timeout = ${Math.trunc(this.timeouts.lockTimeoutMs)}; SET LOCAL statement_timeout = ${Math.trunc(this.timeouts.statementTimeoutMs)}; SET LOCAL synchronous_commit = ${this.timeouts.synchronousCommit}`,
+        `SET LOCAL lock_timeout = ${Math.trunc(this.settings.lockTimeoutMs)}; SET LOCAL statement_timeout = ${Math.trunc(this.settings.statementTimeoutMs)}; SET LOCAL synchronous_commit = ${this.settings.synchronousCommit}`,
       );
       const commit = await body(client);
       await client.query(commit ? 'COMMIT' : 'ROLLBACK');
