@@ -12,7 +12,8 @@
  *           ceilings, ride-cdc (1 and 2 workers; `--baseline <commit>` adds that commit's worker),
  *           Flink SQL and Debezium's JDBC sink, then latency at each of `--rates` (comma list) for
  *           `--seconds`; `--skip ceilings,ride-cdc,no-group-commit,baseline,flink,jdbc`; `--cpu-prof-dir D` writes V8
- *           profiles of the one-worker drain. Table, ratios, JSON/markdown/SVG in bench/results/.
+ *           profiles of the one-worker drain; `--volume` (small) is the generator's preset for the seeded
+ *           world (large: 20× the bookings). Table, ratios, JSON/markdown/SVG in bench/results/.
  * steps   — load steps --steps (default 1000,2000,5000) events/s, --step-seconds (120) each:
  *           lag and p50/p95/p99 per step (the original system's load test)
  * soak    — --soak-rate (3000) events/s for --soak-minutes (30): RSS, heap, lag, p99 each minute
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     baseline: { type: 'string' },
     rates: { type: 'string', default: '1000,2500,5000' },
     skip: { type: 'string', default: '' },
+    volume: { type: 'string', default: 'small' },
     'cpu-prof-dir': { type: 'string' },
     rate: { type: 'string', default: '5000' },
     seconds: { type: 'string', default: '60' },
@@ -125,6 +127,7 @@ if (want('compare')) {
     rates: values.rates.split(',').filter(Boolean).map(Number),
     latencySeconds: Number(values.seconds),
     skip: values.skip.split(',').filter(Boolean),
+    volume: values.volume,
     cpuProfDir: values['cpu-prof-dir'],
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
   });

@@ -32,6 +32,8 @@ export interface CompareOptions {
   latencySeconds: number;
   /** Peers to leave out: ceilings, ride-cdc, no-group-commit, baseline, flink, jdbc. */
   skip: string[];
+  /** The generator's volume preset of the seeded world (src/generator/volumes.ts). */
+  volume: string;
   /** Write V8 CPU profiles of the one-worker drain here. */
   cpuProfDir?: string;
   command: string;
@@ -71,8 +73,8 @@ export async function benchCompare(opts: CompareOptions): Promise<CompareReport>
     console.log(`compare: ${label} done in ${((performance.now() - t) / 1000).toFixed(0)} s`);
   };
   try {
-    console.log(`compare: backlog of ≥ ${opts.events} events …`);
-    total = await produceBacklog(s, opts.events);
+    console.log(`compare: backlog of ≥ ${opts.events} events (volume ${opts.volume}) …`);
+    total = await produceBacklog(s, opts.events, opts.volume);
     console.log(`compare: backlog holds ${total} change events`);
     if (want('ceilings')) {
       await step('ceiling: Kafka', async () => void rows.push(await kafkaCeiling(s, total)));
