@@ -19,11 +19,8 @@ import {
 } from '../../src/project/metrics/state.js';
 import { compareIds } from '../../src/project/row.js';
 import { deleteStatesSql, upsertStatesSql } from '../../src/sink/mart/sql/state-sql.js';
-import {
-  planMetricWrite,
-  type MemberTransitionRow,
-  type SqlStatement,
-} from '../../src/sink/mart/sql/metric-sql.js';
+import type { SqlStatement } from '../../src/sink/mart/sql/metric-sql.js';
+import { writeMetricDeltas } from '../../src/sink/mart/mart-writes.js';
 import type { Delta } from '../../src/project/metrics/delta.js';
 import { replaceStatusHistorySql } from '../../src/sink/mart/sql/booking-sql.js';
 import { statusHistory } from '../../src/project/bookings/status-history.js';
@@ -317,11 +314,7 @@ async function loadPg(
       try {
         await c.query('BEGIN');
         for (const st of u.statements) await c.query(st.text, st.values);
-        const plan = planMetricWrite(u.deltas);
-        const transitions: MemberTransitionRow[] = [];
-        for (const st of plan.memberUpserts)
-          transitions.push(...((await c.query(st.text, st.values)).rows as MemberTransitionRow[]));
-        for (const st of plan.afterMembers(transitions)) await c.query(st.text, st.values);
+        await writeMetricDeltas(c, u.deltas);
         await c.query('COMMIT');
       } catch (err) {
         await c.query('ROLLBACK').catch(() => undefined);

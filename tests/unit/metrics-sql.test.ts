@@ -17,6 +17,7 @@ import type { BookingState, PaymentState } from '../../src/project/metrics/state
 import { CATALOG } from '../../src/project/metrics/catalog.js';
 import {
   additiveStatements,
+  emptiedCleanupSql,
   catalogSyncStatements,
   memberStatements,
   planMetricWrite,
@@ -61,7 +62,7 @@ const M1 = '2026-11-21T04:32:00.000Z';
 const M0 = '2026-11-21T04:31:00.000Z';
 
 describe('additive upserts', () => {
-  it('one parameterised multi-row upsert per target, rows merged and sorted by key, then cleanup', () => {
+  it('one parameterised multi-row upsert per target, rows merged and sorted by key, returning the rows it emptied', () => {
     const statements = additiveStatements([
       add('gmv', M1, 'all', '10.50', '1'),
       add('bookings_completed', M1, 'all', '1', '1'),
@@ -70,13 +71,13 @@ describe('additive upserts', () => {
       add('drivers_online', null, 'all', '1', '1'),
       add('match_rate', M0, 'all', '0', '0'),
     ]);
-    expect(statements.map((s) => s.text.split('\n')[0])).toEqual([
+    expect(statements.map((s) => s.text.split('\n')[1])).toEqual([
       'INSERT INTO mart.fact_metric_bucket AS f',
       'INSERT INTO mart.metric_gauge AS g (metric_name, dimension, value_rule, numerator, denominator)',
-      'DELETE FROM mart.fact_metric_bucket f',
-      'DELETE FROM mart.metric_gauge g',
     ]);
     const [bucket, gauge] = statements;
+    expect(bucket?.text).toMatch(/FROM up WHERE numerator = 0 AND denominator = 0$/);
+    expect(gauge?.text).toMatch(/FROM up WHERE numerator = 0 AND denominator = 0$/);
     expect(bucket?.text).toContain(
       'ON CONFLICT (bucket_granularity, bucket_start, metric_name, dimension) DO UPDATE',
     );
@@ -97,9 +98,36 @@ describe('additive upserts', () => {
   it('splits big batches into ordered chunks with a fixed number of parameters', () => {
     const deltas = Array.from({ length: 5 }, (_, i) => add('bookings_requested', M1, `zone:${i}`, '1', '1'));
     const statements = additiveStatements(deltas, 2);
-    const upserts = statements.filter((s) => s.text.startsWith('INSERT'));
+    const upserts = statements.filter((s) => s.text.includes('INSERT INTO mart.fact_metric_bucket'));
     expect(upserts.map((s) => s.values[3])).toEqual([['zone:0', 'zone:1'], ['zone:2', 'zone:3'], ['zone:4']]);
     for (const s of upserts) expect(s.values).toHaveLength(7);
+  });
+
+  it('the cleanup deletes exactly the emptied rows the upserts returned, buckets then gauges; none: no statement', () => {
+    expect(emptiedCleanupSql([])).toEqual([]);
+    const cleanup = emptiedCleanupSql([
+      {
+        target: 'gauge',
+        bucket_granularity: 'CURRENT',
+        bucket_start: null,
+        metric_name: 'drivers_busy',
+        dimension: 'all',
+      },
+      {
+        target: 'bucket',
+        bucket_granularity: 'MINUTE',
+        bucket_start: M1,
+        metric_name: 'gmv',
+        dimension: 'zone:3',
+      },
+    ]);
+    expect(cleanup.map((s) => s.text.split('\n')[0])).toEqual([
+      'DELETE FROM mart.fact_metric_bucket f',
+      'DELETE FROM mart.metric_gauge g',
+    ]);
+    expect(cleanup[0]?.values).toEqual([['MINUTE'], [M1], ['gmv'], ['zone:3']]);
+    expect(cleanup[1]?.values).toEqual([['drivers_busy'], ['all']]);
+    for (const s of cleanup) expect(s.text).toContain('numerator = 0 AND');
   });
 
   it('rejects deltas for metrics that are not in the catalog', () => {
@@ -187,11 +215,10 @@ describe('distinct member upserts', () => {
     ]);
     expect(after.map((s) => s.text.split('\n')[0])).toEqual([
       'DELETE FROM mart.metric_member m',
-      'INSERT INTO mart.fact_metric_bucket AS f',
-      'INSERT INTO mart.metric_gauge AS g (metric_name, dimension, value_rule, numerator, denominator)',
-      'DELETE FROM mart.fact_metric_bucket f',
-      'DELETE FROM mart.metric_gauge g',
+      'WITH up AS (',
+      'WITH up AS (',
     ]);
+    expect(after.map((s) => s.text.split('\n')[1])).toContain('INSERT INTO mart.fact_metric_bucket AS f');
     const bucket = after[1];
     expect(bucket?.values[2]).toEqual(['active_passengers']);
     expect([bucket?.values[5], bucket?.values[6]]).toEqual([['1'], ['1']]);

@@ -15,7 +15,14 @@ import {
   releaseBookingRowsSql,
   replaceStatusHistorySql,
 } from './sql/booking-sql.js';
-import { planMetricWrite, type MemberTransitionRow, type SqlStatement } from './sql/metric-sql.js';
+import {
+  emptiedCleanupSql,
+  planMetricWrite,
+  type EmptiedRow,
+  type MemberTransitionRow,
+  type SqlStatement,
+} from './sql/metric-sql.js';
+import type { Delta } from '../../project/metrics/delta.js';
 import { deleteStatesSql, selectStatesSql, stateFromDb, upsertStatesSql } from './sql/state-sql.js';
 
 /**
@@ -75,10 +82,18 @@ export async function writeFold(
   for (const s of replaceStatusHistorySql(fold.statusHistory.bookingIds, fold.statusHistory.rows))
     await run(client, s);
 
-  const plan = planMetricWrite(fold.deltas);
+  await writeMetricDeltas(client, fold.deltas);
+  return fold.deltas.length;
+}
+
+/** The KPI rows of a batch (metric-sql.ts planMetricWrite), in the transaction's lock order. */
+export async function writeMetricDeltas(client: PoolClient, deltas: readonly Delta[]): Promise<void> {
+  const plan = planMetricWrite(deltas);
   const transitions: MemberTransitionRow[] = [];
   for (const s of plan.memberUpserts)
     transitions.push(...((await client.query(s.text, s.values)).rows as MemberTransitionRow[]));
-  for (const s of plan.afterMembers(transitions)) await run(client, s);
-  return fold.deltas.length;
+  const emptied: EmptiedRow[] = [];
+  for (const s of plan.afterMembers(transitions))
+    emptied.push(...((await client.query(s.text, s.values)).rows as EmptiedRow[]));
+  for (const s of emptiedCleanupSql(emptied)) await run(client, s);
 }

@@ -25,9 +25,10 @@ import { truthSql } from '../../../project/metrics/truth-sql.js';
  *      distinct-count transitions (a member going 0 → >0 references adds 1, >0 → 0 subtracts 1).
  *   2. transitionsToDeltas(rows) turns them into additive deltas of the metric side they feed.
  *   3. additiveStatements(mergeDeltas([...additive, ...transitions])): upsert fact_metric_bucket and
- *      metric_gauge (numerator += Δ, denominator += Δ; metric_value is a generated column), then
- *      delete the rows left at numerator = denominator = 0.
- * planMetricWrite() packages the three steps. Doing members first and ALL bucket rows in one
+ *      metric_gauge (numerator += Δ, denominator += Δ; metric_value is a generated column); they
+ *      return the rows they left at numerator = denominator = 0,
+ *   4. emptiedCleanupSql(those rows) deletes them.
+ * planMetricWrite() packages the steps (mart-writes.ts writeMetricDeltas runs them). Doing members first and ALL bucket rows in one
  * sorted pass keeps one global lock order: state rows → metric_member → fact_metric_bucket →
  * metric_gauge → consumer_offsets.
  */
@@ -54,7 +55,12 @@ function valueRuleOf(metric: string): MetricDef['valueRule'] {
 // ---------------------------------------------------------------------------------------------
 // fact_metric_bucket / metric_gauge
 
-const BUCKET_UPSERT = `INSERT INTO mart.fact_metric_bucket AS f
+// The upserts return only the rows they left at numerator = denominator = 0, so the cleanup deletes
+// those and touches nothing else (a DELETE over every key written costs as much as the upsert).
+const UTC_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
+const BUCKET_UPSERT = `WITH up AS (
+INSERT INTO mart.fact_metric_bucket AS f
   (bucket_granularity, bucket_start, metric_name, dimension, value_rule, numerator, denominator)
 SELECT i.bucket_granularity, i.bucket_start, i.metric_name, i.dimension, i.value_rule, i.numerator, i.denominator
 FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::numeric[])
@@ -63,7 +69,11 @@ ORDER BY i.ord
 ON CONFLICT (bucket_granularity, bucket_start, metric_name, dimension) DO UPDATE
 SET numerator = f.numerator + EXCLUDED.numerator,
     denominator = f.denominator + EXCLUDED.denominator,
-    updated_at = now()`;
+    updated_at = now()
+RETURNING f.bucket_granularity, f.bucket_start, f.metric_name, f.dimension, f.numerator, f.denominator)
+SELECT 'bucket' AS target, bucket_granularity, to_char(bucket_start AT TIME ZONE 'UTC', ${UTC_MS}) AS bucket_start,
+  metric_name, dimension
+FROM up WHERE numerator = 0 AND denominator = 0`;
 
 const BUCKET_CLEANUP = `DELETE FROM mart.fact_metric_bucket f
 USING unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[]) AS k(bucket_granularity, bucket_start, metric_name, dimension)
@@ -71,7 +81,8 @@ WHERE f.bucket_granularity = k.bucket_granularity AND f.bucket_start = k.bucket_
   AND f.metric_name = k.metric_name AND f.dimension = k.dimension
   AND f.numerator = 0 AND f.denominator = 0`;
 
-const GAUGE_UPSERT = `INSERT INTO mart.metric_gauge AS g (metric_name, dimension, value_rule, numerator, denominator)
+const GAUGE_UPSERT = `WITH up AS (
+INSERT INTO mart.metric_gauge AS g (metric_name, dimension, value_rule, numerator, denominator)
 SELECT i.metric_name, i.dimension, i.value_rule, i.numerator, i.denominator
 FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::numeric[])
   WITH ORDINALITY AS i(metric_name, dimension, value_rule, numerator, denominator, ord)
@@ -79,14 +90,29 @@ ORDER BY i.ord
 ON CONFLICT (metric_name, dimension) DO UPDATE
 SET numerator = g.numerator + EXCLUDED.numerator,
     denominator = g.denominator + EXCLUDED.denominator,
-    updated_at = now()`;
+    updated_at = now()
+RETURNING g.metric_name, g.dimension, g.numerator, g.denominator)
+SELECT 'gauge' AS target, 'CURRENT' AS bucket_granularity, NULL AS bucket_start, metric_name, dimension
+FROM up WHERE numerator = 0 AND denominator = 0`;
 
 const GAUGE_CLEANUP = `DELETE FROM mart.metric_gauge g
 USING unnest($1::text[], $2::text[]) AS k(metric_name, dimension)
 WHERE g.metric_name = k.metric_name AND g.dimension = k.dimension
   AND g.numerator = 0 AND g.denominator = 0`;
 
-/** Additive upserts (then cleanup of emptied rows) for bucket and gauge deltas. Input must be merged (unique keys). */
+/** A mart KPI row an additive upsert left at numerator = denominator = 0 (what the upserts return). */
+export interface EmptiedRow {
+  target: 'bucket' | 'gauge';
+  bucket_granularity: string;
+  bucket_start: string | null;
+  metric_name: string;
+  dimension: string;
+}
+
+/**
+ * Additive upserts for bucket and gauge deltas, buckets first. Input must be merged (unique keys).
+ * Each statement returns the EmptiedRow[] it left; hand them all to emptiedCleanupSql afterwards.
+ */
 export function additiveStatements(
   deltas: readonly AdditiveDelta[],
   maxRows = DEFAULT_MAX_ROWS,
@@ -119,21 +145,33 @@ export function additiveStatements(
       ],
     });
   }
-  // Cleanup after all upserts: only rows this transaction already holds are deleted.
-  for (const part of chunks(buckets as AdditiveDelta[], maxRows)) {
+  return out;
+}
+
+/**
+ * Deletes the rows the upserts left empty (a KPI row exists only while some source row contributes
+ * to it). Runs after all upserts, so it deletes only rows this transaction already holds, in the
+ * upserts' order; the zero test is repeated so the statement is right on its own.
+ */
+export function emptiedCleanupSql(rows: readonly EmptiedRow[]): SqlStatement[] {
+  const buckets = rows.filter((r) => r.target === 'bucket');
+  const gauges = rows.filter((r) => r.target === 'gauge');
+  const out: SqlStatement[] = [];
+  if (buckets.length > 0)
     out.push({
       text: BUCKET_CLEANUP,
       values: [
-        part.map((d) => d.granularity),
-        part.map((d) => d.bucketStart),
-        part.map((d) => d.metric),
-        part.map((d) => d.dimension),
+        buckets.map((r) => r.bucket_granularity),
+        buckets.map((r) => r.bucket_start),
+        buckets.map((r) => r.metric_name),
+        buckets.map((r) => r.dimension),
       ],
     });
-  }
-  for (const part of chunks(gauges as AdditiveDelta[], maxRows)) {
-    out.push({ text: GAUGE_CLEANUP, values: [part.map((d) => d.metric), part.map((d) => d.dimension)] });
-  }
+  if (gauges.length > 0)
+    out.push({
+      text: GAUGE_CLEANUP,
+      values: [gauges.map((r) => r.metric_name), gauges.map((r) => r.dimension)],
+    });
   return out;
 }
 
@@ -227,13 +265,14 @@ export function transitionsToDeltas(rows: readonly MemberTransitionRow[]): Addit
 }
 
 /**
- * The whole metric write of a batch, as a two-phase plan (the second phase depends on what the
- * member upserts returned):
+ * The whole metric write of a batch, as a plan in phases (each depends on what the previous
+ * returned; mart-writes.ts writeMetricDeltas runs it):
  *
  *   const plan = planMetricWrite(deltas);
- *   const rows = [];
- *   for (const s of plan.memberUpserts) rows.push(...(await tx.query(s)).rows);
- *   for (const s of plan.afterMembers(rows)) await tx.query(s);
+ *   const transitions = [], emptied = [];
+ *   for (const s of plan.memberUpserts) transitions.push(...(await tx.query(s)).rows);
+ *   for (const s of plan.afterMembers(transitions)) emptied.push(...(await tx.query(s)).rows);
+ *   for (const s of emptiedCleanupSql(emptied)) await tx.query(s);
  */
 export function planMetricWrite(
   deltas: readonly Delta[],
