@@ -28,8 +28,11 @@ export interface EsWriteResult {
 const MAX_OCC_ROUNDS = 20;
 /** Driver documents remembered from this sink's own writes (a fleet of this size hits every time). */
 const DRIVER_CACHE_MAX = 100_000;
-/** Booking step documents remembered: a booking's documents are rewritten on each of its changes. */
-const SERIES_CACHE_MAX = 100_000;
+/**
+ * Booking step documents remembered: a booking's documents are rewritten on each of its changes,
+ * so the bookings in flight are what matters (the large generator preset keeps ~600, × 6 steps).
+ */
+const SERIES_CACHE_MAX = 20_000;
 
 /** A time-series document as stored (read, or as this sink last wrote it), with its OCC guard. */
 interface SeriesBase {
