@@ -116,7 +116,7 @@ export function bookingIdsToLock(
 
 /**
  * The whole mart change of a batch, given the stored state of every row it touches. `kpis`: the
- * KPIs maintained (absent: the whole catalog); the others' deltas are left out, states are not.
+ * KPIs maintained (absent: the whole catalog); the others' deltas are not computed, states are.
  */
 export function foldMart(touched: RowsTouched, stored: StoredStates, kpis?: ReadonlySet<string>): MartFold {
   const out: MartFold = {
@@ -126,8 +126,7 @@ export function foldMart(touched: RowsTouched, stored: StoredStates, kpis?: Read
     statusHistory: { bookingIds: [], rows: [] },
     rejected: [...touched.rejected],
   };
-  for (const table of MART_TABLE_ORDER) foldTable(table, touched, stored, out);
-  if (kpis) out.deltas = out.deltas.filter((d) => kpis.has(d.metric));
+  for (const table of MART_TABLE_ORDER) foldTable(table, touched, stored, out, kpis);
   return out;
 }
 
@@ -136,6 +135,7 @@ function foldTable<T extends StateTable>(
   touched: RowsTouched,
   stored: StoredStates,
   out: MartFold,
+  kpis: ReadonlySet<string> | undefined,
 ): void {
   const ids = touchedIds(touched, table);
   if (ids.length === 0) return;
@@ -143,7 +143,7 @@ function foldTable<T extends StateTable>(
   const changes: TableChanges<T> = { table, upserts: [], deletes: [] };
   for (const id of ids) {
     const prev = prevs.get(id) ?? null;
-    const r = projectRow(table, prev, touched.rows.get(table)!.get(id)!);
+    const r = projectRow(table, prev, touched.rows.get(table)!.get(id)!, kpis);
     out.deltas.push(...r.deltas);
     out.rejected.push(...r.rejected);
     if (r.next) changes.upserts.push(r.next);

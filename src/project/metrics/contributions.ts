@@ -203,11 +203,13 @@ export function partsThatMayDiffer<T extends MetricSource>(
   source: T,
   prev: StateOf[T],
   next: StateOf[T],
+  kpis?: ReadonlySet<string>,
 ): readonly ReadingPart[] {
   const a = prev as unknown as SourceRow;
   const b = next as unknown as SourceRow;
   const out: ReadingPart[] = [];
   for (const p of compiledParts(source)) {
+    if (kpis && !kpis.has(p.metric.name)) continue;
     if (sameCols(p.inputs, a, b)) continue;
     const before = p.part.where.ts(a);
     const after = p.part.where.ts(b);

@@ -8,7 +8,7 @@ import {
   parseDecimal,
   type Scaled,
 } from '../../shared/decimal.js';
-import type { MetricSource } from './catalog.js';
+import { partsReading, type MetricSource } from './catalog.js';
 import {
   type AdditiveContribution,
   type Contribution,
@@ -144,11 +144,16 @@ export function delta<T extends MetricSource>(
   source: T,
   prev: StateOf[T] | null,
   next: StateOf[T] | Row | null,
+  kpis?: ReadonlySet<string>,
 ): Delta[] {
   const nextState = next === null ? null : mergeState(source, prev, next as Row);
   // Only parts whose contributions may differ can contribute anything but zero (exact: the others
-  // give identical contributions on both sides). Inserts and deletes evaluate every part.
-  const parts = prev !== null && nextState !== null ? partsThatMayDiffer(source, prev, nextState) : undefined;
+  // give identical contributions on both sides). Inserts and deletes evaluate every part (of the
+  // KPIs maintained, `kpis`; absent: the whole catalog).
+  const parts =
+    prev !== null && nextState !== null
+      ? partsThatMayDiffer(source, prev, nextState, kpis)
+      : kpis && partsReading(source).filter((p) => kpis.has(p.metric.name));
   if (parts?.length === 0) return [];
   const added = contributions(source, nextState, parts);
   const removed = contributions(source, prev, parts);

@@ -20,8 +20,13 @@ type MetricState = StateOf[MetricSource] | null;
 /** Zones feed no KPI (only dimension names); every other state table is a metric source. */
 const isMetricSource = (t: StateTable): t is MetricSource => t !== 'zones';
 
-function deltaOf(table: StateTable, prev: AnyState | null, next: AnyState | null): Delta[] {
-  return isMetricSource(table) ? delta(table, prev as MetricState, next as MetricState) : [];
+function deltaOf(
+  table: StateTable,
+  prev: AnyState | null,
+  next: AnyState | null,
+  kpis: ReadonlySet<string> | undefined,
+): Delta[] {
+  return isMetricSource(table) ? delta(table, prev as MetricState, next as MetricState, kpis) : [];
 }
 
 /**
@@ -34,11 +39,13 @@ export function projectRow<T extends StateTable>(
   table: T,
   prev: StateOf[T] | null,
   events: readonly ChangeEvent[],
+  /** The KPIs maintained (absent: the whole catalog). */
+  kpis?: ReadonlySet<string>,
 ): RowProjection<T> {
   try {
     let state = prev;
     for (const e of events) state = nextState(table, state, e);
-    return { next: state, deltas: deltaOf(table, prev, state), rejected: [] };
+    return { next: state, deltas: deltaOf(table, prev, state, kpis), rejected: [] };
   } catch (err) {
     if (!isBadData(err)) throw err;
   }
@@ -58,7 +65,7 @@ export function projectRow<T extends StateTable>(
       });
     }
   }
-  return { next: state, deltas: deltaOf(table, prev, state), rejected };
+  return { next: state, deltas: deltaOf(table, prev, state, kpis), rejected };
 }
 
 /** Errors that come from the data itself (dead-letter the event), as opposed to bugs. */
