@@ -121,10 +121,12 @@ describe('additive upserts', () => {
         dimension: 'zone:3',
       },
     ]);
-    expect(cleanup.map((s) => s.text.split('\n')[0])).toEqual([
+    expect(cleanup.map((s) => s.text.split('\n')[1])).toEqual([
       'DELETE FROM mart.fact_metric_bucket f',
       'DELETE FROM mart.metric_gauge g',
     ]);
+    // The deleting statement records each key for the KPI mirror, in the same transaction.
+    for (const s of cleanup) expect(s.text).toContain('INSERT INTO mart.kpi_mirror_tombstone');
     expect(cleanup[0]?.values).toEqual([['MINUTE'], [M1], ['gmv'], ['zone:3']]);
     expect(cleanup[1]?.values).toEqual([['drivers_busy'], ['all']]);
     for (const s of cleanup) expect(s.text).toContain('numerator = 0 AND');

@@ -13,11 +13,13 @@ import {
 
 export const KPI_MIRROR_INDEX = 'kpi_buckets';
 
+const UTC_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
 const ROW_COLUMNS = `numerator::text AS numerator, denominator::text AS denominator,
   metric_value::text AS value, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at`;
 
 const READ_BUCKETS = `SELECT f.bucket_granularity AS granularity,
-  to_char(f.bucket_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS bucket_start,
+  to_char(f.bucket_start AT TIME ZONE 'UTC', ${UTC_MS}) AS bucket_start,
   f.metric_name AS metric, f.dimension, ${ROW_COLUMNS}
 FROM mart.fact_metric_bucket f
 JOIN unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[]) AS k(g, b, m, d)
@@ -26,6 +28,19 @@ JOIN unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[]) AS k(g, b, m,
 const READ_GAUGES = `SELECT 'CURRENT' AS granularity, NULL AS bucket_start, g.metric_name AS metric, g.dimension, ${ROW_COLUMNS}
 FROM mart.metric_gauge g
 JOIN unnest($1::text[], $2::text[]) AS k(m, d) ON g.metric_name = k.m AND g.dimension = k.d`;
+
+// Keys whose mart row is gone and whose document the mirror just deleted. SKIP LOCKED: another
+// worker's mirror forgetting the same keys at once would otherwise lock them in its own order.
+const FORGET_TOMBSTONES = `DELETE FROM mart.kpi_mirror_tombstone t
+WHERE (t.bucket_granularity, t.bucket_start, t.metric_name, t.dimension) IN (
+  SELECT t2.bucket_granularity, t2.bucket_start, t2.metric_name, t2.dimension
+  FROM mart.kpi_mirror_tombstone t2
+  JOIN unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[]) AS k(g, b, m, d)
+    ON t2.bucket_granularity = k.g AND t2.bucket_start = k.b AND t2.metric_name = k.m AND t2.dimension = k.d
+  FOR UPDATE OF t2 SKIP LOCKED)`;
+
+/** Tombstones store a gauge's missing bucket as '-infinity' (a primary key column is never null). */
+const GAUGE_BUCKET = '-infinity';
 
 interface DbRow {
   granularity: MetricKey['granularity'];
@@ -57,6 +72,9 @@ const fromDb = (r: DbRow): MartMetricRow => ({
  * the batch's own deltas, so replays and duplicate deliveries rewrite the same absolute values. A
  * row the mart deleted (emptied) has its document deleted.
  *
+ * A deleted row's key also waits in mart.kpi_mirror_tombstone (written by the deleting transaction)
+ * until its document is gone, so a worker stopped before mirroring a deletion loses nothing either.
+ *
  * Concurrent workers: A may read v1, B commit v2 and mirror v2, then A's older write land last.
  * So after writing, the mirror reads the rows again and rewrites any that changed, until a read
  * matches what it wrote. The last write to a document is then always followed by a read that saw
@@ -83,13 +101,18 @@ export class KpiMirror {
     if (keys.length === 0) return;
     let pending = keys;
     let rows = await this.read(pending);
+    // Keys settled as absent: their documents are deleted and their tombstones can go.
+    const gone: MetricKey[] = [];
     for (let round = 1; ; round++) {
       await this.writeDocs(pending, rows);
       const again = await this.read(pending);
-      const changed = pending.filter(
-        (k) => rowFingerprint(rows.get(mirrorDocId(k))) !== rowFingerprint(again.get(mirrorDocId(k))),
-      );
-      if (changed.length === 0) return;
+      const changed: MetricKey[] = [];
+      for (const k of pending) {
+        const id = mirrorDocId(k);
+        if (rowFingerprint(rows.get(id)) !== rowFingerprint(again.get(id))) changed.push(k);
+        else if (!again.has(id)) gone.push(k);
+      }
+      if (changed.length === 0) return this.forgetTombstones(gone);
       if (round >= this.maxRounds) {
         // Other workers keep committing these rows; each of them mirrors its own commits too.
         this.metrics.sinkFailures.inc({ sink: 'kpi-mirror', kind: 'unsettled' }, changed.length);
@@ -97,10 +120,28 @@ export class KpiMirror {
           { rows: changed.length, rounds: round },
           'KPI mirror rows still changing; left to their writers',
         );
-        return;
+        return this.forgetTombstones(gone);
       }
       pending = changed;
       rows = again;
+    }
+  }
+
+  /**
+   * The documents of these keys are deleted and their mart rows were absent on the last read. A
+   * worker that re-creates a row later mirrors it itself (or the resync does, by updated_at).
+   */
+  private async forgetTombstones(gone: readonly MetricKey[]): Promise<void> {
+    if (gone.length === 0) return;
+    try {
+      await this.pool.query(FORGET_TOMBSTONES, [
+        gone.map((k) => k.granularity),
+        gone.map((k) => k.bucketStart ?? GAUGE_BUCKET),
+        gone.map((k) => k.metric),
+        gone.map((k) => k.dimension),
+      ]);
+    } catch (err) {
+      throw new TransientError(`kpi mirror: forgetting deleted rows failed: ${errorMessage(err)}`, err);
     }
   }
 
@@ -170,24 +211,35 @@ export class KpiMirror {
   }
 
   /**
-   * Re-mirrors every gauge and every bucket updated in the last `sinceMs` (worker start): a worker
-   * that stopped between a mart commit and its mirror write leaves those documents behind.
+   * Re-mirrors every gauge, every bucket updated in the last `sinceMs` (worker start) and every
+   * deleted row still in kpi_mirror_tombstone: a worker that stopped between a mart commit and its
+   * mirror write leaves those documents behind.
    */
   async resync(sinceMs: number, pageSize = 2000): Promise<number> {
     const res = await this.pool.query<{ g: string; b: string | null; m: string; d: string }>(
-      `SELECT bucket_granularity AS g, to_char(bucket_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS b,
+      `SELECT bucket_granularity AS g, to_char(bucket_start AT TIME ZONE 'UTC', ${UTC_MS}) AS b,
               metric_name AS m, dimension AS d
        FROM mart.fact_metric_bucket WHERE updated_at >= now() - make_interval(secs => $1::double precision / 1000)
-       UNION ALL SELECT 'CURRENT', NULL, metric_name, dimension FROM mart.metric_gauge`,
+       UNION ALL SELECT 'CURRENT', NULL, metric_name, dimension FROM mart.metric_gauge
+       UNION ALL SELECT bucket_granularity,
+                        CASE WHEN bucket_granularity = 'CURRENT' THEN NULL
+                             ELSE to_char(bucket_start AT TIME ZONE 'UTC', ${UTC_MS}) END,
+                        metric_name, dimension
+       FROM mart.kpi_mirror_tombstone`,
       [sinceMs],
     );
-    const keys: MetricKey[] = res.rows.map((r) => ({
-      granularity: r.g as MetricKey['granularity'],
-      bucketStart: r.b,
-      metric: r.m,
-      dimension: r.d,
-    }));
-    for (let i = 0; i < keys.length; i += pageSize) await this.mirror(keys.slice(i, i + pageSize));
-    return keys.length;
+    const keys = new Map<string, MetricKey>();
+    for (const r of res.rows) {
+      const k: MetricKey = {
+        granularity: r.g as MetricKey['granularity'],
+        bucketStart: r.b,
+        metric: r.m,
+        dimension: r.d,
+      };
+      keys.set(mirrorDocId(k), k);
+    }
+    const all = [...keys.values()];
+    for (let i = 0; i < all.length; i += pageSize) await this.mirror(all.slice(i, i + pageSize));
+    return all.length;
   }
 }

@@ -27,7 +27,8 @@ import { deleteStatesSql, selectStatesSql, stateFromDb, upsertStatesSql } from '
 
 /**
  * The reads and writes of one batch inside its open transaction, in the global lock order
- * (state rows → fact_booking → metric_member → fact_metric_bucket → metric_gauge → consumer_offsets)
+ * (state rows → fact_booking → metric_member → fact_metric_bucket → metric_gauge → kpi_mirror_tombstone
+ * → consumer_offsets)
  * so concurrent workers never wait on each other in a cycle.
  */
 

@@ -27,10 +27,10 @@ import { truthSql } from '../../../project/metrics/truth-sql.js';
  *   3. additiveStatements(mergeDeltas([...additive, ...transitions])): upsert fact_metric_bucket and
  *      metric_gauge (numerator += Δ, denominator += Δ; metric_value is a generated column); they
  *      return the rows they left at numerator = denominator = 0,
- *   4. emptiedCleanupSql(those rows) deletes them.
+ *   4. emptiedCleanupSql(those rows) deletes them and records their keys in kpi_mirror_tombstone.
  * planMetricWrite() packages the steps (mart-writes.ts writeMetricDeltas runs them). Doing members first and ALL bucket rows in one
  * sorted pass keeps one global lock order: state rows → metric_member → fact_metric_bucket →
- * metric_gauge → consumer_offsets.
+ * metric_gauge → kpi_mirror_tombstone (bucket keys, then gauge keys) → consumer_offsets.
  */
 
 export interface SqlStatement {
@@ -75,11 +75,18 @@ SELECT 'bucket' AS target, bucket_granularity, to_char(bucket_start AT TIME ZONE
   metric_name, dimension
 FROM up WHERE numerator = 0 AND denominator = 0`;
 
-const BUCKET_CLEANUP = `DELETE FROM mart.fact_metric_bucket f
+// The cleanups delete the emptied rows and record each key in kpi_mirror_tombstone in the same
+// transaction, so the KPI mirror can delete the document even if this worker dies before mirroring.
+const BUCKET_CLEANUP = `WITH gone AS (
+DELETE FROM mart.fact_metric_bucket f
 USING unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[]) AS k(bucket_granularity, bucket_start, metric_name, dimension)
 WHERE f.bucket_granularity = k.bucket_granularity AND f.bucket_start = k.bucket_start
   AND f.metric_name = k.metric_name AND f.dimension = k.dimension
-  AND f.numerator = 0 AND f.denominator = 0`;
+  AND f.numerator = 0 AND f.denominator = 0
+RETURNING f.bucket_granularity, f.bucket_start, f.metric_name, f.dimension)
+INSERT INTO mart.kpi_mirror_tombstone (bucket_granularity, bucket_start, metric_name, dimension)
+SELECT bucket_granularity, bucket_start, metric_name, dimension FROM gone ORDER BY 1, 2, 3, 4
+ON CONFLICT DO NOTHING`;
 
 const GAUGE_UPSERT = `WITH up AS (
 INSERT INTO mart.metric_gauge AS g (metric_name, dimension, value_rule, numerator, denominator)
@@ -95,10 +102,15 @@ RETURNING g.metric_name, g.dimension, g.numerator, g.denominator)
 SELECT 'gauge' AS target, 'CURRENT' AS bucket_granularity, NULL AS bucket_start, metric_name, dimension
 FROM up WHERE numerator = 0 AND denominator = 0`;
 
-const GAUGE_CLEANUP = `DELETE FROM mart.metric_gauge g
+const GAUGE_CLEANUP = `WITH gone AS (
+DELETE FROM mart.metric_gauge g
 USING unnest($1::text[], $2::text[]) AS k(metric_name, dimension)
 WHERE g.metric_name = k.metric_name AND g.dimension = k.dimension
-  AND g.numerator = 0 AND g.denominator = 0`;
+  AND g.numerator = 0 AND g.denominator = 0
+RETURNING g.metric_name, g.dimension)
+INSERT INTO mart.kpi_mirror_tombstone (bucket_granularity, bucket_start, metric_name, dimension)
+SELECT 'CURRENT', '-infinity', metric_name, dimension FROM gone ORDER BY 3, 4
+ON CONFLICT DO NOTHING`;
 
 /** A mart KPI row an additive upsert left at numerator = denominator = 0 (what the upserts return). */
 export interface EmptiedRow {
@@ -150,7 +162,7 @@ export function additiveStatements(
 
 /**
  * Deletes the rows the upserts left empty (a KPI row exists only while some source row contributes
- * to it). Runs after all upserts, so it deletes only rows this transaction already holds, in the
+ * to it) and records their keys for the KPI mirror (kpi_mirror_tombstone). Runs after all upserts, so it deletes only rows this transaction already holds, in the
  * upserts' order; the zero test is repeated so the statement is right on its own.
  */
 export function emptiedCleanupSql(rows: readonly EmptiedRow[]): SqlStatement[] {
