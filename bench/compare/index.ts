@@ -30,7 +30,7 @@ export interface CompareOptions {
   /** Offered rates for the latency curve (each its own short scenario); empty: none. */
   rates: number[];
   latencySeconds: number;
-  /** Peers to leave out: ceilings, ride-cdc, no-group-commit, baseline, flink (with no-overlap), jdbc. */
+  /** Peers to leave out: ceilings, ride-cdc, no-group-commit, baseline, flink, jdbc. */
   skip: string[];
   /** The generator's volume preset of the seeded world (src/generator/volumes.ts). */
   volume: string;
@@ -143,19 +143,6 @@ export async function benchCompare(opts: CompareOptions): Promise<CompareReport>
           }),
         );
       });
-      if (want('no-overlap'))
-        await step('ride-cdc, one worker, bookings topic only, no overlap', async () => {
-          const r = await drainWithRideCdc(s, await topicEvents(s, 'bookings'), {
-            workers: 1,
-            tag: 'bn',
-            name: 'ride-cdc, 1 worker, bookings topic only, ES and mart in sequence',
-            bookingsOnly: true,
-            // The A/B of overlapping the Elasticsearch writes with the mart transaction.
-            settings: { REPORTING_COMMIT_WAIT_MS: '0' },
-          });
-          r.extra = { ...r.extra, overlap: false };
-          rows.push(r);
-        });
       await step('Flink SQL', async () => void rows.push(await flinkPeer(s, 2)));
     }
     if (want('jdbc'))

@@ -67,13 +67,6 @@ export interface WorkerConfig {
      */
     groupMaxEvents: number;
     /**
-     * A batch's transaction does its work while the batch's Elasticsearch writes (and their dead
-     * letters) run, and commits once they are done; it holds its row locks at most this long
-     * waiting for them, then rolls back, waits outside and runs again (0: no overlap — the
-     * transaction starts only after Elasticsearch and the dead letters are done).
-     */
-    commitWaitMs: number;
-    /**
      * The catalog KPIs this worker maintains (REPORTING_KPIS, comma list; unset: all). The others'
      * rows are left as they are — said at start and in ride_cdc_mart_kpis_not_maintained; turning
      * one back on needs `ride-cdc mart backfill --metric <name>` for the time it was off.
@@ -266,7 +259,6 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       statementTimeoutMs: r.int('REPORTING_STATEMENT_TIMEOUT_MS', 60_000, 1000, 3_600_000),
       synchronousCommit: r.oneOf('REPORTING_SYNCHRONOUS_COMMIT', ['on', 'off'] as const, 'off'),
       groupMaxEvents: r.int('REPORTING_GROUP_MAX_EVENTS', 20_000, 0, 1_000_000),
-      commitWaitMs: r.int('REPORTING_COMMIT_WAIT_MS', 2000, 0, 60_000),
       kpis,
     },
     pipeline: {

@@ -59,12 +59,6 @@ export function createMetrics() {
       labelNames: ['sink', 'kind'],
       registers: r,
     }),
-    martCommitWaits: new Counter({
-      name: 'ride_cdc_mart_commit_waits_total',
-      help: "Mart transactions that waited for their batches' Elasticsearch writes before COMMIT: overlapped (committed in the same transaction) or redone (rolled back after REPORTING_COMMIT_WAIT_MS, run again)",
-      labelNames: ['outcome'],
-      registers: r,
-    }),
     kpiMirrorPending: new Gauge({
       name: 'ride_cdc_kpi_mirror_pending_keys',
       help: 'KPI rows committed to the mart and not yet mirrored into kpi_buckets',

@@ -1,7 +1,7 @@
 import type { Histogram } from 'prom-client';
 import type { Sink } from '../sink.js';
 import { MartDataError } from './pg-errors.js';
-import { CommitGateError, type MartBatch, type MartOutcome, type MartSink } from './mart-sink.js';
+import type { MartBatch, MartOutcome, MartSink } from './mart-sink.js';
 
 interface Waiting {
   batch: MartBatch;
@@ -16,8 +16,7 @@ interface Waiting {
  * together in the next: one fold, each hot row written once, one COMMIT, one fenced position move
  * per partition (MartSink.writeGroup). A batch never waits for company: alone, it goes at once.
  *
- * A group that is fenced, rejects events, has a value refused or a batch whose Elasticsearch writes
- * failed (CommitGateError) rolled back whole; it then runs
+ * A group that is fenced, rejects events or has a value refused rolled back whole; it then runs
  * again batch by batch, so each batch gets its exact single-batch outcome and writeMartStage's
  * dead-lettering sees only its own events. Any other error fails every batch of the group, and
  * each retries on its own (withRetry sits outside this class).
@@ -79,8 +78,7 @@ export class MartGroupCommit implements Sink<MartBatch, MartOutcome> {
     try {
       outcome = await this.mart.writeGroup(group.map((w) => w.batch));
     } catch (err) {
-      // A refused value, or one batch's other writes failed: each batch alone gets its own outcome.
-      if (!(err instanceof MartDataError) && !(err instanceof CommitGateError)) {
+      if (!(err instanceof MartDataError)) {
         for (const w of group) w.reject(err);
         return;
       }

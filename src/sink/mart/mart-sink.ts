@@ -3,7 +3,7 @@ import type { ChangeEvent } from '../../decode/change-event.js';
 import { foldMart, rowsTouched } from '../../project/mart-fold.js';
 import type { Rejection } from '../../project/intents.js';
 import type { Metrics } from '../../observe/metrics.js';
-import { RideCdcError, TransientError, errorMessage } from '../../shared/errors.js';
+import { TransientError, errorMessage } from '../../shared/errors.js';
 import type { Sink } from '../sink.js';
 import { classifyPgError } from './pg-errors.js';
 import { readStoredStates, writeFold } from './mart-writes.js';
@@ -22,51 +22,6 @@ export interface MartBatch {
   events: readonly ChangeEvent[];
   /** Probe only: run everything, then roll back (used to find the event a statement refuses). */
   dryRun?: boolean;
-  /**
-   * What must be durable before the position moves (the batch's Elasticsearch writes and their
-   * dead letters). The transaction does its work meanwhile and commits once this resolves.
-   */
-  commitAfter?: Promise<void>;
-}
-
-/**
- * A batch's commitAfter rejected: nothing was committed. Its cause is the other stage's failure,
- * which that stage reports itself (processBatch awaits it); never retried as a mart error.
- */
-export class CommitGateError extends RideCdcError {
-  constructor(cause: unknown) {
-    super(`the batch's other writes failed before its mart commit: ${errorMessage(cause)}`, {
-      retriable: false,
-      cause,
-    });
-  }
-}
-
-/** The batches' commitAfter as one promise (null: none), its rejection a CommitGateError. */
-function commitGate(batches: readonly MartBatch[]): Promise<void> | null {
-  const gates = batches.flatMap((b) => (b.commitAfter ? [b.commitAfter] : []));
-  if (gates.length === 0) return null;
-  const all = Promise.all(gates).then(
-    () => undefined,
-    (err: unknown) => {
-      throw new CommitGateError(err);
-    },
-  );
-  all.catch(() => undefined); // observed by whichever wait below runs; never unhandled
-  return all;
-}
-
-/** true once `p` resolved, false after `ms` without it; rethrows its rejection. */
-async function settlesWithin(p: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([p.then(() => true as const), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 const byPartition = (a: MartBatch, b: MartBatch) =>
@@ -104,8 +59,6 @@ export class MartSink implements Sink<MartBatch, MartOutcome> {
       statementTimeoutMs: number;
       synchronousCommit: 'on' | 'off';
       kpis: readonly string[] | null;
-      /** How long a transaction, its work done, waits for its batches' commitAfter (worker-config.ts). */
-      commitWaitMs: number;
     },
   ) {
     this.kpis = settings.kpis ? new Set(settings.kpis) : undefined;
@@ -147,51 +100,37 @@ export class MartSink implements Sink<MartBatch, MartOutcome> {
    */
   async writeGroup(batches: readonly MartBatch[]): Promise<MartOutcome> {
     const started = performance.now();
-    const dryRun = batches.some((b) => b.dryRun);
-    // A dry run commits nothing, so it waits for nothing.
-    const gate = dryRun ? null : commitGate(batches);
+    let outcome: MartOutcome = { kind: 'fenced' };
     try {
-      if (gate && this.settings.commitWaitMs === 0) await gate;
-      for (;;) {
-        let outcome: MartOutcome = { kind: 'fenced' };
-        let waitOutside = false;
-        await this.transaction(async (client) => {
-          const touched = rowsTouched(
-            batches.length === 1 ? batches[0]!.events : batches.flatMap((b) => b.events),
-          );
-          const { stored, lockedBookings } = await readStoredStates(client, touched);
-          const fold = foldMart(touched, stored, this.kpis);
-          if (fold.rejected.length > 0) {
-            outcome = { kind: 'rejected', rejected: fold.rejected };
+      await this.transaction(async (client) => {
+        const touched = rowsTouched(
+          batches.length === 1 ? batches[0]!.events : batches.flatMap((b) => b.events),
+        );
+        const { stored, lockedBookings } = await readStoredStates(client, touched);
+        const fold = foldMart(touched, stored, this.kpis);
+        if (fold.rejected.length > 0) {
+          outcome = { kind: 'rejected', rejected: fold.rejected };
+          return false;
+        }
+        const kpiRows = await writeFold(client, fold, lockedBookings);
+        // consumer_offsets rows last and in one order, like every other lock (mart-writes.ts).
+        for (const b of [...batches].sort(byPartition)) {
+          const move = setPositionSql(this.groupId, b.topic, b.partition, b.next, b.expectedNext);
+          if (((await client.query(move.text, move.values)).rowCount ?? 0) !== 1) {
+            outcome = { kind: 'fenced' };
             return false;
           }
-          const kpiRows = await writeFold(client, fold, lockedBookings);
-          // consumer_offsets rows last and in one order, like every other lock (mart-writes.ts).
-          for (const b of [...batches].sort(byPartition)) {
-            const move = setPositionSql(this.groupId, b.topic, b.partition, b.next, b.expectedNext);
-            if (((await client.query(move.text, move.values)).rowCount ?? 0) !== 1) {
-              outcome = { kind: 'fenced' };
-              return false;
-            }
-          }
-          if (dryRun) {
-            outcome = { kind: 'committed', kpiRows, touched: [] };
-            return false;
-          }
-          if (gate) {
-            // Row locks held: wait a bounded time, or let go and wait outside (Elasticsearch may be down).
-            waitOutside = !(await settlesWithin(gate, this.settings.commitWaitMs));
-            this.metrics.martCommitWaits.inc({ outcome: waitOutside ? 'redone' : 'overlapped' });
-            if (waitOutside) return false;
-          }
-          this.metrics.martRowsMerged.inc({ table: 'fact_metric_bucket' }, kpiRows);
-          // The KPI rows this commit changed: the KPI mirror re-reads and indexes them afterwards.
-          outcome = { kind: 'committed', kpiRows, touched: touchedKeys(fold.deltas) };
-          return true;
-        });
-        if (!waitOutside) return outcome;
-        await gate;
-      }
+        }
+        if (batches.some((b) => b.dryRun)) {
+          outcome = { kind: 'committed', kpiRows, touched: [] };
+          return false;
+        }
+        this.metrics.martRowsMerged.inc({ table: 'fact_metric_bucket' }, kpiRows);
+        // The KPI rows this commit changed: the KPI mirror re-reads and indexes them afterwards.
+        outcome = { kind: 'committed', kpiRows, touched: touchedKeys(fold.deltas) };
+        return true;
+      });
+      return outcome;
     } finally {
       this.metrics.sinkSeconds.observe(
         { sink: 'reporting_db', operation: 'transaction' },

@@ -38,8 +38,7 @@ export interface PipelineDeps {
 }
 
 /**
- * decode → project → (Elasticsearch → dead letters) alongside one PostgreSQL transaction (mart +
- * position), which commits after them.
+ * decode → project → Elasticsearch → dead letters → one PostgreSQL transaction (mart + position).
  * Blocks until the batch is committed, fenced, or the signal aborts (then it throws and nothing
  * of the batch is committed: it is replayed, idempotently, by whoever owns the partition next).
  */
@@ -65,44 +64,29 @@ export async function processBatch(
 
   const decoded = await decodeStage(deps.decoder, batch, pending, ctx, deps.decodeRetry, metrics);
   await truncateStage(decoded.events, deps.groupId, ctx, deps.decodeRetry, log);
-  // Elasticsearch and its dead letters run while the mart transaction does its work; the
-  // transaction commits the position only once they are done (commitAfter), so a crash can
-  // duplicate a document or a dead letter but never lose one.
+  const esRejected = await writeElasticsearchStage(deps.es, projectToElasticsearch(decoded.events), ctx);
   const undecodable = new Set(decoded.letters.map((l) => l.offset));
-  const esDone = (async () => {
-    const esRejected = await writeElasticsearchStage(deps.es, projectToElasticsearch(decoded.events), ctx);
-    const letters = [
-      ...decoded.letters,
-      ...lettersFor(batch, esRejected, 'elasticsearch-rejected', undecodable),
-    ];
-    await deadLetterStage(deps.dlq, letters, ctx);
-    return letters;
-  })();
-  esDone.catch(() => undefined); // awaited below on every path
+  const letters = [
+    ...decoded.letters,
+    ...lettersFor(batch, esRejected, 'elasticsearch-rejected', undecodable),
+  ];
+  await deadLetterStage(deps.dlq, letters, ctx);
 
   const next = (BigInt(pending.at(-1)!.offset) + 1n).toString();
-  let mart;
-  try {
-    mart = await writeMartStage(
-      deps.mart,
-      deps.dlq,
-      batch,
-      {
-        topic: batch.topic,
-        partition: batch.partition,
-        expectedNext: batch.expectedNext,
-        next,
-        // Sinks are independent: an event Elasticsearch refused is still applied to the mart.
-        events: decoded.events,
-        commitAfter: esDone.then(() => undefined),
-      },
-      ctx,
-    );
-  } catch (err) {
-    await esDone; // Elasticsearch's own failure, when it is the cause, is the one reported
-    throw err;
-  }
-  const letters = await esDone;
+  const mart = await writeMartStage(
+    deps.mart,
+    deps.dlq,
+    batch,
+    {
+      topic: batch.topic,
+      partition: batch.partition,
+      expectedNext: batch.expectedNext,
+      next,
+      // Sinks are independent: an event Elasticsearch refused is still applied to the mart.
+      events: decoded.events,
+    },
+    ctx,
+  );
   const all = [...letters, ...mart.letters];
   for (const l of all) {
     metrics.deadLettered.inc({ topic: l.topic, reason: l.reason });

@@ -26,9 +26,9 @@ export async function writeElasticsearchStage(
 }
 
 /**
- * Produces dead letters and waits for the broker's acknowledgement, always before the position
- * moves (the mart transaction commits after it): a crash can duplicate a dead letter but never lose
- * one. The mart's own rejections are produced after their transaction rolled back (no lock held).
+ * Produces dead letters and waits for the broker's acknowledgement. Called before the mart
+ * transaction opens (never while it holds row locks), and before the position moves: a crash can
+ * duplicate a dead letter but never lose one.
  */
 export async function deadLetterStage(
   dlq: DeadLetterSink,

@@ -110,12 +110,6 @@ export class FakeEs extends FakeSink<readonly EsIntent[], EsWriteResult> {
   readonly stage = 'elasticsearch';
   /** Offsets whose documents Elasticsearch refuses (mapping errors). */
   readonly refuse = new Set<string>();
-  /** While set, writes wait for it (a slow Elasticsearch). */
-  hold: Promise<void> | undefined;
-  override async write(intents: readonly EsIntent[], ctx: WriteContext): Promise<EsWriteResult> {
-    if (this.hold) await this.hold;
-    return super.write(intents, ctx);
-  }
   protected apply(intents: readonly EsIntent[]): EsWriteResult {
     this.journal.add(`es ${intents.map((i) => i.origin.offset).join(',')}`);
     const rejected: Rejection[] = intents
@@ -154,21 +148,6 @@ export class FakeMart extends FakeSink<MartBatch, MartOutcome> {
   }
   /** Offsets whose values reporting_db refuses (SQLSTATE 22P02): the statement fails for the whole batch. */
   readonly sqlRefuses = new Set<string>();
-  /** Like MartSink: the transaction holds its locks while it waits for the batch's commitAfter. */
-  override async write(b: MartBatch, ctx: WriteContext): Promise<MartOutcome> {
-    if (!b.dryRun && b.commitAfter) {
-      this.journal.locksHeld = true;
-      this.waited++;
-      try {
-        await b.commitAfter;
-      } finally {
-        this.journal.locksHeld = false;
-      }
-    }
-    return super.write(b, ctx);
-  }
-  /** Writes that waited for a commitAfter. */
-  waited = 0;
   protected apply(b: MartBatch): MartOutcome {
     this.journal.locksHeld = true;
     try {
