@@ -156,7 +156,7 @@ describe('distinct member upserts', () => {
       ['numerator', 'numerator'],
       [1, 1],
     ]);
-    expect(cleanups[0]?.text).toContain('m.ref_count = 0');
+    expect(cleanups[0]?.text).toContain('m2.ref_count = 0');
   });
 
   it('turns transitions into deltas on the side the members feed', () => {
@@ -216,7 +216,7 @@ describe('distinct member upserts', () => {
       },
     ]);
     expect(after.map((s) => s.text.split('\n')[0])).toEqual([
-      'DELETE FROM mart.metric_member m',
+      'DELETE FROM mart.metric_member m WHERE m.ctid = ANY (ARRAY(',
       'WITH up AS (',
       'WITH up AS (',
     ]);

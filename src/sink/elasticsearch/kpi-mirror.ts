@@ -18,12 +18,17 @@ const UTC_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 const ROW_COLUMNS = `numerator::text AS numerator, denominator::text AS denominator,
   metric_value::text AS value, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at`;
 
+// One index lookup per key: LATERAL … LIMIT 1 keeps the planner from turning this into a hash join
+// over a sequential scan of the whole bucket table (360 ms vs 115 ms for 6,000 keys over 367k
+// rows, and the scan grows with the table while the lookups do not).
 const READ_BUCKETS = `SELECT f.bucket_granularity AS granularity,
   to_char(f.bucket_start AT TIME ZONE 'UTC', ${UTC_MS}) AS bucket_start,
   f.metric_name AS metric, f.dimension, ${ROW_COLUMNS}
-FROM mart.fact_metric_bucket f
-JOIN unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[]) AS k(g, b, m, d)
-  ON f.bucket_granularity = k.g AND f.bucket_start = k.b AND f.metric_name = k.m AND f.dimension = k.d`;
+FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[]) AS k(g, b, m, d)
+CROSS JOIN LATERAL (
+  SELECT * FROM mart.fact_metric_bucket b
+  WHERE b.bucket_granularity = k.g AND b.bucket_start = k.b AND b.metric_name = k.m AND b.dimension = k.d
+  LIMIT 1) f`;
 
 const READ_GAUGES = `SELECT 'CURRENT' AS granularity, NULL AS bucket_start, g.metric_name AS metric, g.dimension, ${ROW_COLUMNS}
 FROM mart.metric_gauge g

@@ -213,11 +213,18 @@ HAVING sum(CASE WHEN u.ref_count > 0 AND u.ref_count - i.delta <= 0 THEN 1
                 WHEN u.ref_count <= 0 AND u.ref_count - i.delta > 0 THEN -1
                 ELSE 0 END) <> 0`;
 
-const MEMBER_CLEANUP = `DELETE FROM mart.metric_member m
-USING unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[]) AS k(bucket_granularity, bucket_start, metric_name, dimension, member)
-WHERE m.bucket_granularity = k.bucket_granularity AND m.bucket_start = k.bucket_start
-  AND m.metric_name = k.metric_name AND m.dimension = k.dimension AND m.member = k.member
-  AND m.ref_count = 0`;
+// One index lookup per key (LATERAL … LIMIT 1 is not flattened into a join), then a TID scan.
+// Written as a join, the planner hashes the batch's keys against a sequential scan of the whole
+// table once the keys number thousands: 1.6 s instead of 0.07 s for 5,000 keys over 1M members.
+const MEMBER_CLEANUP = `DELETE FROM mart.metric_member m WHERE m.ctid = ANY (ARRAY(
+  SELECT x.ctid
+  FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[]) AS k(bucket_granularity, bucket_start, metric_name, dimension, member)
+  CROSS JOIN LATERAL (
+    SELECT m2.ctid FROM mart.metric_member m2
+    WHERE m2.bucket_granularity = k.bucket_granularity AND m2.bucket_start = k.bucket_start
+      AND m2.metric_name = k.metric_name AND m2.dimension = k.dimension AND m2.member = k.member
+      AND m2.ref_count = 0
+    LIMIT 1) x))`;
 
 /** A row returned by the member upsert: the change of one bucket's distinct count. */
 export interface MemberTransitionRow {
