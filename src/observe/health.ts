@@ -7,7 +7,11 @@ import type { Metrics } from './metrics.js';
  */
 export class Health {
   private joined = false;
-  private readonly failing = new Set<string>();
+  /**
+   * Who is failing at each stage: several partitions can stall on one stage, and the stage is
+   * failing until the last of them recovers (one partition's recovery must not report ready).
+   */
+  private readonly failing = new Map<string, Set<string>>();
   /** Why each failing stage fails (its last error), so /readyz tells the operator what to do. */
   private readonly causes = new Map<string, string>();
   private readonly lag = new Map<string, number>();
@@ -34,11 +38,20 @@ export class Health {
     this.update();
   }
 
-  setFailing(stage: string, v: boolean, cause?: string): void {
-    if (v) this.failing.add(stage);
-    else this.failing.delete(stage);
-    if (v && cause !== undefined) this.causes.set(stage, cause);
-    else if (!v) this.causes.delete(stage);
+  /** `source`: what fails at that stage (a topic/partition; one per stage when omitted). */
+  setFailing(stage: string, v: boolean, cause?: string, source = ''): void {
+    const who = this.failing.get(stage) ?? new Set<string>();
+    if (v) {
+      who.add(source);
+      this.failing.set(stage, who);
+      if (cause !== undefined) this.causes.set(stage, cause);
+    } else {
+      who.delete(source);
+      if (who.size === 0) {
+        this.failing.delete(stage);
+        this.causes.delete(stage);
+      }
+    }
     this.update();
   }
 
@@ -58,7 +71,7 @@ export class Health {
     return {
       ready: this.isReady(),
       joined: this.joined,
-      failing: [...this.failing],
+      failing: [...this.failing.keys()],
       causes: Object.fromEntries(this.causes),
       stuck: this.isStuck(),
       lag: this.totalLag(),

@@ -167,14 +167,14 @@ export class ConsumerRunner {
   }
 
   private block(stage: string, topic: string, partition: number, err: unknown): void {
-    this.health.setFailing(stage, true, `${topic}/${partition}: ${errorMessage(err)}`);
+    this.health.setFailing(stage, true, `${topic}/${partition}: ${errorMessage(err)}`, key(topic, partition));
     this.paused.add(key(topic, partition));
     this.consumer?.pause([{ topic, partitions: [partition] }]);
     this.deps.metrics.pausedPartitions.set(this.paused.size);
   }
 
   private unblock(stage: string, topic: string, partition: number): void {
-    this.health.setFailing(stage, false);
+    this.health.setFailing(stage, false, undefined, key(topic, partition));
     this.paused.delete(key(topic, partition));
     this.consumer?.resume([{ topic, partitions: [partition] }]);
     this.deps.metrics.pausedPartitions.set(this.paused.size);

@@ -33,6 +33,17 @@ describe('readiness', () => {
     expect(h.status()).toMatchObject({ ready: true, failing: [], causes: {} });
   });
 
+  it('a stage stalled on two partitions stays failing until both recover', () => {
+    const h = new Health(createMetrics());
+    h.setJoined(true);
+    h.setFailing('kafka', true, 'ride.public.drivers/0: position ahead of log', 'ride.public.drivers/0');
+    h.setFailing('kafka', true, 'ride.public.drivers/2: position ahead of log', 'ride.public.drivers/2');
+    h.setFailing('kafka', false, undefined, 'ride.public.drivers/0');
+    expect(h.status()).toMatchObject({ ready: false, failing: ['kafka'] });
+    h.setFailing('kafka', false, undefined, 'ride.public.drivers/2');
+    expect(h.status()).toMatchObject({ ready: true, failing: [], causes: {} });
+  });
+
   it('is not ready when stuck: a backlog and no progress for the configured time', () => {
     vi.useFakeTimers();
     try {
