@@ -124,10 +124,24 @@ describe('mart evolution: scenarios, backfill, source schema changes', () => {
       const afterFirst = await martRows();
       expect(diffMetricRows(truth, afterFirst).slice(0, 5)).toEqual([]);
       expect(truth.length).toBeGreaterThan(5);
+      // A row the truth does not have: the backfill deletes it and leaves its key for the KPI
+      // mirror (kpi_mirror_tombstone); the keys it writes again leave none.
+      await reporting.query(
+        `INSERT INTO mart.fact_metric_bucket (bucket_granularity, bucket_start, metric_name, dimension, value_rule, numerator, denominator)
+         VALUES ('HOUR', '2001-01-01T00:00:00Z', $1, 'all', 'numerator', 1, 1)`,
+        [cashGmv.name],
+      );
       const second = await backfillMetric(pool, cashGmv);
       expect(second.rows).toBe(first.rows);
-      expect(second.deleted).toBe(first.rows);
+      expect(second.deleted).toBe(first.rows + 1);
       expect(diffMetricRows(truth, await martRows())).toEqual([]);
+      const tombstones = await reporting.query<{ key: string }>(
+        `SELECT concat_ws('|', bucket_granularity, to_char(bucket_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24'), dimension) AS key
+           FROM mart.kpi_mirror_tombstone WHERE metric_name = $1`,
+        [cashGmv.name],
+      );
+      expect(tombstones.rows.map((r) => r.key)).toEqual(['HOUR|2001-01-01T00|all']);
+      await reporting.query('DELETE FROM mart.kpi_mirror_tombstone WHERE metric_name = $1', [cashGmv.name]);
       process.stderr.write(
         `[backfill e2e] ${cashGmv.name}: ${first.rows} rows in ${first.ms.toFixed(0)} ms; again ${second.rows} rows\n`,
       );

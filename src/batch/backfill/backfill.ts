@@ -37,6 +37,31 @@ export const BACKFILL_LOCK_ORDER = [
   'mart.metric_gauge',
 ];
 
+// The KPI's old rows go; each bucket and gauge key is recorded in mart.kpi_mirror_tombstone (as
+// the worker does for a row it empties) so the KPI mirror in Elasticsearch deletes the documents of
+// keys the backfill does not write again. Each statement returns how many rows it deleted.
+const DELETE_KPI_ROWS = [
+  `WITH gone AS (DELETE FROM mart.fact_metric_bucket WHERE metric_name = $1
+     RETURNING bucket_granularity, bucket_start, metric_name, dimension),
+   t AS (INSERT INTO mart.kpi_mirror_tombstone (bucket_granularity, bucket_start, metric_name, dimension)
+     SELECT * FROM gone ON CONFLICT DO NOTHING)
+   SELECT count(*) AS n FROM gone`,
+  `WITH gone AS (DELETE FROM mart.metric_gauge WHERE metric_name = $1 RETURNING metric_name, dimension),
+   t AS (INSERT INTO mart.kpi_mirror_tombstone (bucket_granularity, bucket_start, metric_name, dimension)
+     SELECT 'CURRENT', '-infinity', metric_name, dimension FROM gone ON CONFLICT DO NOTHING)
+   SELECT count(*) AS n FROM gone`,
+  `WITH gone AS (DELETE FROM mart.metric_member WHERE metric_name = $1 RETURNING 1) SELECT count(*) AS n FROM gone`,
+];
+
+/** After the new rows are in: the keys written again are not deleted rows (their documents stay). */
+const FORGET_RECREATED = `DELETE FROM mart.kpi_mirror_tombstone t
+WHERE t.metric_name = $1 AND (
+  EXISTS (SELECT 1 FROM mart.fact_metric_bucket f
+          WHERE f.bucket_granularity = t.bucket_granularity AND f.bucket_start = t.bucket_start
+            AND f.metric_name = t.metric_name AND f.dimension = t.dimension)
+  OR EXISTS (SELECT 1 FROM mart.metric_gauge g
+             WHERE t.bucket_granularity = 'CURRENT' AND g.metric_name = t.metric_name AND g.dimension = t.dimension))`;
+
 export interface BackfillResult {
   metric: string;
   deleted: number;
@@ -88,8 +113,7 @@ export async function backfillInTransaction(
   await c.query(define!.text, define!.values);
   const name = [metric.name];
   let deleted = 0;
-  for (const t of ['mart.fact_metric_bucket', 'mart.metric_gauge', 'mart.metric_member'])
-    deleted += (await c.query(`DELETE FROM ${t} WHERE metric_name = $1`, name)).rowCount ?? 0;
+  for (const sql of DELETE_KPI_ROWS) deleted += Number((await c.query(sql, name)).rows[0]?.n ?? 0);
   const truth = truthSql(metric, { from: stateRelation });
   const isGauge = metric.granularities.length === 0;
   const rows = isGauge
@@ -105,6 +129,7 @@ export async function backfillInTransaction(
             WHERE numerator <> 0 OR denominator <> 0`,
         [metric.valueRule],
       );
+  await c.query(FORGET_RECREATED, name);
   const membersSql = distinctMembersSql(metric, { from: stateRelation });
   const members = membersSql
     ? await c.query(
