@@ -16,7 +16,7 @@ import type pg from 'pg';
 import type { MetricDef, MetricSource } from '../../project/metrics/catalog.js';
 import { STATE_SQL } from '../../sink/mart/sql/state-sql.js';
 import { distinctMembersSql, truthSql } from '../../project/metrics/truth-sql.js';
-import { catalogSyncStatements } from '../../sink/mart/sql/metric-sql.js';
+import { catalogSyncStatements, recordTombstonesSql } from '../../sink/mart/sql/metric-sql.js';
 
 /** A source table's stored states, with the source's column names and types. */
 export function stateRelation(source: MetricSource): string {
@@ -43,12 +43,10 @@ export const BACKFILL_LOCK_ORDER = [
 const DELETE_KPI_ROWS = [
   `WITH gone AS (DELETE FROM mart.fact_metric_bucket WHERE metric_name = $1
      RETURNING bucket_granularity, bucket_start, metric_name, dimension),
-   t AS (INSERT INTO mart.kpi_mirror_tombstone (bucket_granularity, bucket_start, metric_name, dimension)
-     SELECT * FROM gone ON CONFLICT DO NOTHING)
+   t AS (${recordTombstonesSql('bucket')})
    SELECT count(*) AS n FROM gone`,
   `WITH gone AS (DELETE FROM mart.metric_gauge WHERE metric_name = $1 RETURNING metric_name, dimension),
-   t AS (INSERT INTO mart.kpi_mirror_tombstone (bucket_granularity, bucket_start, metric_name, dimension)
-     SELECT 'CURRENT', '-infinity', metric_name, dimension FROM gone ON CONFLICT DO NOTHING)
+   t AS (${recordTombstonesSql('gauge')})
    SELECT count(*) AS n FROM gone`,
   `WITH gone AS (DELETE FROM mart.metric_member WHERE metric_name = $1 RETURNING 1) SELECT count(*) AS n FROM gone`,
 ];

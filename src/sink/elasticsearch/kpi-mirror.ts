@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { SystemicError, TransientError, errorMessage } from '../../shared/errors.js';
 import type { Metrics } from '../../observe/metrics.js';
 import type { Logger } from '../../observe/logger.js';
+import { GAUGE_TOMBSTONE_BUCKET, UTC_MS } from '../mart/sql/metric-sql.js';
 import {
   type MartMetricRow,
   type MetricKey,
@@ -12,8 +13,6 @@ import {
 } from './kpi-mirror-doc.js';
 
 export const KPI_MIRROR_INDEX = 'kpi_buckets';
-
-const UTC_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 
 const ROW_COLUMNS = `numerator::text AS numerator, denominator::text AS denominator,
   metric_value::text AS value, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at`;
@@ -43,9 +42,6 @@ WHERE (t.bucket_granularity, t.bucket_start, t.metric_name, t.dimension) IN (
   JOIN unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[]) AS k(g, b, m, d)
     ON t2.bucket_granularity = k.g AND t2.bucket_start = k.b AND t2.metric_name = k.m AND t2.dimension = k.d
   FOR UPDATE OF t2 SKIP LOCKED)`;
-
-/** Tombstones store a gauge's missing bucket as '-infinity' (a primary key column is never null). */
-const GAUGE_BUCKET = '-infinity';
 
 interface DbRow {
   granularity: MetricKey['granularity'];
@@ -141,7 +137,7 @@ export class KpiMirror {
     try {
       await this.pool.query(FORGET_TOMBSTONES, [
         gone.map((k) => k.granularity),
-        gone.map((k) => k.bucketStart ?? GAUGE_BUCKET),
+        gone.map((k) => k.bucketStart ?? GAUGE_TOMBSTONE_BUCKET),
         gone.map((k) => k.metric),
         gone.map((k) => k.dimension),
       ]);

@@ -57,7 +57,25 @@ function valueRuleOf(metric: string): MetricDef['valueRule'] {
 
 // The upserts return only the rows they left at numerator = denominator = 0, so the cleanup deletes
 // those and touches nothing else (a DELETE over every key written costs as much as the upsert).
-const UTC_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+/** to_char format of a UTC timestamp as the ISO string the KPI keys carry. */
+export const UTC_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
+/** kpi_mirror_tombstone's bucket_start of a gauge key (a primary key column is never null). */
+export const GAUGE_TOMBSTONE_BUCKET = '-infinity';
+
+/**
+ * Records the keys of the KPI rows a statement deleted (a CTE named `gone`, RETURNING the bucket
+ * key columns or, for gauges, metric_name and dimension) in kpi_mirror_tombstone, in key order.
+ */
+export function recordTombstonesSql(target: 'bucket' | 'gauge'): string {
+  const select =
+    target === 'bucket'
+      ? 'SELECT bucket_granularity, bucket_start, metric_name, dimension FROM gone ORDER BY 1, 2, 3, 4'
+      : `SELECT 'CURRENT', '${GAUGE_TOMBSTONE_BUCKET}'::timestamptz, metric_name, dimension FROM gone ORDER BY 3, 4`;
+  return `INSERT INTO mart.kpi_mirror_tombstone (bucket_granularity, bucket_start, metric_name, dimension)
+${select}
+ON CONFLICT DO NOTHING`;
+}
 
 const BUCKET_UPSERT = `WITH up AS (
 INSERT INTO mart.fact_metric_bucket AS f
@@ -84,9 +102,7 @@ WHERE f.bucket_granularity = k.bucket_granularity AND f.bucket_start = k.bucket_
   AND f.metric_name = k.metric_name AND f.dimension = k.dimension
   AND f.numerator = 0 AND f.denominator = 0
 RETURNING f.bucket_granularity, f.bucket_start, f.metric_name, f.dimension)
-INSERT INTO mart.kpi_mirror_tombstone (bucket_granularity, bucket_start, metric_name, dimension)
-SELECT bucket_granularity, bucket_start, metric_name, dimension FROM gone ORDER BY 1, 2, 3, 4
-ON CONFLICT DO NOTHING`;
+${recordTombstonesSql('bucket')}`;
 
 const GAUGE_UPSERT = `WITH up AS (
 INSERT INTO mart.metric_gauge AS g (metric_name, dimension, value_rule, numerator, denominator)
@@ -108,9 +124,7 @@ USING unnest($1::text[], $2::text[]) AS k(metric_name, dimension)
 WHERE g.metric_name = k.metric_name AND g.dimension = k.dimension
   AND g.numerator = 0 AND g.denominator = 0
 RETURNING g.metric_name, g.dimension)
-INSERT INTO mart.kpi_mirror_tombstone (bucket_granularity, bucket_start, metric_name, dimension)
-SELECT 'CURRENT', '-infinity', metric_name, dimension FROM gone ORDER BY 3, 4
-ON CONFLICT DO NOTHING`;
+${recordTombstonesSql('gauge')}`;
 
 /** A mart KPI row an additive upsert left at numerator = denominator = 0 (what the upserts return). */
 export interface EmptiedRow {
@@ -162,8 +176,9 @@ export function additiveStatements(
 
 /**
  * Deletes the rows the upserts left empty (a KPI row exists only while some source row contributes
- * to it) and records their keys for the KPI mirror (kpi_mirror_tombstone). Runs after all upserts, so it deletes only rows this transaction already holds, in the
- * upserts' order; the zero test is repeated so the statement is right on its own.
+ * to it) and records their keys for the KPI mirror (kpi_mirror_tombstone). Runs after all upserts,
+ * so it deletes only rows this transaction already holds, in the upserts' order; the zero test is
+ * repeated so the statement is right on its own.
  */
 export function emptiedCleanupSql(rows: readonly EmptiedRow[]): SqlStatement[] {
   const buckets = rows.filter((r) => r.target === 'bucket');
