@@ -33,14 +33,21 @@ const READ_GAUGES = `SELECT 'CURRENT' AS granularity, NULL AS bucket_start, g.me
 FROM mart.metric_gauge g
 JOIN unnest($1::text[], $2::text[]) AS k(m, d) ON g.metric_name = k.m AND g.dimension = k.d`;
 
-// Keys whose mart row is gone and whose document the mirror just deleted. SKIP LOCKED: another
-// worker's mirror forgetting the same keys at once would otherwise lock them in its own order.
+// The tombstones of keys the mirror just settled: those it found absent (document deleted), and
+// those whose row exists now (a tombstone means "row gone"; a re-created row is mirrored by its
+// writer or the resync). A key it found present whose row is gone now keeps its tombstone: another
+// worker deleted it since. SKIP LOCKED: another worker's mirror forgetting the same keys at once
+// would otherwise lock them in its own order.
 const FORGET_TOMBSTONES = `DELETE FROM mart.kpi_mirror_tombstone t
 WHERE (t.bucket_granularity, t.bucket_start, t.metric_name, t.dimension) IN (
   SELECT t2.bucket_granularity, t2.bucket_start, t2.metric_name, t2.dimension
   FROM mart.kpi_mirror_tombstone t2
-  JOIN unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[]) AS k(g, b, m, d)
+  JOIN unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::boolean[]) AS k(g, b, m, d, gone)
     ON t2.bucket_granularity = k.g AND t2.bucket_start = k.b AND t2.metric_name = k.m AND t2.dimension = k.d
+  WHERE k.gone
+     OR EXISTS (SELECT 1 FROM mart.fact_metric_bucket f
+                WHERE f.bucket_granularity = k.g AND f.bucket_start = k.b AND f.metric_name = k.m AND f.dimension = k.d)
+     OR EXISTS (SELECT 1 FROM mart.metric_gauge g WHERE k.g = 'CURRENT' AND g.metric_name = k.m AND g.dimension = k.d)
   FOR UPDATE OF t2 SKIP LOCKED)`;
 
 interface DbRow {
@@ -102,8 +109,8 @@ export class KpiMirror {
     if (keys.length === 0) return;
     let pending = keys;
     let rows = await this.read(pending);
-    // Keys settled as absent: their documents are deleted and their tombstones can go.
-    const gone: MetricKey[] = [];
+    // Keys whose last read matched what was written, and whether that read found no row.
+    const settled: { key: MetricKey; gone: boolean }[] = [];
     for (let round = 1; ; round++) {
       await this.writeDocs(pending, rows);
       const again = await this.read(pending);
@@ -111,9 +118,9 @@ export class KpiMirror {
       for (const k of pending) {
         const id = mirrorDocId(k);
         if (rowFingerprint(rows.get(id)) !== rowFingerprint(again.get(id))) changed.push(k);
-        else if (!again.has(id)) gone.push(k);
+        else settled.push({ key: k, gone: !again.has(id) });
       }
-      if (changed.length === 0) return this.forgetTombstones(gone);
+      if (changed.length === 0) return this.forgetTombstones(settled);
       if (round >= this.maxRounds) {
         // Other workers keep committing these rows; each of them mirrors its own commits too.
         this.metrics.sinkFailures.inc({ sink: 'kpi-mirror', kind: 'unsettled' }, changed.length);
@@ -121,25 +128,23 @@ export class KpiMirror {
           { rows: changed.length, rounds: round },
           'KPI mirror rows still changing; left to their writers',
         );
-        return this.forgetTombstones(gone);
+        return this.forgetTombstones(settled);
       }
       pending = changed;
       rows = again;
     }
   }
 
-  /**
-   * The documents of these keys are deleted and their mart rows were absent on the last read. A
-   * worker that re-creates a row later mirrors it itself (or the resync does, by updated_at).
-   */
-  private async forgetTombstones(gone: readonly MetricKey[]): Promise<void> {
-    if (gone.length === 0) return;
+  /** Drops the tombstones these settled keys no longer need (FORGET_TOMBSTONES says which). */
+  private async forgetTombstones(settled: readonly { key: MetricKey; gone: boolean }[]): Promise<void> {
+    if (settled.length === 0) return;
     try {
       await this.pool.query(FORGET_TOMBSTONES, [
-        gone.map((k) => k.granularity),
-        gone.map((k) => k.bucketStart ?? GAUGE_TOMBSTONE_BUCKET),
-        gone.map((k) => k.metric),
-        gone.map((k) => k.dimension),
+        settled.map((s) => s.key.granularity),
+        settled.map((s) => s.key.bucketStart ?? GAUGE_TOMBSTONE_BUCKET),
+        settled.map((s) => s.key.metric),
+        settled.map((s) => s.key.dimension),
+        settled.map((s) => s.gone),
       ]);
     } catch (err) {
       throw new TransientError(`kpi mirror: forgetting deleted rows failed: ${errorMessage(err)}`, err);
