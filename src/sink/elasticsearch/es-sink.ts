@@ -494,9 +494,11 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
   ): void {
     throwIfSystemic(results);
     let retriable: ItemResult<T> | undefined;
+    // Counted per family once per call, not once per document (a label lookup each).
+    const written = new Map<string, number>();
     for (const r of results) {
       const family = typeof r.tag === 'string' ? r.tag : r.tag.family;
-      if (r.outcome === 'ok') this.metrics.docsWritten.inc({ index_family: family, action: 'write' });
+      if (r.outcome === 'ok') written.set(family, (written.get(family) ?? 0) + 1);
       else if (expected(r)) continue;
       else if (r.outcome === 'retriable' || r.outcome === 'conflict') {
         this.metrics.sinkFailures.inc({ sink: 'elasticsearch', kind: 'retriable' });
@@ -506,6 +508,8 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
         rejected.push({ origin: r.tag.origin, reason: r.error ?? `status ${r.status}` });
       }
     }
+    for (const [family, n] of written)
+      this.metrics.docsWritten.inc({ index_family: family, action: 'write' }, n);
     if (retriable) throw new TransientError(`elasticsearch answered ${retriable.status}: ${retriable.error}`);
   }
 }

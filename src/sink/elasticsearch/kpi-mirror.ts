@@ -4,6 +4,7 @@ import { SystemicError, TransientError, errorMessage } from '../../shared/errors
 import type { Metrics } from '../../observe/metrics.js';
 import type { Logger } from '../../observe/logger.js';
 import { GAUGE_TOMBSTONE_BUCKET, UTC_MS } from '../mart/sql/metric-sql.js';
+import { BULK_FILTER_PATH } from './bulk.js';
 import {
   type MartMetricRow,
   type MetricKey,
@@ -190,7 +191,7 @@ export class KpiMirror {
     const started = performance.now();
     let res;
     try {
-      res = await this.es.bulk({ operations, refresh: false });
+      res = await this.es.bulk({ operations, refresh: false, filter_path: BULK_FILTER_PATH });
     } catch (err) {
       throw new TransientError(`kpi mirror: Elasticsearch bulk failed: ${errorMessage(err)}`, err);
     } finally {
