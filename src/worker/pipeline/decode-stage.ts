@@ -28,6 +28,8 @@ export async function decodeStage(
   metrics: Metrics,
 ): Promise<Decoded> {
   const out: Decoded = { events: [], letters: [] };
+  // Counted per batch, not per event (a label lookup each).
+  const byOp = new Map<string, number>();
   for (const m of messages) {
     let unknownSchema = 0;
     try {
@@ -50,7 +52,7 @@ export async function decodeStage(
       );
       if (d.kind === 'change') {
         out.events.push(d.event);
-        metrics.eventsIn.inc({ topic: batch.topic, op: d.event.op });
+        byOp.set(d.event.op, (byOp.get(d.event.op) ?? 0) + 1);
       } else if (d.kind === 'ignored') {
         metrics.ignoredOps.inc({ topic: batch.topic, op: d.reason });
       } else {
@@ -63,5 +65,6 @@ export async function decodeStage(
       out.letters.push(deadLetterOf(batch, m, reason, err));
     }
   }
+  for (const [op, n] of byOp) metrics.eventsIn.inc({ topic: batch.topic, op }, n);
   return out;
 }
