@@ -11,7 +11,7 @@
  * compare — one backlog (≥ --events, default 500000 for compare) drained in sequence by this box's
  *           ceilings, ride-cdc (1 and 2 workers; `--baseline <commit>` adds that commit's worker),
  *           Flink SQL and Debezium's JDBC sink, then latency at each of `--rates` (comma list) for
- *           `--seconds`; `--skip ceilings,ride-cdc,no-group-commit,baseline,flink,jdbc`; `--cpu-prof-dir D` writes V8
+ *           `--seconds`; `--skip warmup,ceilings,ride-cdc,no-group-commit,baseline,flink,jdbc`; `--cpu-prof-dir D` writes V8
  *           profiles of the one-worker drain; `--volume` (small) is the generator's preset for the seeded
  *           world (large: 20× the bookings). Table, ratios, JSON/markdown/SVG in bench/results/.
  * steps   — load steps --steps (default 1000,2000,5000) events/s, --step-seconds (120) each:

@@ -30,7 +30,7 @@ export interface CompareOptions {
   /** Offered rates for the latency curve (each its own short scenario); empty: none. */
   rates: number[];
   latencySeconds: number;
-  /** Peers to leave out: ceilings, ride-cdc, no-group-commit, baseline, flink, jdbc. */
+  /** Steps to leave out: warmup, ceilings, ride-cdc, no-group-commit, baseline, flink, jdbc. */
   skip: string[];
   /** The generator's volume preset of the seeded world (src/generator/volumes.ts). */
   volume: string;
@@ -76,6 +76,14 @@ export async function benchCompare(opts: CompareOptions): Promise<CompareReport>
     console.log(`compare: backlog of ≥ ${opts.events} events (volume ${opts.volume}) …`);
     total = await produceBacklog(s, opts.events, opts.volume);
     console.log(`compare: backlog holds ${total} change events`);
+    if (want('warmup'))
+      // A stack that has just started runs its first drain far slower (Elasticsearch's JIT and
+      // start-up work: 77 against 24–28 CPU-seconds of Elasticsearch for the same drain), and whichever
+      // row went first paid for it. One untimed drain first puts every row on a warm stack.
+      await step('warm-up (one untimed ride-cdc drain, not a row)', async () => {
+        const r = await drainWithRideCdc(s, total, { workers: 1, tag: 'warm', name: 'warm-up' });
+        console.log(`compare:   warm-up drained ${Math.round(r.eventsPerSecond)} events/s (not reported)`);
+      });
     if (want('ceilings')) {
       await step('ceiling: Kafka', async () => void rows.push(await kafkaCeiling(s, total)));
       await step('ceilings: Elasticsearch, PostgreSQL, both', async () => {
