@@ -31,8 +31,28 @@ export function mergeGuarded(
     }
     doc = { ...doc, ...u.doc, source_lsn: u.lsn };
   }
-  return { doc, stale, changed: JSON.stringify(sorted(doc)) !== JSON.stringify(sorted(current)) };
+  return { doc, stale, changed: !sameDoc(doc, current) };
 }
 
-const sorted = (d: Record<string, unknown> | null) =>
-  d && Object.entries(d).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+/**
+ * Whether two documents hold the same fields and values, whatever their key order. Compared field
+ * by field (serializing both documents and sorting their keys cost the worker more than the merge;
+ * only a nested value, such as a geo point, is compared by its JSON). A field set to null or
+ * undefined equals the other, as in JSON; an absent field differs from both.
+ */
+export function sameDoc(a: Record<string, unknown> | null, b: Record<string, unknown> | null): boolean {
+  if (a === b) return true;
+  if (a === null || b === null) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if (!Object.hasOwn(b, k) || !sameValue(a[k], b[k])) return false;
+  return true;
+}
+
+function sameValue(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  if (x === null || x === undefined || y === null || y === undefined)
+    return (x === null || x === undefined) && (y === null || y === undefined);
+  if (typeof x !== 'object' || typeof y !== 'object') return false;
+  return JSON.stringify(x) === JSON.stringify(y);
+}
