@@ -1,15 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import { KpiMirrorQueue, type KpiMirrorQueueOptions } from '../../src/sink/elasticsearch/kpi-mirror-queue.js';
-import type { TouchedRow } from '../../src/sink/elasticsearch/kpi-mirror-doc.js';
+import type { MetricKey } from '../../src/sink/elasticsearch/kpi-mirror-doc.js';
 import { TransientError } from '../../src/shared/errors.js';
 
-const key = (metric: string, minute = 0): TouchedRow => ({
-  key: {
-    granularity: 'MINUTE',
-    bucketStart: `2026-11-21T03:${String(minute).padStart(2, '0')}:00.000Z`,
-    metric,
-    dimension: 'all',
-  },
+const key = (metric: string, minute = 0): MetricKey => ({
+  granularity: 'MINUTE',
+  bucketStart: `2026-11-21T03:${String(minute).padStart(2, '0')}:00.000Z`,
+  metric,
+  dimension: 'all',
 });
 
 /** A mirror that records each call's keys and fails while `down` is set. */
@@ -18,9 +16,9 @@ function fakeMirror() {
   const m = {
     down: false,
     calls,
-    async mirror(rows: readonly TouchedRow[]) {
+    async mirror(keys: readonly MetricKey[]) {
       if (m.down) throw new TransientError('elasticsearch down');
-      calls.push(rows.map(({ key: k }) => `${k.metric}@${k.bucketStart}`));
+      calls.push(keys.map((k) => `${k.metric}@${k.bucketStart}`));
     },
   };
   return m;

@@ -5,7 +5,7 @@ import { TransientError } from '../../src/shared/errors.js';
 import { MartGroupCommit } from '../../src/sink/mart/group-commit.js';
 import type { MartBatch, MartOutcome } from '../../src/sink/mart/mart-sink.js';
 import { MartDataError } from '../../src/sink/mart/pg-errors.js';
-import type { MetricKey, TouchedRow } from '../../src/sink/elasticsearch/kpi-mirror-doc.js';
+import type { MetricKey } from '../../src/sink/elasticsearch/kpi-mirror-doc.js';
 import { changeEvent } from './fixtures-events.js';
 import { bookingState, T0 } from './fixtures-states.js';
 
@@ -20,8 +20,8 @@ const batch = (partition: number, events = 10, over: Partial<MartBatch> = {}): M
   ...over,
 });
 
-const key = (p: number): TouchedRow => ({ key: { metric: `m${p}` } as unknown as MetricKey });
-const committed = (touched: TouchedRow[] = []): MartOutcome => ({ kind: 'committed', kpiRows: 1, touched });
+const key = (p: number) => ({ metric: `m${p}` }) as unknown as MetricKey;
+const committed = (touched: MetricKey[] = []): MartOutcome => ({ kind: 'committed', kpiRows: 1, touched });
 
 /** A MartSink whose transactions the test finishes by hand, recording what each one was given. */
 class FakeMart {

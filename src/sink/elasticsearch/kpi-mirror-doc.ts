@@ -31,7 +31,7 @@ export function mirrorDocId(k: MetricKey): string {
 }
 
 /** Distinct mart rows touched by a batch's deltas (member deltas change their bucket's distinct count). */
-function touchedById(deltas: readonly Delta[]): Map<string, MetricKey> {
+export function touchedKeys(deltas: readonly Delta[]): MetricKey[] {
   const out = new Map<string, MetricKey>();
   for (const d of deltas) {
     const k: MetricKey = {
@@ -42,43 +42,8 @@ function touchedById(deltas: readonly Delta[]): Map<string, MetricKey> {
     };
     out.set(mirrorDocId(k), k);
   }
-  return out;
-}
-
-/**
- * A KPI row handed to the mirror. `committed`: what the commit that changed it left there, as its
- * upsert returned it (null: the commit deleted the row); absent: not known, the mirror reads it.
- * Either way the mirror re-reads after writing, so a value another commit changed since is fixed.
- */
-export interface TouchedRow {
-  readonly key: MetricKey;
-  readonly committed?: MartMetricRow | null;
-}
-
-/** A row a commit's upserts wrote, and whether the same commit then deleted it (left at 0/0). */
-export interface CommittedRow {
-  readonly row: MartMetricRow;
-  readonly deleted: boolean;
-}
-
-/** The rows a commit touched (its deltas' keys), with what it left in those its upserts returned. */
-export function touchedRows(deltas: readonly Delta[], committed: readonly CommittedRow[]): TouchedRow[] {
-  const keys = touchedById(deltas);
-  const out = new Map<string, TouchedRow>();
-  for (const [id, key] of keys) out.set(id, { key });
-  for (const c of committed) {
-    const id = mirrorDocId(c.row);
-    out.set(id, { key: keys.get(id) ?? keyOf(c.row), committed: c.deleted ? null : c.row });
-  }
   return [...out.values()];
 }
-
-const keyOf = (r: MetricKey): MetricKey => ({
-  granularity: r.granularity,
-  bucketStart: r.bucketStart,
-  metric: r.metric,
-  dimension: r.dimension,
-});
 
 /** Fingerprint of what a row holds (or 'absent'), to see whether a re-read changed. */
 export function rowFingerprint(row: MartMetricRow | undefined): string {

@@ -5,14 +5,14 @@ import { errorMessage } from '../../shared/errors.js';
 import { backoffDelay } from '../../shared/retry.js';
 import type { Sink } from '../sink.js';
 import type { KpiMirror } from './kpi-mirror.js';
-import { type TouchedRow, mirrorDocId } from './kpi-mirror-doc.js';
+import { type MetricKey, mirrorDocId } from './kpi-mirror-doc.js';
 
 export interface KpiMirrorQueueOptions {
   /** How often the keys handed over are mirrored (their union: a hot bucket is written once). */
   intervalMs: number;
   /** Keys waiting before write() mirrors them itself (and so holds its batch until that works). */
   maxPending: number;
-  /** Keys per mirror call (at most one read, one bulk, one re-read). */
+  /** Keys per mirror call (one read, one bulk, one re-read). */
   chunk: number;
 }
 
@@ -23,10 +23,9 @@ export const KPI_MIRROR_QUEUE_DEFAULTS: KpiMirrorQueueOptions = {
 };
 
 /**
- * The KPI mirror off the batch path. A batch hands over the rows its mart commit touched (with the
- * values the commit left) and goes on; every `intervalMs` the union of the rows handed over is
- * mirrored, the latest hand-over of each (kpi-mirror.ts re-reads the mart after writing, so what
- * stays written is always the committed value). The current minute's buckets, touched
+ * The KPI mirror off the batch path. A batch hands over the keys its mart commit touched and goes
+ * on; every `intervalMs` the union of the keys handed over is mirrored (kpi-mirror.ts re-reads the
+ * mart, so what is written is always the committed value). The current minute's buckets, touched
  * by nearly every batch, are then written once per interval instead of once per batch, and the
  * mirror no longer adds its three round trips to every batch's latency.
  *
@@ -39,9 +38,9 @@ export const KPI_MIRROR_QUEUE_DEFAULTS: KpiMirrorQueueOptions = {
  *   paused and /readyz fails like any sink outage, instead of memory growing without bound;
  * - close() mirrors what is left; what still fails is logged with its count (the resync takes it).
  */
-export class KpiMirrorQueue implements Sink<readonly TouchedRow[], void> {
+export class KpiMirrorQueue implements Sink<readonly MetricKey[], void> {
   readonly stage = 'kpi-mirror';
-  private pending = new Map<string, TouchedRow>();
+  private pending = new Map<string, MetricKey>();
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
@@ -60,8 +59,8 @@ export class KpiMirrorQueue implements Sink<readonly TouchedRow[], void> {
     this.timer.unref();
   }
 
-  async write(rows: readonly TouchedRow[]): Promise<void> {
-    for (const r of rows) this.pending.set(mirrorDocId(r.key), r);
+  async write(keys: readonly MetricKey[]): Promise<void> {
+    for (const k of keys) this.pending.set(mirrorDocId(k), k);
     this.metrics.kpiMirrorPending.set(this.pending.size);
     if (this.pending.size >= this.opts.maxPending) await this.flush();
   }
@@ -96,14 +95,14 @@ export class KpiMirrorQueue implements Sink<readonly TouchedRow[], void> {
     }
   }
 
-  private async mirrorAll(keys: TouchedRow[]): Promise<void> {
+  private async mirrorAll(keys: MetricKey[]): Promise<void> {
     for (let i = 0; i < keys.length; i += this.opts.chunk) {
       try {
         await this.mirror.mirror(keys.slice(i, i + this.opts.chunk));
       } catch (err) {
         // Back in the queue, unless a newer hand-over of the same key is already there.
         for (const k of keys.slice(i)) {
-          const id = mirrorDocId(k.key);
+          const id = mirrorDocId(k);
           if (!this.pending.has(id)) this.pending.set(id, k);
         }
         throw err;

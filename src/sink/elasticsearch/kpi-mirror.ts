@@ -3,12 +3,11 @@ import type { Pool } from 'pg';
 import { SystemicError, TransientError, errorMessage } from '../../shared/errors.js';
 import type { Metrics } from '../../observe/metrics.js';
 import type { Logger } from '../../observe/logger.js';
-import { GAUGE_TOMBSTONE_BUCKET, KPI_ROW_COLUMNS, UTC_MS } from '../mart/sql/metric-sql.js';
+import { GAUGE_TOMBSTONE_BUCKET, UTC_MS } from '../mart/sql/metric-sql.js';
 import { BULK_FILTER_PATH } from './bulk.js';
 import {
   type MartMetricRow,
   type MetricKey,
-  type TouchedRow,
   mirrorDoc,
   mirrorDocId,
   rowFingerprint,
@@ -16,19 +15,22 @@ import {
 
 export const KPI_MIRROR_INDEX = 'kpi_buckets';
 
+const ROW_COLUMNS = `numerator::text AS numerator, denominator::text AS denominator,
+  metric_value::text AS value, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at`;
+
 // One index lookup per key: LATERAL … LIMIT 1 keeps the planner from turning this into a hash join
 // over a sequential scan of the whole bucket table (360 ms vs 115 ms for 6,000 keys over 367k
 // rows, and the scan grows with the table while the lookups do not).
 const READ_BUCKETS = `SELECT f.bucket_granularity AS granularity,
   to_char(f.bucket_start AT TIME ZONE 'UTC', ${UTC_MS}) AS bucket_start,
-  f.metric_name AS metric, f.dimension, ${KPI_ROW_COLUMNS}
+  f.metric_name AS metric, f.dimension, ${ROW_COLUMNS}
 FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[]) AS k(g, b, m, d)
 CROSS JOIN LATERAL (
   SELECT * FROM mart.fact_metric_bucket b
   WHERE b.bucket_granularity = k.g AND b.bucket_start = k.b AND b.metric_name = k.m AND b.dimension = k.d
   LIMIT 1) f`;
 
-const READ_GAUGES = `SELECT 'CURRENT' AS granularity, NULL AS bucket_start, g.metric_name AS metric, g.dimension, ${KPI_ROW_COLUMNS}
+const READ_GAUGES = `SELECT 'CURRENT' AS granularity, NULL AS bucket_start, g.metric_name AS metric, g.dimension, ${ROW_COLUMNS}
 FROM mart.metric_gauge g
 JOIN unnest($1::text[], $2::text[]) AS k(m, d) ON g.metric_name = k.m AND g.dimension = k.d`;
 
@@ -75,10 +77,9 @@ const fromDb = (r: DbRow): MartMetricRow => ({
  * Mirrors the KPI rows a batch committed into `<prefix>kpi_buckets`, one document per mart row
  * under a deterministic id (metric, granularity, bucket, dimension), so Kibana can chart the KPIs.
  *
- * Runs after the mart transaction committed and writes absolute values, never the batch's deltas,
- * so replays and duplicate deliveries rewrite the same values: the row as the commit left it (its
- * upsert returned it), or as read from the mart when that is not known. A row the mart deleted
- * (emptied) has its document deleted.
+ * Runs after the mart transaction committed and writes what the mart now holds (re-read), never
+ * the batch's own deltas, so replays and duplicate deliveries rewrite the same absolute values. A
+ * row the mart deleted (emptied) has its document deleted.
  *
  * A deleted row's key also waits in mart.kpi_mirror_tombstone (written by the deleting transaction)
  * until its document is gone, so a worker stopped before mirroring a deletion loses nothing either.
@@ -105,11 +106,10 @@ export class KpiMirror {
     this.index = `${prefix}${KPI_MIRROR_INDEX}`;
   }
 
-  async mirror(touched: readonly TouchedRow[]): Promise<void> {
-    if (touched.length === 0) return;
-    let pending = touched.map((t) => t.key);
-    let rows = await this.read(touched.filter((t) => t.committed === undefined).map((t) => t.key));
-    for (const t of touched) if (t.committed) rows.set(mirrorDocId(t.key), t.committed);
+  async mirror(keys: readonly MetricKey[]): Promise<void> {
+    if (keys.length === 0) return;
+    let pending = keys;
+    let rows = await this.read(pending);
     // Keys whose last read matched what was written, and whether that read found no row.
     const settled: { key: MetricKey; gone: boolean }[] = [];
     for (let round = 1; ; round++) {
@@ -246,8 +246,7 @@ export class KpiMirror {
       keys.set(mirrorDocId(k), k);
     }
     const all = [...keys.values()];
-    for (let i = 0; i < all.length; i += pageSize)
-      await this.mirror(all.slice(i, i + pageSize).map((key) => ({ key })));
+    for (let i = 0; i < all.length; i += pageSize) await this.mirror(all.slice(i, i + pageSize));
     return all.length;
   }
 }

@@ -9,8 +9,7 @@ import { classifyPgError } from './pg-errors.js';
 import { readStoredStates, writeFold } from './mart-writes.js';
 import { catalogSyncStatements } from './sql/metric-sql.js';
 import { loadPositionsSql, setPositionSql } from './sql/offsets-sql.js';
-import { touchedRows, type CommittedRow, type TouchedRow } from '../elasticsearch/kpi-mirror-doc.js';
-import type { UpsertedRow } from './sql/metric-sql.js';
+import { touchedKeys, type MetricKey } from '../elasticsearch/kpi-mirror-doc.js';
 
 /** One partition's batch for the mart: its events and the position move that commits with them. */
 export interface MartBatch {
@@ -34,7 +33,7 @@ const byPartition = (a: MartBatch, b: MartBatch) =>
  * them and write the batch again without them (so no network call happens while row locks are held).
  */
 export type MartOutcome =
-  | { kind: 'committed'; kpiRows: number; touched: TouchedRow[] }
+  | { kind: 'committed'; kpiRows: number; touched: MetricKey[] }
   | { kind: 'fenced' }
   | { kind: 'rejected'; rejected: Rejection[] };
 
@@ -113,8 +112,7 @@ export class MartSink implements Sink<MartBatch, MartOutcome> {
           outcome = { kind: 'rejected', rejected: fold.rejected };
           return false;
         }
-        const upserted = await writeFold(client, fold, lockedBookings);
-        const kpiRows = fold.deltas.length;
+        const kpiRows = await writeFold(client, fold, lockedBookings);
         // consumer_offsets rows last and in one order, like every other lock (mart-writes.ts).
         for (const b of [...batches].sort(byPartition)) {
           const move = setPositionSql(this.groupId, b.topic, b.partition, b.next, b.expectedNext);
@@ -128,13 +126,8 @@ export class MartSink implements Sink<MartBatch, MartOutcome> {
           return false;
         }
         this.metrics.martRowsMerged.inc({ table: 'fact_metric_bucket' }, kpiRows);
-        // The KPI rows this commit changed, with the values it left: the KPI mirror indexes them
-        // afterwards (and re-reads them, for commits of other workers in between).
-        outcome = {
-          kind: 'committed',
-          kpiRows,
-          touched: touchedRows(fold.deltas, upserted.map(committedRow)),
-        };
+        // The KPI rows this commit changed: the KPI mirror re-reads and indexes them afterwards.
+        outcome = { kind: 'committed', kpiRows, touched: touchedKeys(fold.deltas) };
         return true;
       });
       return outcome;
@@ -171,21 +164,4 @@ export class MartSink implements Sink<MartBatch, MartOutcome> {
       throw classifyPgError(err);
     }
   }
-}
-
-/** An upsert's row as the KPI mirror reads it (its columns are the mirror's, KPI_ROW_COLUMNS). */
-function committedRow(r: UpsertedRow): CommittedRow {
-  return {
-    row: {
-      granularity: r.bucket_granularity as CommittedRow['row']['granularity'],
-      bucketStart: r.bucket_start,
-      metric: r.metric_name,
-      dimension: r.dimension,
-      numerator: r.numerator,
-      denominator: r.denominator,
-      value: r.value,
-      updatedAt: r.updated_at,
-    },
-    deleted: r.emptied,
-  };
 }

@@ -18,9 +18,9 @@ import {
 import {
   emptiedCleanupSql,
   planMetricWrite,
+  type EmptiedRow,
   type MemberTransitionRow,
   type SqlStatement,
-  type UpsertedRow,
 } from './sql/metric-sql.js';
 import type { Delta } from '../../project/metrics/delta.js';
 import { deleteStatesSql, selectStatesSql, stateFromDb, upsertStatesSql } from './sql/state-sql.js';
@@ -64,15 +64,12 @@ export async function readStoredStates(
   return { stored, lockedBookings };
 }
 
-/**
- * Writes a folded batch: states, payment copies, status history, then the KPI deltas. Returns the
- * KPI rows the upserts wrote (writeMetricDeltas).
- */
+/** Writes a folded batch: states, payment copies, status history, then the KPI deltas. Returns the KPI rows merged. */
 export async function writeFold(
   client: PoolClient,
   fold: MartFold,
   lockedBookings: readonly string[],
-): Promise<UpsertedRow[]> {
+): Promise<number> {
   const locked = new Set(lockedBookings);
   const unlocked = paymentCopyBookingIds(fold.payments).filter((id) => !locked.has(id));
   if (unlocked.length > 0) throw new Error(`bug: payment copies of unlocked bookings ${unlocked.join(', ')}`);
@@ -86,24 +83,18 @@ export async function writeFold(
   for (const s of replaceStatusHistorySql(fold.statusHistory.bookingIds, fold.statusHistory.rows))
     await run(client, s);
 
-  return writeMetricDeltas(client, fold.deltas);
+  await writeMetricDeltas(client, fold.deltas);
+  return fold.deltas.length;
 }
 
-/**
- * The KPI rows of a batch (metric-sql.ts planMetricWrite), in the transaction's lock order.
- * Returns every row the upserts wrote, as they left it (those `emptied` are deleted by now).
- */
-export async function writeMetricDeltas(
-  client: PoolClient,
-  deltas: readonly Delta[],
-): Promise<UpsertedRow[]> {
+/** The KPI rows of a batch (metric-sql.ts planMetricWrite), in the transaction's lock order. */
+export async function writeMetricDeltas(client: PoolClient, deltas: readonly Delta[]): Promise<void> {
   const plan = planMetricWrite(deltas);
   const transitions: MemberTransitionRow[] = [];
   for (const s of plan.memberUpserts)
     transitions.push(...((await client.query(s.text, s.values)).rows as MemberTransitionRow[]));
-  const upserted: UpsertedRow[] = [];
+  const emptied: EmptiedRow[] = [];
   for (const s of plan.afterMembers(transitions))
-    upserted.push(...((await client.query(s.text, s.values)).rows as UpsertedRow[]));
-  for (const s of emptiedCleanupSql(upserted)) await run(client, s);
-  return upserted;
+    emptied.push(...((await client.query(s.text, s.values)).rows as EmptiedRow[]));
+  for (const s of emptiedCleanupSql(emptied)) await run(client, s);
 }

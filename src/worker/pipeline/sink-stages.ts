@@ -5,7 +5,7 @@ import { MartDataError } from '../../sink/mart/pg-errors.js';
 import type { DeadLetter } from '../../source/dead-letter.js';
 import type { EsWriteResult } from '../../sink/elasticsearch/es-sink.js';
 import type { MartBatch, MartOutcome } from '../../sink/mart/mart-sink.js';
-import type { TouchedRow } from '../../sink/elasticsearch/kpi-mirror-doc.js';
+import type { MetricKey } from '../../sink/elasticsearch/kpi-mirror-doc.js';
 import type { Sink, WriteContext } from '../../sink/sink.js';
 import { lettersFor, type Batch } from './batch.js';
 
@@ -13,7 +13,7 @@ export type EsStageSink = Sink<readonly EsIntent[], EsWriteResult>;
 export type MartStageSink = Sink<MartBatch, MartOutcome>;
 export type DeadLetterSink = Sink<readonly DeadLetter[], void>;
 /** Indexes the KPI rows a committed batch changed (src/sink/elasticsearch/kpi-mirror.ts). */
-export type KpiMirrorSink = Sink<readonly TouchedRow[], void>;
+export type KpiMirrorSink = Sink<readonly MetricKey[], void>;
 
 /** Writes the batch's Elasticsearch intents; returns the documents Elasticsearch refused for good. */
 export async function writeElasticsearchStage(
@@ -39,7 +39,7 @@ export async function deadLetterStage(
 }
 
 export type MartStageResult =
-  | { kind: 'committed'; letters: DeadLetter[]; touched: TouchedRow[] }
+  | { kind: 'committed'; letters: DeadLetter[]; touched: MetricKey[] }
   | { kind: 'fenced'; letters: DeadLetter[] };
 
 /**

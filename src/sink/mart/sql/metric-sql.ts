@@ -26,9 +26,8 @@ import { truthSql } from '../../../project/metrics/truth-sql.js';
  *   2. transitionsToDeltas(rows) turns them into additive deltas of the metric side they feed.
  *   3. additiveStatements(mergeDeltas([...additive, ...transitions])): upsert fact_metric_bucket and
  *      metric_gauge (numerator += Δ, denominator += Δ; metric_value is a generated column); they
- *      return every row they wrote, as the KPI mirror reads it, flagged when left at 0/0,
- *   4. emptiedCleanupSql(those rows) deletes the emptied ones and records their keys in
- *      kpi_mirror_tombstone.
+ *      return the rows they left at numerator = denominator = 0,
+ *   4. emptiedCleanupSql(those rows) deletes them and records their keys in kpi_mirror_tombstone.
  * planMetricWrite() packages the steps (mart-writes.ts writeMetricDeltas runs them). Doing members first and ALL bucket rows in one
  * sorted pass keeps one global lock order: state rows → metric_member → fact_metric_bucket →
  * metric_gauge → kpi_mirror_tombstone (bucket keys, then gauge keys) → consumer_offsets.
@@ -56,16 +55,10 @@ function valueRuleOf(metric: string): MetricDef['valueRule'] {
 // ---------------------------------------------------------------------------------------------
 // fact_metric_bucket / metric_gauge
 
+// The upserts return only the rows they left at numerator = denominator = 0, so the cleanup deletes
+// those and touches nothing else (a DELETE over every key written costs as much as the upsert).
 /** to_char format of a UTC timestamp as the ISO string the KPI keys carry. */
 export const UTC_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
-
-/**
- * What a KPI row holds, as the KPI mirror reads it (exact decimals as text): the upserts return it
- * for every row they wrote, so the mirror's first write needs no read of its own, and the mirror's
- * reads (kpi-mirror.ts) select the same columns.
- */
-export const KPI_ROW_COLUMNS = `numerator::text AS numerator, denominator::text AS denominator,
-  metric_value::text AS value, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at`;
 
 /** kpi_mirror_tombstone's bucket_start of a gauge key (a primary key column is never null). */
 export const GAUGE_TOMBSTONE_BUCKET = '-infinity';
@@ -95,10 +88,10 @@ ON CONFLICT (bucket_granularity, bucket_start, metric_name, dimension) DO UPDATE
 SET numerator = f.numerator + EXCLUDED.numerator,
     denominator = f.denominator + EXCLUDED.denominator,
     updated_at = now()
-RETURNING f.*)
+RETURNING f.bucket_granularity, f.bucket_start, f.metric_name, f.dimension, f.numerator, f.denominator)
 SELECT 'bucket' AS target, bucket_granularity, to_char(bucket_start AT TIME ZONE 'UTC', ${UTC_MS}) AS bucket_start,
-  metric_name, dimension, ${KPI_ROW_COLUMNS}, numerator = 0 AND denominator = 0 AS emptied
-FROM up`;
+  metric_name, dimension
+FROM up WHERE numerator = 0 AND denominator = 0`;
 
 // The cleanups delete the emptied rows and record each key in kpi_mirror_tombstone in the same
 // transaction, so the KPI mirror can delete the document even if this worker dies before mirroring.
@@ -121,10 +114,9 @@ ON CONFLICT (metric_name, dimension) DO UPDATE
 SET numerator = g.numerator + EXCLUDED.numerator,
     denominator = g.denominator + EXCLUDED.denominator,
     updated_at = now()
-RETURNING g.*)
-SELECT 'gauge' AS target, 'CURRENT' AS bucket_granularity, NULL AS bucket_start, metric_name, dimension,
-  ${KPI_ROW_COLUMNS}, numerator = 0 AND denominator = 0 AS emptied
-FROM up`;
+RETURNING g.metric_name, g.dimension, g.numerator, g.denominator)
+SELECT 'gauge' AS target, 'CURRENT' AS bucket_granularity, NULL AS bucket_start, metric_name, dimension
+FROM up WHERE numerator = 0 AND denominator = 0`;
 
 const GAUGE_CLEANUP = `WITH gone AS (
 DELETE FROM mart.metric_gauge g
@@ -134,26 +126,18 @@ WHERE g.metric_name = k.metric_name AND g.dimension = k.dimension
 RETURNING g.metric_name, g.dimension)
 ${recordTombstonesSql('gauge')}`;
 
-/**
- * A mart KPI row as an additive upsert left it (what the upserts return, one per row written).
- * `emptied`: left at numerator = denominator = 0, so emptiedCleanupSql deletes it.
- */
-export interface UpsertedRow {
+/** A mart KPI row an additive upsert left at numerator = denominator = 0 (what the upserts return). */
+export interface EmptiedRow {
   target: 'bucket' | 'gauge';
   bucket_granularity: string;
   bucket_start: string | null;
   metric_name: string;
   dimension: string;
-  numerator: string;
-  denominator: string;
-  value: string | null;
-  updated_at: string;
-  emptied: boolean;
 }
 
 /**
  * Additive upserts for bucket and gauge deltas, buckets first. Input must be merged (unique keys).
- * Each statement returns the UpsertedRow[] it wrote; hand them all to emptiedCleanupSql afterwards.
+ * Each statement returns the EmptiedRow[] it left; hand them all to emptiedCleanupSql afterwards.
  */
 export function additiveStatements(
   deltas: readonly AdditiveDelta[],
@@ -194,12 +178,11 @@ export function additiveStatements(
  * Deletes the rows the upserts left empty (a KPI row exists only while some source row contributes
  * to it) and records their keys for the KPI mirror (kpi_mirror_tombstone). Runs after all upserts,
  * so it deletes only rows this transaction already holds, in the upserts' order; the zero test is
- * repeated so the statement is right on its own. Only the emptied rows are named: a DELETE over
- * every key written costs as much as the upsert.
+ * repeated so the statement is right on its own.
  */
-export function emptiedCleanupSql(rows: readonly UpsertedRow[]): SqlStatement[] {
-  const buckets = rows.filter((r) => r.emptied && r.target === 'bucket');
-  const gauges = rows.filter((r) => r.emptied && r.target === 'gauge');
+export function emptiedCleanupSql(rows: readonly EmptiedRow[]): SqlStatement[] {
+  const buckets = rows.filter((r) => r.target === 'bucket');
+  const gauges = rows.filter((r) => r.target === 'gauge');
   const out: SqlStatement[] = [];
   if (buckets.length > 0)
     out.push({
@@ -320,10 +303,10 @@ export function transitionsToDeltas(rows: readonly MemberTransitionRow[]): Addit
  * returned; mart-writes.ts writeMetricDeltas runs it):
  *
  *   const plan = planMetricWrite(deltas);
- *   const transitions = [], upserted = [];
+ *   const transitions = [], emptied = [];
  *   for (const s of plan.memberUpserts) transitions.push(...(await tx.query(s)).rows);
- *   for (const s of plan.afterMembers(transitions)) upserted.push(...(await tx.query(s)).rows);
- *   for (const s of emptiedCleanupSql(upserted)) await tx.query(s);
+ *   for (const s of plan.afterMembers(transitions)) emptied.push(...(await tx.query(s)).rows);
+ *   for (const s of emptiedCleanupSql(emptied)) await tx.query(s);
  */
 export function planMetricWrite(
   deltas: readonly Delta[],
