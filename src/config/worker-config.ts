@@ -231,7 +231,9 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       caFile: kafkaCaFile,
       sasl,
       dlqTopic: r.str('DLQ_TOPIC', 'ride-cdc.dlq'),
-      partitionsConsumedConcurrently: r.int('KAFKA_PARTITIONS_CONCURRENCY', 4, 1, 256),
+      // 8 with MAX_IN_FLIGHT_BATCHES 8: at a steady 5,000 events/s more partitions' batches reach
+      // each group commit, p99 median 924 against 1,624 ms at 4 (README, Tests and benchmarks).
+      partitionsConsumedConcurrently: r.int('KAFKA_PARTITIONS_CONCURRENCY', 8, 1, 256),
       sessionTimeoutMs: r.int('KAFKA_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000),
     },
     registry: {
@@ -262,7 +264,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       kpis,
     },
     pipeline: {
-      maxInFlightBatches: r.int('MAX_IN_FLIGHT_BATCHES', 4, 1, 256),
+      maxInFlightBatches: r.int('MAX_IN_FLIGHT_BATCHES', 8, 1, 256),
       retryInitialMs: r.int('RETRY_INITIAL_MS', 200, 1, 60_000),
       retryMaxMs: r.int('RETRY_MAX_MS', 30_000, 1, 600_000),
       shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 30_000, 1000, 600_000),
