@@ -231,8 +231,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       caFile: kafkaCaFile,
       sasl,
       dlqTopic: r.str('DLQ_TOPIC', 'ride-cdc.dlq'),
-      // 8 with MAX_IN_FLIGHT_BATCHES 8: at a steady 5,000 events/s more partitions' batches reach
-      // each group commit, p99 median 924 against 1,624 ms at 4 (README, Tests and benchmarks).
+      // 8, like MAX_IN_FLIGHT_BATCHES: more partitions' batches share each group commit, which
+      // lowered p99 latency under steady load (measured in the README, Tests and benchmarks).
       partitionsConsumedConcurrently: r.int('KAFKA_PARTITIONS_CONCURRENCY', 8, 1, 256),
       sessionTimeoutMs: r.int('KAFKA_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000),
     },
