@@ -178,13 +178,8 @@ export async function prepareSinkWork(
     let t = performance.now();
     const events: ChangeEvent[] = [];
     for (const m of b.messages) {
-      const d = await decoder.decode({
-        topic: b.topic,
-        partition: b.partition,
-        offset: m.offset,
-        key: m.key,
-        value: m.value,
-      });
+      const raw = { topic: b.topic, partition: b.partition, offset: m.offset, key: m.key, value: m.value };
+      const d = decoder.decodeNow(raw) ?? (await decoder.decode(raw));
       if (d.kind === 'change') events.push(d.event);
     }
     // Elasticsearch: the documents the worker writes for this batch (driver docs merged per batch).

@@ -84,7 +84,9 @@ async function pass(digest: ReturnType<typeof createHash> | null) {
     const t0 = performance.now();
     const events: ChangeEvent[] = [];
     for (const m of batch) {
-      const d = await decoder.decode(m);
+      // As the worker's decode stage: without a promise once schemas are resolved (a checkout
+      // that predates decodeNow awaits every message, as its worker did).
+      const d = decoder.decodeNow?.(m) ?? (await decoder.decode(m));
       if (d.kind === 'change') events.push(d.event);
     }
     const t1 = performance.now();

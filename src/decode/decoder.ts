@@ -43,6 +43,25 @@ export class Decoder {
   }
 
   async decode(msg: RawMessage): Promise<DecodedMessage> {
+    return this.decodeNow(msg) ?? this.decodeResolving(msg);
+  }
+
+  /**
+   * decode() without waiting: undefined while a schema the message names is not resolved yet (then
+   * decode() resolves it). Once every schema is known, this is the whole path: no promise per
+   * message. Throws what decode() rejects with.
+   */
+  decodeNow(msg: RawMessage): DecodedMessage | undefined {
+    const table = this.tableOf(msg.topic);
+    if (table === null) return undefined;
+    const key = msg.key ? this.decodeCached(msg.key, 'key') : null;
+    if (key === undefined) return undefined;
+    if (msg.value === null) return { kind: 'tombstone', key };
+    const value = this.decodeCached(msg.value, 'value');
+    return value === undefined ? undefined : fromEnvelope(value, key, table, msg);
+  }
+
+  private async decodeResolving(msg: RawMessage): Promise<DecodedMessage> {
     const table = this.tableOf(msg.topic);
     const key = msg.key
       ? (this.decodeCached(msg.key, 'key') ?? (await this.decodeRecord(msg.key, 'key')))
@@ -57,11 +76,11 @@ export class Decoder {
     return fromEnvelope(value, key, table, msg);
   }
 
-  /** The record, or null while its schema is not resolved yet (decodeRecord then waits for it). */
-  private decodeCached(buf: Buffer, part: 'key' | 'value'): Row | null {
+  /** The record, or undefined while its schema is not resolved yet (decodeRecord then waits for it). */
+  private decodeCached(buf: Buffer, part: 'key' | 'value'): Row | undefined {
     const { schemaId, payload } = unframe(buf);
     const schema = this.resolved.get(schemaId);
-    return schema ? readRecord(schema, schemaId, payload, part) : null;
+    return schema ? readRecord(schema, schemaId, payload, part) : undefined;
   }
 
   private async decodeRecord(buf: Buffer, part: 'key' | 'value'): Promise<Row> {

@@ -131,4 +131,22 @@ describe('decoder on captured Debezium messages', () => {
       d.decode({ ...meta, topic: 'other.public.x', key: null, value: good }),
     ).rejects.toMatchObject({ reason: 'unexpected-topic' });
   });
+
+  it('decodeNow waits for nothing: undefined until the schemas are resolved, then what decode gives', async () => {
+    const d = fixtureDecoder();
+    for (const { msg } of all) {
+      const now = d.decodeNow(msg);
+      const later = await d.decode(msg);
+      // The first message of each schema (and every heartbeat: not a table topic) must resolve.
+      if (now !== undefined) expect(now, msg.label).toEqual(later);
+      expect(d.decodeNow(msg), msg.label).toEqual(
+        msg.topic.startsWith('__debezium-heartbeat') ? undefined : later,
+      );
+    }
+    const meta = { topic: 'ride.public.bookings', partition: 0, offset: '1' };
+    expect(() => d.decodeNow({ ...meta, key: null, value: Buffer.from('garbage!') })).toThrow(
+      PoisonMessageError,
+    );
+    expect(d.decodeNow({ ...meta, key: null, value: frame(999_999, Buffer.from([1, 2])) })).toBeUndefined();
+  });
 });

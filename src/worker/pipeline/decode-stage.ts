@@ -8,6 +8,9 @@ import type { WriteContext } from '../../sink/sink.js';
 import { retryStage, type RetryPolicy } from '../../sink/with-retry.js';
 import { deadLetterOf, type Batch, type BatchMessage } from './batch.js';
 
+/** A decoder for the stage: decodeNow is optional (a stand-in in a test may only decode). */
+export type StageDecoder = Pick<Decoder, 'decode'> & Partial<Pick<Decoder, 'decodeNow'>>;
+
 export interface Decoded {
   events: ChangeEvent[];
   /** Messages that will never decode: they go to the dead-letter topic. */
@@ -20,7 +23,7 @@ export interface Decoded {
  * may lag the producer) and then dead-lettered with the poison messages.
  */
 export async function decodeStage(
-  decoder: Pick<Decoder, 'decode'>,
+  decoder: StageDecoder,
   batch: Batch,
   messages: readonly BatchMessage[],
   ctx: WriteContext,
@@ -32,24 +35,27 @@ export async function decodeStage(
   const byOp = new Map<string, number>();
   for (const m of messages) {
     let unknownSchema = 0;
+    const raw = {
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: m.offset,
+      key: m.key,
+      value: m.value,
+    };
     try {
-      const d = await retryStage(
-        'decode',
-        () =>
-          decoder.decode({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: m.offset,
-            key: m.key,
-            value: m.value,
-          }),
-        ctx,
-        policy,
-        (err) =>
-          err instanceof UnknownSchemaError
-            ? unknownSchema++ < policy.unknownSchemaRetries
-            : isRetriable(err),
-      );
+      // Without waiting once the message's schemas are resolved; otherwise resolved under retry.
+      const d =
+        decoder.decodeNow?.(raw) ??
+        (await retryStage(
+          'decode',
+          () => decoder.decode(raw),
+          ctx,
+          policy,
+          (err) =>
+            err instanceof UnknownSchemaError
+              ? unknownSchema++ < policy.unknownSchemaRetries
+              : isRetriable(err),
+        ));
       if (d.kind === 'change') {
         out.events.push(d.event);
         byOp.set(d.event.op, (byOp.get(d.event.op) ?? 0) + 1);

@@ -1,4 +1,3 @@
-import type { Decoder } from '../../decode/decoder.js';
 import type { Logger } from '../../observe/logger.js';
 import type { Metrics } from '../../observe/metrics.js';
 import { projectToElasticsearch } from '../../project/project-es.js';
@@ -7,7 +6,7 @@ import { retryStage, type RetryPolicy } from '../../sink/with-retry.js';
 import { SystemicError } from '../../shared/errors.js';
 import { lettersFor, pendingMessages, type Batch, type BatchOutcome, type PositionSource } from './batch.js';
 import { batchContext, type StallHooks } from './batch-context.js';
-import { decodeStage } from './decode-stage.js';
+import { decodeStage, type StageDecoder } from './decode-stage.js';
 import { truncateStage } from './truncate-stage.js';
 import {
   deadLetterStage,
@@ -21,7 +20,7 @@ import {
 
 /** What a batch runs through; the sinks come wrapped in withRetry (src/sink/with-retry.ts). */
 export interface PipelineDeps {
-  decoder: Pick<Decoder, 'decode'>;
+  decoder: StageDecoder;
   es: EsStageSink;
   dlq: DeadLetterSink;
   mart: MartStageSink;
