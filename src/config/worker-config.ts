@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { CAPTURED_TABLES as SOURCE_TABLES, type CapturedTable as SourceTable } from './captured-tables.js';
 import { readPgSettings, REPORTING_PG_DEFAULTS, REPORTING_PG_PREFIX, type PgSettings } from '../db/pg.js';
 import { EnvReader } from './env.js';
+import { KPI_MIRROR_QUEUE_DEFAULTS } from '../sink/elasticsearch/kpi-mirror-queue.js';
 import { CATALOG, METRICS } from '../project/metrics/catalog.js';
 
 export { SOURCE_TABLES, type SourceTable };
@@ -46,6 +47,8 @@ export interface WorkerConfig {
     bulkMaxDocs: number;
     bulkMaxBytes: number;
     requestTimeoutMs: number;
+    /** How often the KPI rows committed meanwhile are mirrored into kpi_buckets (KPI_MIRROR_INTERVAL_MS). */
+    kpiMirrorIntervalMs: number;
   };
   reporting: PgSettings & {
     poolSize: number;
@@ -253,6 +256,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       bulkMaxDocs: r.int('ES_BULK_MAX_DOCS', 2000, 1, 100_000),
       bulkMaxBytes: r.int('ES_BULK_MAX_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
       requestTimeoutMs: r.int('ES_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
+      kpiMirrorIntervalMs: r.int('KPI_MIRROR_INTERVAL_MS', KPI_MIRROR_QUEUE_DEFAULTS.intervalMs, 50, 60_000),
     },
     reporting: {
       ...readPgSettings(r, REPORTING_PG_PREFIX, REPORTING_PG_DEFAULTS),

@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import type { WorkerConfig } from '../config/worker-config.js';
 import { createEsClient } from '../sink/elasticsearch/client.js';
 import { KpiMirror } from '../sink/elasticsearch/kpi-mirror.js';
-import { KpiMirrorQueue } from '../sink/elasticsearch/kpi-mirror-queue.js';
+import { KPI_MIRROR_QUEUE_DEFAULTS, KpiMirrorQueue } from '../sink/elasticsearch/kpi-mirror-queue.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { PipelineSnapshotWriter } from './pipeline-snapshot-writer.js';
@@ -20,7 +20,7 @@ const KPI_RESYNC_MS = 3 * 3600_000;
  */
 export class DashboardFeeds {
   private readonly kpiMirror: KpiMirror;
-  /** What the pipeline hands its committed KPI keys to (mirrored every half second, off the batch path). */
+  /** What the pipeline hands its committed KPI keys to (mirrored every KPI_MIRROR_INTERVAL_MS, off the batch path). */
   readonly kpiMirrorQueue: KpiMirrorQueue;
   readonly snapshots: PipelineSnapshotWriter;
   /** What the status page at / shows (src/observe/status-page/). */
@@ -37,7 +37,10 @@ export class DashboardFeeds {
     this.es = createEsClient(cfg.elasticsearch);
     const mirrorLog = log.child({ stage: 'kpi-mirror' });
     this.kpiMirror = new KpiMirror(this.es, martPool, prefix, metrics, mirrorLog);
-    this.kpiMirrorQueue = new KpiMirrorQueue(this.kpiMirror, metrics, mirrorLog);
+    this.kpiMirrorQueue = new KpiMirrorQueue(this.kpiMirror, metrics, mirrorLog, {
+      ...KPI_MIRROR_QUEUE_DEFAULTS,
+      intervalMs: cfg.elasticsearch.kpiMirrorIntervalMs,
+    });
     const worker = `${cfg.kafka.clientId}@${hostname()}:${process.pid}`;
     this.snapshots = new PipelineSnapshotWriter(
       metrics,

@@ -47,6 +47,11 @@ describe('worker configuration', () => {
       /REPORTING_KPIS contains "revenue": expected KPIs from .*bookings_requested/,
     );
   });
+  it('KPI_MIRROR_INTERVAL_MS: half a second by default, bounded', () => {
+    expect(loadWorkerConfig({}).elasticsearch.kpiMirrorIntervalMs).toBe(500);
+    expect(loadWorkerConfig({ KPI_MIRROR_INTERVAL_MS: '2000' }).elasticsearch.kpiMirrorIntervalMs).toBe(2000);
+    expect(() => loadWorkerConfig({ KPI_MIRROR_INTERVAL_MS: '10' })).toThrow(/KPI_MIRROR_INTERVAL_MS="10"/);
+  });
   it('maps topics back to tables', () => {
     expect(tableOfTopic('ride', 'ride.public.bookings')).toBe('bookings');
     expect(tableOfTopic('ride', '__debezium-heartbeat.ride')).toBeNull();
