@@ -43,7 +43,14 @@ export class Decoder {
   }
 
   async decode(msg: RawMessage): Promise<DecodedMessage> {
-    return this.decodeNow(msg) ?? this.decodeResolving(msg);
+    const now = this.decodeNow(msg);
+    if (now !== undefined) return now;
+    if (this.tableOf(msg.topic) === null) return this.decodeUncaptured(msg);
+    // A schema the message names is not resolved yet. Resolve them in the order decodeNow reads
+    // (a bad key fails before the value's schema is looked up), then read it as decodeNow does.
+    if (msg.key && this.decodeCached(msg.key, 'key') === undefined) await this.decodeRecord(msg.key, 'key');
+    if (msg.value) await this.resolveSchema(msg.value);
+    return this.decodeNow(msg)!;
   }
 
   /**
@@ -61,19 +68,12 @@ export class Decoder {
     return value === undefined ? undefined : fromEnvelope(value, key, table, msg);
   }
 
-  private async decodeResolving(msg: RawMessage): Promise<DecodedMessage> {
-    const table = this.tableOf(msg.topic);
-    const key = msg.key
-      ? (this.decodeCached(msg.key, 'key') ?? (await this.decodeRecord(msg.key, 'key')))
-      : null;
-    if (table === null) {
-      if (msg.topic.startsWith('__debezium-heartbeat'))
-        return fromHeartbeat(msg.value ? await this.decodeRecord(msg.value, 'value') : null);
-      throw new PoisonMessageError('unexpected-topic', `topic ${msg.topic} is not a captured table topic`);
-    }
-    if (msg.value === null) return { kind: 'tombstone', key };
-    const value = this.decodeCached(msg.value, 'value') ?? (await this.decodeRecord(msg.value, 'value'));
-    return fromEnvelope(value, key, table, msg);
+  /** A topic that is not a captured table's: a Debezium heartbeat, or poison. */
+  private async decodeUncaptured(msg: RawMessage): Promise<DecodedMessage> {
+    if (msg.key) await this.decodeRecord(msg.key, 'key');
+    if (msg.topic.startsWith('__debezium-heartbeat'))
+      return fromHeartbeat(msg.value ? await this.decodeRecord(msg.value, 'value') : null);
+    throw new PoisonMessageError('unexpected-topic', `topic ${msg.topic} is not a captured table topic`);
   }
 
   /** The record, or undefined while its schema is not resolved yet (decodeRecord then waits for it). */
@@ -85,9 +85,17 @@ export class Decoder {
 
   private async decodeRecord(buf: Buffer, part: 'key' | 'value'): Promise<Row> {
     const { schemaId, payload } = unframe(buf);
+    return readRecord(await this.resolveSchema(buf), schemaId, payload, part);
+  }
+
+  /** The schema the framed message names, resolved once (ids are immutable). */
+  private async resolveSchema(buf: Buffer): Promise<ResolvedSchema> {
+    const { schemaId } = unframe(buf);
+    const known = this.resolved.get(schemaId);
+    if (known) return known;
     const schema = await this.schemas.resolve(schemaId);
     this.resolved.set(schemaId, schema);
-    return readRecord(schema, schemaId, payload, part);
+    return schema;
   }
 }
 
