@@ -21,8 +21,24 @@ export function runGenerator(
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
+  // A run with --seconds N that is still going two minutes past N is stuck (a blocked query, say):
+  // killed, it resolves with code null and a line saying so instead of hanging its caller.
+  const seconds = Number(args[args.indexOf('--seconds') + 1]);
+  const timer =
+    args.includes('--seconds') && Number.isFinite(seconds)
+      ? setTimeout(
+          () => {
+            output += `\n[runGenerator] still running ${seconds + 120} s after its start (--seconds ${seconds}): killed\n`;
+            child.kill('SIGKILL');
+          },
+          (seconds + 120) * 1000,
+        )
+      : undefined;
   const done = new Promise<{ code: number | null; output: string }>((resolve) =>
-    child.once('exit', (code) => resolve({ code, output })),
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    }),
   );
   return { done, stop: () => child.kill('SIGINT') };
 }

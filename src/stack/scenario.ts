@@ -279,9 +279,22 @@ export class WorkerProcess {
     throw new Error(`worker not ready after ${timeoutMs} ms:\n${this.output}`);
   }
 
-  async kill(signal: NodeJS.Signals): Promise<number | null> {
+  /**
+   * Sends `signal` and waits for the exit. A worker still running `timeoutMs` later is killed -9
+   * and the call throws with its output tail: a shutdown that hangs is a defect to see, not a
+   * test timeout to guess at.
+   */
+  async kill(signal: NodeJS.Signals, timeoutMs = 60_000): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
-    return this.exited;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), timeoutMs)));
+    const code = await Promise.race([this.exited, late]).finally(() => clearTimeout(timer));
+    if (code !== 'late') return code;
+    this.child.kill('SIGKILL');
+    await this.exited;
+    throw new Error(
+      `worker still running ${timeoutMs} ms after ${signal}: killed -9; output tail:\n${this.output.slice(-4000)}`,
+    );
   }
 }
 

@@ -23,6 +23,9 @@ export class IllegalTransitionError extends Error {
   }
 }
 
+/** How long one resource's hard stop may take before it is left behind (logged by name). */
+export const HARD_STOP_TIMEOUT_MS = 15_000;
+
 /** One thing a worker brings up in order and takes down in reverse. */
 export interface Resource {
   readonly name: string;
@@ -49,7 +52,7 @@ export class Lifecycle {
 
   constructor(
     private readonly resources: readonly Resource[],
-    private readonly opts: { shutdownTimeoutMs: number; logger: Logger },
+    private readonly opts: { shutdownTimeoutMs: number; logger: Logger; hardStopTimeoutMs?: number },
   ) {}
 
   get state(): WorkerState {
@@ -142,11 +145,7 @@ export class Lifecycle {
         );
       for (const r of [...this.started].reverse()) {
         if (released.has(r)) continue;
-        await r
-          .stop(true)
-          .catch((err: unknown) =>
-            this.opts.logger.warn({ resource: r.name, err: errorMessage(err) }, 'hard stop failed'),
-          );
+        await this.hardStop(r);
       }
     }
     if (failedBefore) return;
@@ -158,5 +157,30 @@ export class Lifecycle {
         `worker did not drain within the shutdown deadline (${this.opts.shutdownTimeoutMs} ms)`,
       );
     if (outcome === 'error') throw new Error('worker drain failed');
+  }
+
+  /**
+   * Abandons one resource, bounded: a hard stop that hangs (a pool waiting for a client that is
+   * never released, say) is named in the log and left behind, so the process still exits.
+   */
+  private async hardStop(r: Resource): Promise<void> {
+    const boundMs = this.opts.hardStopTimeoutMs ?? HARD_STOP_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), boundMs)));
+    const outcome = await Promise.race([
+      r.stop(true).then(
+        () => 'stopped' as const,
+        (err: unknown) => {
+          this.opts.logger.warn({ resource: r.name, err: errorMessage(err) }, 'hard stop failed');
+          return 'failed' as const;
+        },
+      ),
+      late,
+    ]).finally(() => clearTimeout(timer));
+    if (outcome === 'late')
+      this.opts.logger.error(
+        { resource: r.name, boundMs },
+        `hard stop of ${r.name} did not finish within ${boundMs} ms; left behind`,
+      );
   }
 }

@@ -64,6 +64,25 @@ describe('a source TRUNCATE', () => {
     throw new Error(`truncate of ${table} not reported within 90 s; last /readyz: ${last}`);
   }
 
+  /**
+   * Runs a TRUNCATE with a lock timeout: one waiting on a lock fails within a minute and names the
+   * sessions that held it, instead of hanging the test into its timeout.
+   */
+  async function truncate(sql: string): Promise<void> {
+    await s.sourceDb.query(`SET lock_timeout = '60s'`);
+    try {
+      await s.sourceDb.query(sql);
+    } catch (err) {
+      const holders = await s.sourceDb.query<{ pid: number; state: string; query: string }>(
+        `SELECT pid, state, left(query, 200) AS query FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+      );
+      throw new Error(`${sql}: ${(err as Error).message}; other sessions: ${JSON.stringify(holders.rows)}`);
+    } finally {
+      await s.sourceDb.query('RESET lock_timeout');
+    }
+  }
+
   async function converged(): Promise<string[]> {
     return s.converge(async () => {
       const mart = (await diffMart(s.sourceDb, reporting)).diffs.map((d) => `kpi ${d.key}`);
@@ -95,7 +114,7 @@ describe('a source TRUNCATE', () => {
     const before = Number(
       (await s.sourceDb.query<{ n: string }>('SELECT count(*) AS n FROM ratings')).rows[0]!.n,
     );
-    await s.sourceDb.query('TRUNCATE ratings');
+    await truncate('TRUNCATE ratings');
 
     const readyz = await waitTruncateReported(worker, 'ratings');
     expect(readyz).toContain('table ratings was truncated in the source');
@@ -135,7 +154,7 @@ describe('a source TRUNCATE', () => {
   }, 600_000);
 
   it('TRUNCATE bookings CASCADE (bookings, payments, ratings): the booking documents are rebuilt too', async () => {
-    await s.sourceDb.query('TRUNCATE bookings CASCADE');
+    await truncate('TRUNCATE bookings CASCADE');
     // One truncate event per table; /readyz names the last partition that stopped.
     const body = await waitTruncateReported(worker, 'bookings|payments|ratings');
     expect(body).toMatch(/truncated in the source/);
@@ -157,11 +176,15 @@ describe('a source TRUNCATE', () => {
       '0.6',
     ]);
     await sleep(10_000);
-    await worker.kill('SIGTERM');
+    const t0 = performance.now();
+    const exitCode = await worker.kill('SIGTERM');
+    const stopMs = Math.round(performance.now() - t0);
     const rebuilt = await cli(env(), ['mart', 'rebuild', '--table', 'bookings', 'payments', 'ratings']);
     expect(rebuilt.code, rebuilt.out).toBe(0);
     expect(rebuilt.out).toMatch(/elasticsearch booking_events: \d+ documents deleted, \d+ written/);
-    process.stderr.write(`[truncate e2e] cascade rebuild:\n${rebuilt.out}`);
+    process.stderr.write(
+      `[truncate e2e] worker stopped in ${stopMs} ms (exit ${exitCode}); cascade rebuild in ${Math.round(rebuilt.ms)} ms:\n${rebuilt.out}`,
+    );
     worker = await s.startWorker(workerEnv);
     const run = await gen.done;
     expect(run.code, run.output).toBe(0);

@@ -99,6 +99,40 @@ describe('worker lifecycle', () => {
     expect(log.slice(2)).toEqual(['stop consumer', 'stop consumer hard', 'stop db hard']);
   });
 
+  it('a hard stop that hangs is named in the log and left behind: the rest still stop and stop() settles', async () => {
+    const log: string[] = [];
+    const lines: string[] = [];
+    const captured = createLogger('info', { write: (l: string) => void lines.push(l) });
+    const stuck: Resource = {
+      name: 'reporting_db',
+      start: async () => undefined,
+      stop: (hard) => {
+        log.push(`stop reporting_db${hard ? ' hard' : ''}`);
+        return never; // a pool waiting for a client nobody releases
+      },
+    };
+    const lc = new Lifecycle([resource('db', log), stuck, resource('consumer', log, { drainGate: never })], {
+      shutdownTimeoutMs: 20,
+      hardStopTimeoutMs: 30,
+      logger: captured,
+    });
+    await lc.start();
+    await expect(lc.stop()).rejects.toThrow(/shutdown deadline/);
+    expect(lc.state).toBe('FAILED');
+    expect(log.slice(2)).toEqual([
+      'stop consumer',
+      'stop consumer hard',
+      'stop reporting_db hard',
+      'stop db hard',
+    ]);
+    const named = lines
+      .map((l) => JSON.parse(l) as { msg: string; resource?: string })
+      .filter((l) => l.resource);
+    expect(named.map((l) => [l.resource, l.msg])).toEqual([
+      ['reporting_db', 'hard stop of reporting_db did not finish within 30 ms; left behind'],
+    ]);
+  });
+
   it('a failed start is FAILED; stop then releases what was acquired and stays FAILED', async () => {
     const log: string[] = [];
     const lc = new Lifecycle(

@@ -42,13 +42,12 @@ export async function rebuildMart(
   groupId: string,
   snapshot: SourceSnapshot,
   ends: readonly EndOffset[],
+  opts: { lockTimeoutMs?: number } = {},
 ): Promise<MartRebuildResult> {
   const c = await pool.connect();
   try {
     await c.query('BEGIN');
-    await c.query(
-      `LOCK TABLE ${[...BACKFILL_LOCK_ORDER, 'mart.dim_zone', 'mart.booking_status_history', 'mart.consumer_offsets'].join(', ')} IN SHARE ROW EXCLUSIVE MODE`,
-    );
+    await lockMart(c, opts.lockTimeoutMs ?? REBUILD_LOCK_TIMEOUT_MS);
     const events: ChangeEvent[] = [];
     const tables: MartRebuildResult['tables'] = [];
     for (const [table, rows] of snapshot.rows) {
@@ -84,6 +83,42 @@ export async function rebuildMart(
     throw err;
   } finally {
     c.release();
+  }
+}
+
+/** How long the rebuild waits for its table locks before it names who holds them. */
+export const REBUILD_LOCK_TIMEOUT_MS = 60_000;
+
+/**
+ * Locks the mart's tables against writes for the transaction. The workers are stopped, but a
+ * stopped worker's last statement can still be running inside PostgreSQL (it only notices the
+ * closed connection when it answers): waiting for it is right, waiting without end is not. After
+ * `timeoutMs` the rebuild fails, changes nothing and names the sessions in its way.
+ */
+async function lockMart(c: pg.PoolClient, timeoutMs: number): Promise<void> {
+  await c.query(`SET LOCAL lock_timeout = ${Math.round(timeoutMs)}`);
+  try {
+    await c.query(
+      `LOCK TABLE ${[...BACKFILL_LOCK_ORDER, 'mart.dim_zone', 'mart.booking_status_history', 'mart.consumer_offsets'].join(', ')} IN SHARE ROW EXCLUSIVE MODE`,
+    );
+  } catch (err) {
+    if ((err as { code?: string }).code !== '55P03') throw err;
+    // The transaction is aborted; its own connection reads who is in the way (the pool may have one).
+    await c.query('ROLLBACK');
+    const others = await c
+      .query<{ pid: number; app: string; state: string; query: string }>(
+        `SELECT pid, application_name AS app, state, left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS query
+           FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'`,
+      )
+      .then((r) => r.rows.map((x) => `pid ${x.pid} (${x.app}, ${x.state}): ${x.query}`).join('; '))
+      .catch(() => '(could not read pg_stat_activity)');
+    throw new Error(
+      `the mart's tables stayed locked for ${timeoutMs / 1000} s, nothing was changed; ` +
+        `sessions at work in this database: ${others || 'none any more'}. ` +
+        `Wait for them to finish (or pg_cancel_backend(pid)), then run the command again`,
+      { cause: err },
+    );
   }
 }
 

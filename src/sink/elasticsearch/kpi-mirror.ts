@@ -39,17 +39,21 @@ JOIN unnest($1::text[], $2::text[]) AS k(m, d) ON g.metric_name = k.m AND g.dime
 // writer or the resync). A key it found present whose row is gone now keeps its tombstone: another
 // worker deleted it since. SKIP LOCKED: another worker's mirror forgetting the same keys at once
 // would otherwise lock them in its own order.
+// The keys drive the lookups and the rows go by ctid: written as `(key) IN (subquery)`, the planner
+// may join every tombstone against the whole subquery (a nested loop, tombstones × keys). After a
+// rebuild left 20,000 tombstones that took 15 s per 5,000 keys, and the queries of a stopped worker
+// kept running in PostgreSQL, holding the locks `mart rebuild` needed. This form: 0.12 s.
 const FORGET_TOMBSTONES = `DELETE FROM mart.kpi_mirror_tombstone t
-WHERE (t.bucket_granularity, t.bucket_start, t.metric_name, t.dimension) IN (
-  SELECT t2.bucket_granularity, t2.bucket_start, t2.metric_name, t2.dimension
-  FROM mart.kpi_mirror_tombstone t2
-  JOIN unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::boolean[]) AS k(g, b, m, d, gone)
+WHERE t.ctid = ANY (ARRAY(
+  SELECT t2.ctid
+  FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::boolean[]) AS k(g, b, m, d, gone)
+  JOIN mart.kpi_mirror_tombstone t2
     ON t2.bucket_granularity = k.g AND t2.bucket_start = k.b AND t2.metric_name = k.m AND t2.dimension = k.d
   WHERE k.gone
      OR EXISTS (SELECT 1 FROM mart.fact_metric_bucket f
                 WHERE f.bucket_granularity = k.g AND f.bucket_start = k.b AND f.metric_name = k.m AND f.dimension = k.d)
      OR EXISTS (SELECT 1 FROM mart.metric_gauge g WHERE k.g = 'CURRENT' AND g.metric_name = k.m AND g.dimension = k.d)
-  FOR UPDATE OF t2 SKIP LOCKED)`;
+  FOR UPDATE OF t2 SKIP LOCKED))`;
 
 interface DbRow {
   granularity: MetricKey['granularity'];
