@@ -21,18 +21,17 @@ export function runGenerator(
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
-  // A run with --seconds N that is still going two minutes past N is stuck (a blocked query, say):
+  // A run with --seconds N > 0 still going five minutes past N is stuck (a blocked query, say):
   // killed, it resolves with code null and a line saying so instead of hanging its caller.
-  const seconds = Number(args[args.indexOf('--seconds') + 1]);
+  // (--seconds 0 runs until stopped.)
+  const seconds = args.includes('--seconds') ? Number(args[args.indexOf('--seconds') + 1]) : 0;
+  const boundS = seconds + 300;
   const timer =
-    args.includes('--seconds') && Number.isFinite(seconds)
-      ? setTimeout(
-          () => {
-            output += `\n[runGenerator] still running ${seconds + 120} s after its start (--seconds ${seconds}): killed\n`;
-            child.kill('SIGKILL');
-          },
-          (seconds + 120) * 1000,
-        )
+    seconds > 0
+      ? setTimeout(() => {
+          output += `\n[runGenerator] still running ${boundS} s after its start (--seconds ${seconds}): killed\n`;
+          child.kill('SIGKILL');
+        }, boundS * 1000)
       : undefined;
   const done = new Promise<{ code: number | null; output: string }>((resolve) =>
     child.once('exit', (code) => {

@@ -284,7 +284,7 @@ export class WorkerProcess {
    * and the call throws with its output tail: a shutdown that hangs is a defect to see, not a
    * test timeout to guess at.
    */
-  async kill(signal: NodeJS.Signals, timeoutMs = 60_000): Promise<number | null> {
+  async kill(signal: NodeJS.Signals, timeoutMs = 150_000): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), timeoutMs)));
