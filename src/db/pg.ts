@@ -141,6 +141,22 @@ export function isMissingDatabase(err: unknown): boolean {
   return (err as { code?: string } | undefined)?.code === '3D000';
 }
 
+/** SQLSTATE 55P03 lock_not_available: a lock_timeout expired (or NOWAIT found the lock taken). */
+export const LOCK_NOT_AVAILABLE = '55P03';
+
+/**
+ * The other sessions at work in this connection's database (not idle), one line each, for an error
+ * that has to say who holds what it waited for: "pid 123 (app, state): statement".
+ */
+export async function describeOtherSessions(c: Pick<pg.ClientBase, 'query'>): Promise<string> {
+  const r = await c.query<{ pid: number; app: string; state: string; query: string }>(
+    `SELECT pid, application_name AS app, state, left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS query
+       FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'`,
+  );
+  return r.rows.map((x) => `pid ${x.pid} (${x.app}, ${x.state}): ${x.query}`).join('; ');
+}
+
 /** Quotes an SQL identifier. */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;

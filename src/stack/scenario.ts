@@ -10,6 +10,7 @@ import pg from 'pg';
 import { heartbeatTopicFor } from '../config/worker-config.js';
 import { migrateTarget } from '../db/targets.js';
 import { createClient, quoteIdent, type PgSettings } from '../db/pg.js';
+import { orLate } from '../shared/deadline.js';
 import { loadStackConfig } from './config.js';
 import {
   deleteConnector,
@@ -286,9 +287,7 @@ export class WorkerProcess {
    */
   async kill(signal: NodeJS.Signals, timeoutMs = 150_000): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), timeoutMs)));
-    const code = await Promise.race([this.exited, late]).finally(() => clearTimeout(timer));
+    const code = await orLate(this.exited, timeoutMs);
     if (code !== 'late') return code;
     this.child.kill('SIGKILL');
     await this.exited;

@@ -1,4 +1,5 @@
 import type { Logger } from '../observe/logger.js';
+import { orLate } from '../shared/deadline.js';
 import { errorMessage } from '../shared/errors.js';
 
 export type WorkerState = 'INITIALIZED' | 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED' | 'FAILED';
@@ -120,22 +121,20 @@ export class Lifecycle {
         released.add(r);
       }
     })();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'deadline'>((resolve) => {
-      timer = setTimeout(() => resolve('deadline'), this.opts.shutdownTimeoutMs);
-    });
-    const outcome = await Promise.race([
-      soft.then(
-        () => 'drained' as const,
-        (err: unknown) => {
-          this.opts.logger.error({ err: errorMessage(err) }, 'drain failed; abandoning the rest');
-          return 'error' as const;
-        },
-      ),
-      deadline,
-      this.hard.then(() => 'hard' as const),
-    ]);
-    clearTimeout(timer);
+    const raced = await orLate(
+      Promise.race([
+        soft.then(
+          () => 'drained' as const,
+          (err: unknown) => {
+            this.opts.logger.error({ err: errorMessage(err) }, 'drain failed; abandoning the rest');
+            return 'error' as const;
+          },
+        ),
+        this.hard.then(() => 'hard' as const),
+      ]),
+      this.opts.shutdownTimeoutMs,
+    );
+    const outcome = raced === 'late' ? 'deadline' : raced;
     if (outcome !== 'drained') {
       abandoned = true;
       if (outcome === 'deadline')
@@ -165,18 +164,14 @@ export class Lifecycle {
    */
   private async hardStop(r: Resource): Promise<void> {
     const boundMs = this.opts.hardStopTimeoutMs ?? HARD_STOP_TIMEOUT_MS;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), boundMs)));
-    const outcome = await Promise.race([
-      r.stop(true).then(
-        () => 'stopped' as const,
-        (err: unknown) => {
-          this.opts.logger.warn({ resource: r.name, err: errorMessage(err) }, 'hard stop failed');
-          return 'failed' as const;
-        },
-      ),
-      late,
-    ]).finally(() => clearTimeout(timer));
+    const outcome = await orLate(
+      r
+        .stop(true)
+        .catch((err: unknown) =>
+          this.opts.logger.warn({ resource: r.name, err: errorMessage(err) }, 'hard stop failed'),
+        ),
+      boundMs,
+    );
     if (outcome === 'late')
       this.opts.logger.error(
         { resource: r.name, boundMs },

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient } from '../../src/db/pg.js';
+import { createClient, describeOtherSessions } from '../../src/db/pg.js';
 import { diffBookingEvents, diffDriverLatest } from '../../src/verify/es-truth.js';
 import { diffBookingFacts, diffMart } from '../../src/verify/mart-truth.js';
 import { runCli as cli } from './support/cli.js';
@@ -73,11 +73,8 @@ describe('a source TRUNCATE', () => {
     try {
       await s.sourceDb.query(sql);
     } catch (err) {
-      const holders = await s.sourceDb.query<{ pid: number; state: string; query: string }>(
-        `SELECT pid, state, left(query, 200) AS query FROM pg_stat_activity
-          WHERE datname = current_database() AND pid <> pg_backend_pid()`,
-      );
-      throw new Error(`${sql}: ${(err as Error).message}; other sessions: ${JSON.stringify(holders.rows)}`);
+      const others = await describeOtherSessions(s.sourceDb);
+      throw new Error(`${sql}: ${(err as Error).message}; other sessions at work: ${others || 'none'}`);
     } finally {
       await s.sourceDb.query('RESET lock_timeout');
     }

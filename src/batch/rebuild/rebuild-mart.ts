@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { describeOtherSessions, LOCK_NOT_AVAILABLE } from '../../db/pg.js';
 import type { ChangeEvent } from '../../decode/change-event.js';
 import { CATALOG } from '../../project/metrics/catalog.js';
 import { foldMart, rowsTouched } from '../../project/mart-fold.js';
@@ -102,17 +103,10 @@ async function lockMart(c: pg.PoolClient, timeoutMs: number): Promise<void> {
       `LOCK TABLE ${[...BACKFILL_LOCK_ORDER, 'mart.dim_zone', 'mart.booking_status_history', 'mart.consumer_offsets'].join(', ')} IN SHARE ROW EXCLUSIVE MODE`,
     );
   } catch (err) {
-    if ((err as { code?: string }).code !== '55P03') throw err;
+    if ((err as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw err;
     // The transaction is aborted; its own connection reads who is in the way (the pool may have one).
     await c.query('ROLLBACK');
-    const others = await c
-      .query<{ pid: number; app: string; state: string; query: string }>(
-        `SELECT pid, application_name AS app, state, left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS query
-           FROM pg_stat_activity
-          WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'`,
-      )
-      .then((r) => r.rows.map((x) => `pid ${x.pid} (${x.app}, ${x.state}): ${x.query}`).join('; '))
-      .catch(() => '(could not read pg_stat_activity)');
+    const others = await describeOtherSessions(c).catch(() => '(could not read pg_stat_activity)');
     throw new Error(
       `the mart's tables stayed locked for ${timeoutMs / 1000} s, nothing was changed; ` +
         `sessions at work in this database: ${others || 'none any more'}. ` +

@@ -1,3 +1,4 @@
+import { LOCK_NOT_AVAILABLE } from '../../db/pg.js';
 import { RideCdcError, SystemicError, TransientError, errorMessage } from '../../shared/errors.js';
 
 /**
@@ -27,7 +28,7 @@ export function classifyPgError(err: unknown): Error {
   const transient =
     code === '40001' ||
     code === '40P01' ||
-    code === '55P03' || // lock_timeout
+    code === LOCK_NOT_AVAILABLE ||
     code === '57014' || // statement_timeout
     code.startsWith('08') ||
     code.startsWith('57P') ||
