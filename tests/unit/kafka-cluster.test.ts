@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -66,6 +66,22 @@ describe('Kafka cluster topology', () => {
     await expect(
       clusterTopology(loadStackConfig({ STACK_DIR: cfg.dir, STACK_KAFKA_BROKERS: '1' })),
     ).rejects.toThrow(/formatted for 3 broker\(s\), not 1/);
+  });
+});
+
+describe("Debezium's producer: one request in flight (docs/capture.md, KAFKA-15591)", () => {
+  it('the connector overrides it to 1 and the worker config never raises it', () => {
+    const c = JSON.parse(readFileSync('connectors/ride-hailing-postgres.json', 'utf8')) as {
+      config: Record<string, string>;
+    };
+    expect(c.config['producer.override.max.in.flight.requests.per.connection']).toBe('1');
+    for (const brokers of ['1', '3']) {
+      const s = connectClusterSettings(cfgFor({ STACK_KAFKA_BROKERS: brokers }));
+      const inFlight = s['producer.max.in.flight.requests.per.connection'];
+      // Absent means Connect's own default for source tasks, which is 1.
+      expect(inFlight === undefined || Number(inFlight) === 1).toBe(true);
+      expect(s['producer.enable.idempotence']).toBe('true');
+    }
   });
 });
 

@@ -115,10 +115,11 @@ export function connectClusterSettings(cfg: StackConfig): Record<string, string 
     'offset.storage.replication.factor': factor,
     'status.storage.replication.factor': factor,
     // Debezium's producers: a change event is acknowledged only once min ISR replicas have it, and
-    // a retried send after a broker failure cannot duplicate or reorder within a partition.
+    // a retried send after a broker failure cannot duplicate within a partition. One request in
+    // flight is Connect's default and the connector file sets it again (docs/capture.md: with 5,
+    // a just-created topic could silently lose its first batch, KAFKA-15591).
     'producer.acks': 'all',
     'producer.enable.idempotence': 'true',
-    'producer.max.in.flight.requests.per.connection': 5,
   };
 }
 
