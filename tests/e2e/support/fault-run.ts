@@ -107,6 +107,30 @@ export async function producedEvents(s: Scenario): Promise<number> {
   }
 }
 
+/**
+ * Per table-topic partition: Kafka's high watermark against the worker's stored next offset. On a
+ * failed scenario this says where a loss happened: equal everywhere means the worker consumed all
+ * Debezium produced (look at capture, e.g. connect.log), a gap means the worker is behind.
+ */
+export async function offsetLedger(s: Scenario, reporting: pg.Client): Promise<string[]> {
+  const admin = s.kafka.admin();
+  await admin.connect();
+  const high = new Map<string, number>();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${s.topicPrefix}.public.`));
+    for (const t of topics)
+      for (const p of await admin.fetchTopicOffsets(t)) high.set(`${t}-${p.partition}`, Number(p.high));
+  } finally {
+    await admin.disconnect();
+  }
+  const stored = new Map<string, number>();
+  const { rows } = await reporting.query<{ tp: string; next: string }>(
+    `SELECT topic || '-' || "partition" AS tp, max(next_offset)::text AS next FROM mart.consumer_offsets GROUP BY 1`,
+  );
+  for (const r of rows) stored.set(r.tp, Number(r.next));
+  return [...high].sort().map(([tp, h]) => `${tp}: high ${h}, worker next ${stored.get(tp) ?? 'none'}`);
+}
+
 /** Everything in the scenario's dead-letter topic (none if the worker never created it). */
 export async function readDeadLetters(s: Scenario): Promise<DeadLetter[]> {
   const admin = s.kafka.admin();
@@ -264,7 +288,8 @@ export async function runFault(opts: FaultOptions): Promise<FaultReport> {
       [report.catalogDiffs, report.independentDiffs, report.bookingFactDiffs, report.esDiffs].some(
         (d) => d.length > 0,
       )
-    )
+    ) {
+      process.stderr.write(`[${opts.name}] offsets:\n  ${(await offsetLedger(s, rep)).join('\n  ')}\n`);
       for (const w of workers)
         process.stderr.write(
           `[${opts.name}] worker :${w.port} (exit ${w.child.exitCode}) /readyz ${await w
@@ -272,6 +297,7 @@ export async function runFault(opts: FaultOptions): Promise<FaultReport> {
             .then((x) => `${x.status} ${x.body.slice(0, 300)}`)
             .catch((e: Error) => e.message)}; output tail:\n${w.output.slice(-3000)}\n`,
         );
+    }
     return report;
   } finally {
     if (process.env.FAULTS_KEEP_SCENARIO !== '1') {
