@@ -83,6 +83,30 @@ function sampleCpu() {
   };
 }
 
+/**
+ * Elasticsearch's own work counters (node totals): documents indexed, deleted, realtime gets
+ * (an mget counts each document), searches, refreshes and merges. The difference over a drain,
+ * per thousand events, says how many requests of each kind the worker's writes cost the cluster.
+ */
+async function esWork(): Promise<Record<string, number>> {
+  const res = await s.es.nodes.stats({
+    metric: 'indices',
+    index_metric: 'indexing,get,search,refresh,merge',
+  });
+  const out: Record<string, number> = {};
+  for (const n of Object.values(res.nodes)) {
+    const i = n.indices!;
+    const add = (k: string, v: number | undefined) => (out[k] = (out[k] ?? 0) + (v ?? 0));
+    add('indexed', i.indexing?.index_total);
+    add('deleted', i.indexing?.delete_total);
+    add('got', i.get?.total);
+    add('searched', i.search?.query_total);
+    add('refreshed', i.refresh?.total);
+    add('merged', i.merges?.total);
+  }
+  return out;
+}
+
 const runs = values.runs.split(',').map((spec) => {
   const [name, dir] = spec.split('=');
   if (!name || !dir) throw new Error(`--runs wants name=dir[,name=dir…], got ${spec}`);
@@ -109,9 +133,11 @@ try {
   for (let rep = 0; rep < Number(values.repeat); rep++)
     for (const { name, repo } of runs) {
       const stop = sampleCpu();
+      const esBefore = await esWork();
+      const tag = `${name}${rep}`.toLowerCase().replace(/[^a-z0-9]/g, '');
       const r = await drainWithRideCdc(s, values.bookings ? bookings : total, {
         workers: 1,
-        tag: `${name}${rep}`.toLowerCase().replace(/[^a-z0-9]/g, ''),
+        tag,
         name,
         repo,
         bookingsOnly: values.bookings,
@@ -119,11 +145,19 @@ try {
         cpuProfDir: values['cpu-prof-dir'] && `${values['cpu-prof-dir']}/${name}-${rep}`,
       });
       const cpu = [...stop()].map(([c, v]) => `${c} ${v.toFixed(1)}`).join(', ');
+      const esAfter = await esWork();
+      const perK = (k: string) => (((esAfter[k] ?? 0) - (esBefore[k] ?? 0)) * 1000) / r.events;
+      const es = Object.keys(esAfter)
+        .map((k) => `${k} ${perK(k).toFixed(k === 'refreshed' || k === 'merged' ? 2 : 0)}`)
+        .join(', ');
+      const mart = Object.entries((r.extra?.martWork ?? {}) as Record<string, number>)
+        .map(([k, v]) => `${k} ${((v * 1000) / r.events).toFixed(0)}`)
+        .join(', ');
       rates.get(name)!.push(r.eventsPerSecond);
       console.log(
         `drain-ab: ${name} #${rep + 1}: ${Math.round(r.eventsPerSecond)} events/s over ${r.seconds.toFixed(1)} s, ` +
           `equal to truth ${r.equalToTruth ? 'yes' : 'NO'}, peak RSS ${Math.round((r.peakRssBytes ?? 0) / 2 ** 20)} MB; ` +
-          `CPU-s during the drain and its truth check: ${cpu}`,
+          `CPU-s during the drain and its truth check: ${cpu}; Elasticsearch per 1k events: ${es}; reporting_db per 1k events: ${mart}`,
       );
     }
 } finally {

@@ -12,7 +12,13 @@ export interface CompareReport {
   decodeProjectPerCore: number | null;
   latency: LatencyResult[];
   /** Top frames by self time of the one-worker drains' V8 CPU profiles (--cpu-prof-dir). */
-  profiles: { run: string; file: string; frames: { frame: string; selfMs: number; share: number }[] }[];
+  profiles: {
+    run: string;
+    file: string;
+    frames: { frame: string; selfMs: number; share: number }[];
+    /** Busy time by npm package / src folder, builtins charged to their caller (profile-top.ts). */
+    owners?: { owner: string; selfMs: number; share: number }[];
+  }[];
   /** Peers that failed (and are therefore missing from `rows`). */
   failures: string[];
 }
@@ -102,6 +108,15 @@ export function renderMarkdown(rep: CompareReport): string {
       '| share | self ms | frame |\n|---:|---:|---|',
       ...p.frames.map((f) => `| ${fmt(f.share * 100, 1)}% | ${fmt(f.selfMs)} | \`${f.frame}\` |`),
       '',
+      ...(p.owners
+        ? [
+            `Busy time by owner (builtins charged to their caller): ${p.owners
+              .slice(0, 10)
+              .map((o) => `${o.owner} ${fmt(o.share * 100, 1)}%`)
+              .join(', ')}`,
+            '',
+          ]
+        : []),
     ]),
   ].join('\n');
 }
@@ -201,6 +216,13 @@ export function printReport(rep: CompareReport): void {
     console.log(`top CPU frames (self time), ${p.run}:`);
     for (const f of p.frames.slice(0, 10))
       console.log(`  ${fmt(f.share * 100, 1).padStart(5)}%  ${fmt(f.selfMs).padStart(7)} ms  ${f.frame}`);
+    if (p.owners)
+      console.log(
+        `  by owner: ${p.owners
+          .slice(0, 8)
+          .map((o) => `${o.owner} ${fmt(o.share * 100, 1)}%`)
+          .join(', ')}`,
+      );
   }
 }
 

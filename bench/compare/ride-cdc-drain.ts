@@ -102,7 +102,14 @@ export async function drainWithRideCdc(s: Scenario, total: number, opts: DrainOp
     let diffCount: number;
     let kpis: number;
     let diffs: { key: string }[] = [];
+    let martWork: Record<string, number> = {};
     try {
+      // The run's database exists only for this drain: its row writes and commits are the drain's.
+      const { rows } = await rc.query<Record<string, string>>(
+        `SELECT xact_commit AS commits, tup_inserted AS inserted, tup_updated AS updated, tup_deleted AS deleted
+           FROM pg_stat_database WHERE datname = current_database()`,
+      );
+      martWork = Object.fromEntries(Object.entries(rows[0] ?? {}).map(([k, v]) => [k, Number(v)]));
       if (opts.bookingsOnly) {
         const d = await diffKpiSubset(s.sourceDb, (await rc.query<MetricRow>(MART_METRIC_ROWS_SQL)).rows);
         diffs = d.diffs;
@@ -140,6 +147,7 @@ export async function drainWithRideCdc(s: Scenario, total: number, opts: DrainOp
             }
           : {}),
         committedBeforeReady: beforeReady,
+        martWork,
         stageSeconds: stages,
         stageCalls: calls,
       },
