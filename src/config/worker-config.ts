@@ -25,6 +25,9 @@ export interface WorkerConfig {
     sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
     dlqTopic: string;
     partitionsConsumedConcurrently: number;
+    /** Fetch size bounds (kafkajs maxBytesPerPartition / maxBytes): how many events one batch can hold. */
+    maxBytesPerPartition: number;
+    maxBytes: number;
     sessionTimeoutMs: number;
   };
   registry: {
@@ -46,6 +49,8 @@ export interface WorkerConfig {
     indexPrefix: string;
     bulkMaxDocs: number;
     bulkMaxBytes: number;
+    /** Bulk requests of one write in flight at once when their documents are distinct (bulk.ts). */
+    bulkConcurrency: number;
     requestTimeoutMs: number;
     /** How often the KPI rows committed meanwhile are mirrored into kpi_buckets (KPI_MIRROR_INTERVAL_MS). */
     kpiMirrorIntervalMs: number;
@@ -237,6 +242,9 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       // 8, like MAX_IN_FLIGHT_BATCHES: more partitions' batches share each group commit, which
       // lowered p99 latency under steady load (measured in the README, Tests and benchmarks).
       partitionsConsumedConcurrently: r.int('KAFKA_PARTITIONS_CONCURRENCY', 8, 1, 256),
+      // kafkajs' own defaults (1 MiB per partition, 10 MiB per fetch).
+      maxBytesPerPartition: r.int('KAFKA_MAX_BYTES_PER_PARTITION', 1024 * 1024, 1024, 256 * 1024 * 1024),
+      maxBytes: r.int('KAFKA_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       sessionTimeoutMs: r.int('KAFKA_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000),
     },
     registry: {
@@ -255,6 +263,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       indexPrefix: r.str('ES_INDEX_PREFIX', ''),
       bulkMaxDocs: r.int('ES_BULK_MAX_DOCS', 2000, 1, 100_000),
       bulkMaxBytes: r.int('ES_BULK_MAX_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+      bulkConcurrency: r.int('ES_BULK_CONCURRENCY', 1, 1, 16),
       requestTimeoutMs: r.int('ES_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
       kpiMirrorIntervalMs: r.int('KPI_MIRROR_INTERVAL_MS', KPI_MIRROR_QUEUE_DEFAULTS.intervalMs, 50, 60_000),
     },

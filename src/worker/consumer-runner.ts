@@ -45,6 +45,8 @@ export class ConsumerRunner {
       sessionTimeout: k.sessionTimeoutMs,
       heartbeatInterval: 3000,
       allowAutoTopicCreation: false,
+      maxBytesPerPartition: k.maxBytesPerPartition,
+      maxBytes: k.maxBytes,
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {

@@ -80,7 +80,11 @@ export class Worker {
     const es = new ElasticsearchSink(
       createEsClient(cfg.elasticsearch),
       cfg.elasticsearch.indexPrefix,
-      { maxDocs: cfg.elasticsearch.bulkMaxDocs, maxBytes: cfg.elasticsearch.bulkMaxBytes },
+      {
+        maxDocs: cfg.elasticsearch.bulkMaxDocs,
+        maxBytes: cfg.elasticsearch.bulkMaxBytes,
+        concurrency: cfg.elasticsearch.bulkConcurrency,
+      },
       this.metrics,
     );
     const pool = createPool(cfg.reporting, { max: cfg.reporting.poolSize }, (err) =>
