@@ -49,8 +49,6 @@ export interface WorkerConfig {
     indexPrefix: string;
     bulkMaxDocs: number;
     bulkMaxBytes: number;
-    /** Bulk requests of one write in flight at once when their documents are distinct (bulk.ts). */
-    bulkConcurrency: number;
     requestTimeoutMs: number;
     /** How often the KPI rows committed meanwhile are mirrored into kpi_buckets (KPI_MIRROR_INTERVAL_MS). */
     kpiMirrorIntervalMs: number;
@@ -263,7 +261,6 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       indexPrefix: r.str('ES_INDEX_PREFIX', ''),
       bulkMaxDocs: r.int('ES_BULK_MAX_DOCS', 2000, 1, 100_000),
       bulkMaxBytes: r.int('ES_BULK_MAX_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
-      bulkConcurrency: r.int('ES_BULK_CONCURRENCY', 1, 1, 16),
       requestTimeoutMs: r.int('ES_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
       kpiMirrorIntervalMs: r.int('KPI_MIRROR_INTERVAL_MS', KPI_MIRROR_QUEUE_DEFAULTS.intervalMs, 50, 60_000),
     },

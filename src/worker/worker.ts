@@ -80,11 +80,7 @@ export class Worker {
     const es = new ElasticsearchSink(
       createEsClient(cfg.elasticsearch),
       cfg.elasticsearch.indexPrefix,
-      {
-        maxDocs: cfg.elasticsearch.bulkMaxDocs,
-        maxBytes: cfg.elasticsearch.bulkMaxBytes,
-        concurrency: cfg.elasticsearch.bulkConcurrency,
-      },
+      { maxDocs: cfg.elasticsearch.bulkMaxDocs, maxBytes: cfg.elasticsearch.bulkMaxBytes },
       this.metrics,
     );
     const pool = createPool(cfg.reporting, { max: cfg.reporting.poolSize }, (err) =>

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  chunkOps,
-  classifyItem,
-  distinctTargets,
-  opBytes,
-  runBulk,
-  serializeOp,
-} from '../../src/sink/elasticsearch/bulk.js';
+import { chunkOps, classifyItem, opBytes, runBulk, serializeOp } from '../../src/sink/elasticsearch/bulk.js';
 import { classifyEsError } from '../../src/sink/elasticsearch/es-errors.js';
 import { SystemicError, TransientError } from '../../src/shared/errors.js';
 
@@ -110,65 +103,5 @@ describe('bulk failures that are not the document’s fault', () => {
     await expect(runBulk({ ...runner, client: denied as never }, [op('a')])).rejects.toBeInstanceOf(
       SystemicError,
     );
-  });
-});
-
-describe('runBulk with ES_BULK_CONCURRENCY', () => {
-  const op = (id: string) => ({ action: { index: { _index: 'i', _id: id } }, body: { x: 1 }, tag: id });
-  /** A client that answers after a tick, recording how many requests were open at once. */
-  const recording = (fail?: (ids: string[]) => boolean) => {
-    const seen = { open: 0, maxOpen: 0, requests: [] as string[][] };
-    const client = {
-      bulk: async ({ operations }: { operations: string[] }) => {
-        const ids = operations
-          .map((l) => JSON.parse(l) as Record<string, { _id?: string }>)
-          .filter((o) => 'index' in o)
-          .map((o) => o.index!._id!);
-        seen.requests.push(ids);
-        seen.open++;
-        seen.maxOpen = Math.max(seen.maxOpen, seen.open);
-        await new Promise((r) => setTimeout(r, 5));
-        seen.open--;
-        if (fail?.(ids)) throw Object.assign(new Error('unavailable'), { meta: { statusCode: 503 } });
-        return { items: ids.map(() => ({ index: { status: 201 } })) };
-      },
-    };
-    return { seen, runner: { client: client as never, maxDocs: 2, maxBytes: 1e9, concurrency: 2 } };
-  };
-
-  it('sends distinct documents two requests at a time and returns results in op order', async () => {
-    const { seen, runner } = recording();
-    const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
-    const results = await runBulk(runner, ids.map(op));
-    expect(results.map((r) => r.tag)).toEqual(ids);
-    expect(results.every((r) => r.outcome === 'ok')).toBe(true);
-    expect(seen.requests).toHaveLength(4);
-    expect(seen.maxOpen).toBe(2);
-  });
-
-  it('keeps one request at a time when two ops target the same document', async () => {
-    const { seen, runner } = recording();
-    const results = await runBulk(runner, ['a', 'b', 'c', 'a'].map(op));
-    expect(results.map((r) => r.tag)).toEqual(['a', 'b', 'c', 'a']);
-    expect(seen.maxOpen).toBe(1);
-    expect(distinctTargets(['a', 'b'].map(op))).toBe(true);
-    expect(distinctTargets([op('a'), { ...op('a'), action: { index: { _index: 'j', _id: 'a' } } }])).toBe(
-      true,
-    );
-    expect(distinctTargets([op('a'), { action: { delete: { _index: 'i', _id: 'a' } }, tag: 'a' }])).toBe(
-      false,
-    );
-  });
-
-  it('a failed request is thrown after the one in flight with it ended, and no request follows it', async () => {
-    const { seen, runner } = recording((ids) => ids.includes('a'));
-    await expect(runBulk(runner, ['a', 'b', 'c', 'd', 'e', 'f'].map(op))).rejects.toBeInstanceOf(
-      TransientError,
-    );
-    expect(seen.open).toBe(0);
-    expect(seen.requests).toEqual([
-      ['a', 'b'],
-      ['c', 'd'],
-    ]);
   });
 });

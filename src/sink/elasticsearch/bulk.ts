@@ -86,8 +86,6 @@ export interface BulkRunner {
   client: Client;
   maxDocs: number;
   maxBytes: number;
-  /** Requests of one call in flight at once (ES_BULK_CONCURRENCY; default 1). */
-  concurrency?: number;
   /** Called with each request's duration in seconds. */
   observe?: (seconds: number) => void;
 }
@@ -100,52 +98,16 @@ export const BULK_FILTER_PATH =
   'errors,items.*.status,items.*.error,items.*._id,items.*._seq_no,items.*._primary_term';
 
 /**
- * Sends ops in chunks, up to `concurrency` requests at once when no two ops target the same
- * document (requests in flight together may land in any order; one request applies its items in
- * order, so ops on one document stay one request after the other). Results come back in op order.
- * A request Elasticsearch refuses as a whole with 413 (too large) or 400 (one
+ * Sends ops in chunks, one request after the other. A request Elasticsearch refuses as a whole with 413 (too large) or 400 (one
  * op it cannot parse) is split in halves and resent, so only the offending op ends up rejected (its
  * event dead-lettered) and the request is never retried forever. Other request failures are
- * classified (es-errors.ts): systemic or transient; the first is thrown once every request in
- * flight has ended, and no further request is sent after it.
+ * classified (es-errors.ts): systemic or transient.
  */
 export async function runBulk<T>(runner: BulkRunner, ops: readonly BulkOp<T>[]): Promise<ItemResult<T>[]> {
-  const chunks = chunkOps(ops, runner.maxDocs, runner.maxBytes);
-  const lanes = Math.min(runner.concurrency ?? 1, chunks.length);
-  const results: ItemResult<T>[][] = [];
-  if (lanes <= 1 || !distinctTargets(ops)) {
-    for (const chunk of chunks) results.push(await sendChunk(runner, chunk));
-    return results.flat();
-  }
-  let next = 0;
-  let failure: { err: unknown } | undefined;
-  const lane = async () => {
-    while (!failure && next < chunks.length) {
-      const i = next++;
-      try {
-        results[i] = await sendChunk(runner, chunks[i]!);
-      } catch (err) {
-        failure ??= { err };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: lanes }, lane));
-  if (failure) throw failure.err;
-  return results.flat();
-}
-
-/** Whether every op names a different document (an op without an _id gets a new one). */
-export function distinctTargets(ops: readonly BulkOp<unknown>[]): boolean {
-  const seen = new Set<string>();
-  for (const op of ops) {
-    for (const meta of Object.values(op.action)) {
-      if (meta._id === undefined) continue;
-      const k = `${String(meta._index)}/${String(meta._id)}`;
-      if (seen.has(k)) return false;
-      seen.add(k);
-    }
-  }
-  return true;
+  const results: ItemResult<T>[] = [];
+  for (const chunk of chunkOps(ops, runner.maxDocs, runner.maxBytes))
+    results.push(...(await sendChunk(runner, chunk)));
+  return results;
 }
 
 async function sendChunk<T>(runner: BulkRunner, chunk: readonly SerializedOp<T>[]): Promise<ItemResult<T>[]> {

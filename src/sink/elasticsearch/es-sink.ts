@@ -78,7 +78,7 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
   constructor(
     private readonly client: Client,
     private readonly prefix: string,
-    bulk: { maxDocs: number; maxBytes: number; concurrency?: number },
+    bulk: { maxDocs: number; maxBytes: number },
     private readonly metrics: Metrics,
   ) {
     this.runner = {
@@ -104,21 +104,19 @@ export class ElasticsearchSink implements Sink<readonly EsIntent[], EsWriteResul
       (i): i is DriverPatch | DriverDelete => i.kind === 'driver-patch' || i.kind === 'driver-delete',
     );
     const deletes = intents.filter((i): i is DeleteByField => i.kind === 'delete-by-field');
-    // Time-series and driver documents live in different indices and depend on nothing of each
-    // other, so both go at once (a batch waits for the longer, not the sum). Each family's memory
-    // is forgotten when its writes fail; the first failure is thrown once both have ended.
     // Deletes last: a replayed batch that created and then deleted a booking's events ends deleted.
-    const outcomes = await Promise.allSettled([
-      this.writeSeries(series, rejected).catch((err: unknown) => {
-        this.series.clear();
-        throw err;
-      }),
-      this.writeDrivers(drivers, rejected).catch((err: unknown) => {
-        this.drivers.clear();
-        throw err;
-      }),
-    ]);
-    for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
+    try {
+      await this.writeSeries(series, rejected);
+    } catch (err) {
+      this.series.clear();
+      throw err;
+    }
+    try {
+      await this.writeDrivers(drivers, rejected);
+    } catch (err) {
+      this.drivers.clear();
+      throw err;
+    }
     // Deleted documents are gone from memory too (a write from memory would only conflict).
     if (deletes.length > 0) this.series.clear();
     await this.deleteByField(deletes);
