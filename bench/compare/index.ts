@@ -8,7 +8,7 @@ import { kafkaCeiling, sinkCeilings } from './ceilings.js';
 import { flinkPeer } from './flink-peer.js';
 import { jdbcSinkPeer } from './jdbc-sink.js';
 import type { PeerResult } from './peer-result.js';
-import { timeByOwner, topFrames } from './profile-top.js';
+import { readProfile, timeByOwner, topFrames } from './profile-top.js';
 import { printReport, ratios, writeReport, type CompareReport } from './report.js';
 import { drainWithRideCdc } from './ride-cdc-drain.js';
 
@@ -182,7 +182,10 @@ export async function benchCompare(opts: CompareOptions): Promise<CompareReport>
       const file = files
         .map((f) => join(dir, f))
         .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-      if (file) profiles.push({ run, file, frames: topFrames(file, 15), owners: timeByOwner(file, 12) });
+      if (file) {
+        const profile = readProfile(file);
+        profiles.push({ run, file, frames: topFrames(profile, 15), owners: timeByOwner(profile, 12) });
+      }
     }
   const rep: CompareReport = {
     at: new Date().toISOString(),

@@ -16,8 +16,20 @@ interface Profile {
   timeDeltas: number[];
 }
 
-export function topFrames(file: string, n = 15): { frame: string; selfMs: number; share: number }[] {
-  const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+export type { Profile };
+
+/** A profile file parsed once; both summaries below take either the file or the parsed profile. */
+export const readProfile = (file: string | Profile): Profile =>
+  typeof file === 'string' ? (JSON.parse(readFileSync(file, 'utf8')) as Profile) : file;
+
+/** Samples that are not the program's own work. */
+const NOT_BUSY = new Set(['(idle)', '(program)']);
+
+export function topFrames(
+  file: string | Profile,
+  n = 15,
+): { frame: string; selfMs: number; share: number }[] {
+  const p = readProfile(file);
   const self = new Map<number, number>();
   p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
   const byFrame = new Map<string, number>();
@@ -26,7 +38,7 @@ export function topFrames(file: string, n = 15): { frame: string; selfMs: number
     const us = self.get(node.id) ?? 0;
     total += us;
     const f = node.callFrame;
-    if (f.functionName === '(idle)' || f.functionName === '(program)') continue;
+    if (NOT_BUSY.has(f.functionName)) continue;
     const key =
       `${f.functionName || '(anonymous)'} ${f.url ? `${basename(f.url)}:${f.lineNumber + 1}` : ''}`.trim();
     byFrame.set(key, (byFrame.get(key) ?? 0) + us);
@@ -42,6 +54,7 @@ function ownerOf(url: string): string {
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(url);
   if (pkg) return pkg[1]!;
   const at = url.lastIndexOf('/src/');
+  // Up to two folders below src/ (src/sink/elasticsearch), never the file name.
   if (at >= 0)
     return [
       'src',
@@ -60,8 +73,11 @@ function ownerOf(url: string): string {
  * builtin such as JSON.stringify, a regexp) is charged to the nearest caller that has one, so
  * "pg" includes the escaping it calls. The garbage collector and unattributable time stay apart.
  */
-export function timeByOwner(file: string, n = 12): { owner: string; selfMs: number; share: number }[] {
-  const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+export function timeByOwner(
+  file: string | Profile,
+  n = 12,
+): { owner: string; selfMs: number; share: number }[] {
+  const p = readProfile(file);
   const parent = new Map<number, Node>();
   const byId = new Map<number, Node>();
   for (const node of p.nodes) {
@@ -87,8 +103,7 @@ export function timeByOwner(file: string, n = 12): { owner: string; selfMs: numb
   let busy = 0;
   p.samples.forEach((id, i) => {
     const node = byId.get(id)!;
-    const f = node.callFrame.functionName;
-    if (f === '(idle)' || f === '(program)') return;
+    if (NOT_BUSY.has(node.callFrame.functionName)) return;
     const us = p.timeDeltas[i] ?? 0;
     busy += us;
     const o = ownerOfNode(node);
@@ -102,12 +117,13 @@ export function timeByOwner(file: string, n = 12): { owner: string; selfMs: numb
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
   const n = Number(process.argv[3] ?? 15);
-  for (const f of topFrames(process.argv[2]!, n))
+  const profile = readProfile(process.argv[2]!);
+  for (const f of topFrames(profile, n))
     console.log(
       `${(f.share * 100).toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(7)} ms  ${f.frame}`,
     );
   console.log('busy time by owner (builtins charged to their caller):');
-  for (const o of timeByOwner(process.argv[2]!, n))
+  for (const o of timeByOwner(profile, n))
     console.log(
       `${(o.share * 100).toFixed(1).padStart(5)}%  ${o.selfMs.toFixed(0).padStart(7)} ms  ${o.owner}`,
     );

@@ -109,17 +109,17 @@ export function renderMarkdown(rep: CompareReport): string {
       ...p.frames.map((f) => `| ${fmt(f.share * 100, 1)}% | ${fmt(f.selfMs)} | \`${f.frame}\` |`),
       '',
       ...(p.owners
-        ? [
-            `Busy time by owner (builtins charged to their caller): ${p.owners
-              .slice(0, 10)
-              .map((o) => `${o.owner} ${fmt(o.share * 100, 1)}%`)
-              .join(', ')}`,
-            '',
-          ]
+        ? [`Busy time by owner (builtins charged to their caller): ${ownersLine(p.owners, 10)}`, '']
         : []),
     ]),
   ].join('\n');
 }
+
+const ownersLine = (owners: NonNullable<CompareReport['profiles'][number]['owners']>, n: number) =>
+  owners
+    .slice(0, n)
+    .map((o) => `${o.owner} ${fmt(o.share * 100, 1)}%`)
+    .join(', ');
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -216,13 +216,7 @@ export function printReport(rep: CompareReport): void {
     console.log(`top CPU frames (self time), ${p.run}:`);
     for (const f of p.frames.slice(0, 10))
       console.log(`  ${fmt(f.share * 100, 1).padStart(5)}%  ${fmt(f.selfMs).padStart(7)} ms  ${f.frame}`);
-    if (p.owners)
-      console.log(
-        `  by owner: ${p.owners
-          .slice(0, 8)
-          .map((o) => `${o.owner} ${fmt(o.share * 100, 1)}%`)
-          .join(', ')}`,
-      );
+    if (p.owners) console.log(`  by owner: ${ownersLine(p.owners, 8)}`);
   }
 }
 

@@ -93,18 +93,26 @@ export const STREAM_ARGS = [
   '0.5',
 ];
 
-/** Sum of high watermarks of the scenario's table topics: the change events Debezium produced. */
-export async function producedEvents(s: Scenario): Promise<number> {
+/** High watermark per table-topic partition (`topic-partition`) of the scenario. */
+async function tableTopicHighs(s: Scenario): Promise<Map<string, number>> {
   const admin = s.kafka.admin();
   await admin.connect();
+  const high = new Map<string, number>();
   try {
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${s.topicPrefix}.public.`));
-    let total = 0;
-    for (const t of topics) for (const p of await admin.fetchTopicOffsets(t)) total += Number(p.high);
-    return total;
+    for (const t of topics)
+      for (const p of await admin.fetchTopicOffsets(t)) high.set(`${t}-${p.partition}`, Number(p.high));
+    return high;
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Sum of high watermarks of the scenario's table topics: the change events Debezium produced. */
+export async function producedEvents(s: Scenario): Promise<number> {
+  let total = 0;
+  for (const h of (await tableTopicHighs(s)).values()) total += h;
+  return total;
 }
 
 /**
@@ -113,16 +121,7 @@ export async function producedEvents(s: Scenario): Promise<number> {
  * Debezium produced (look at capture, e.g. connect.log), a gap means the worker is behind.
  */
 export async function offsetLedger(s: Scenario, reporting: pg.Client): Promise<string[]> {
-  const admin = s.kafka.admin();
-  await admin.connect();
-  const high = new Map<string, number>();
-  try {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${s.topicPrefix}.public.`));
-    for (const t of topics)
-      for (const p of await admin.fetchTopicOffsets(t)) high.set(`${t}-${p.partition}`, Number(p.high));
-  } finally {
-    await admin.disconnect();
-  }
+  const high = await tableTopicHighs(s);
   const stored = new Map<string, number>();
   const { rows } = await reporting.query<{ tp: string; next: string }>(
     `SELECT topic || '-' || "partition" AS tp, max(next_offset)::text AS next FROM mart.consumer_offsets GROUP BY 1`,
